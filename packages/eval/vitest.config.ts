@@ -1,0 +1,3 @@
+import { openfuguProject } from '@openfugu/vitest-config';
+
+export default openfuguProject('eval');
