@@ -1,0 +1,2 @@
+/** Public API of the transformers backbone (filled in by the backbone implementation). */
+export {};
