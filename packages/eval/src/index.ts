@@ -1,1 +1,48 @@
-export {};
+export { type CsvIssue, type CsvRecord, parseCsv } from './csv.js';
+export {
+  type EvaluateRoutingOptions,
+  evaluateRouting,
+  type RouterTrainer,
+  type RouterTrainingInput,
+  type RoutingReport,
+  type ScoredMean,
+  type TrainedRouter,
+} from './evaluate.js';
+export { knnUtilities } from './knn.js';
+export {
+  DataFormatError,
+  detectFormat,
+  loadAlpacaEval,
+  loadGenericTable,
+  loadOutcomes,
+  loadRouteLLM,
+  loadRouteLLMTable,
+  readPrices,
+} from './loaders.js';
+export {
+  aiq,
+  apgr,
+  argmaxChoices,
+  bestSingle,
+  bootstrapInterval,
+  type CurvePoint,
+  callsToPerformance,
+  type Interval,
+  mean,
+  modelMeans,
+  oracleValues,
+  randomValues,
+  routedValues,
+  strongShareCurve,
+} from './metrics.js';
+export { renderCurveSvg, renderMarkdownReport } from './report.js';
+export { overlappingRows, promptKey, splitByPrompt } from './split.js';
+export { renderLineChartSvg, type SvgChart, type SvgReference, type SvgSeries } from './svg.js';
+export {
+  dropIncomplete,
+  type OutcomePrompt,
+  type OutcomeTable,
+  outcomeAt,
+  selectModels,
+  selectPrompts,
+} from './table.js';

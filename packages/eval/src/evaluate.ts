@@ -1,0 +1,287 @@
+/**
+ * `evaluateRouting`: does a trained router beat the best single model on held-out prompts?
+ * Pure orchestration over injected pieces: an embedding function (a trinity backbone), a router trainer
+ * (trinity's sep-CMA-ES head training or grpo's softmax-linear trainer) and a `Random` for splits and
+ * bootstrap. The CLI wires the real ones.
+ */
+import { InvalidArgumentError, type Random } from '@openfugu/schema';
+import { knnUtilities } from './knn.js';
+import {
+  aiq,
+  apgr,
+  argmaxChoices,
+  bestSingle,
+  bootstrapInterval,
+  type CurvePoint,
+  callsToPerformance,
+  type Interval,
+  mean,
+  modelMeans,
+  oracleValues,
+  randomValues,
+  routedValues,
+  strongShareCurve,
+} from './metrics.js';
+import { overlappingRows, splitByPrompt } from './split.js';
+import { dropIncomplete, type OutcomeTable, outcomeAt, selectModels, selectPrompts } from './table.js';
+
+/** What a router trainer receives: training features and outcomes (prompts × models, row-major). */
+export interface RouterTrainingInput {
+  features: readonly Float32Array[];
+  outcomes: Float64Array;
+  models: readonly string[];
+  /** Optional per-model cost of one call. */
+  modelCosts?: Float64Array;
+  seed: number;
+}
+
+/** A trained router: prompts × models utilities (higher = preferred) for new features. */
+export interface TrainedRouter {
+  utilities(features: readonly Float32Array[]): Float64Array;
+  /** Training history, reported as-is in the JSON output. */
+  history?: unknown;
+}
+
+/** Trains a router on recorded outcomes. */
+export interface RouterTrainer {
+  readonly name: string;
+  train(input: RouterTrainingInput): Promise<TrainedRouter>;
+}
+
+/** Settings of `evaluateRouting`. */
+export interface EvaluateRoutingOptions {
+  train: OutcomeTable;
+  /** A separate test table; otherwise `split` divides `train` by prompt. */
+  test?: OutcomeTable;
+  /** Fraction of prompt groups used for training when `test` is absent. Default 0.7. */
+  split?: number;
+  /** Models of the pool (default: every model of the table). */
+  models?: readonly string[];
+  embed: (texts: readonly string[]) => Promise<Float32Array[]>;
+  trainer: RouterTrainer;
+  seed: number;
+  random: Random;
+  /** Bootstrap resamples (default 1,000). */
+  resamples?: number;
+  /** k of the kNN baseline (default 20). */
+  knnK?: number;
+  /** Names for the report. */
+  backboneName?: string;
+}
+
+/** Mean with a 95% bootstrap interval. */
+export interface ScoredMean {
+  mean: number;
+  ci95: [number, number];
+}
+
+/** The JSON summary of one routing evaluation (snake_case: it is a file format). */
+export interface RoutingReport {
+  dataset: string;
+  models: string[];
+  backbone: string;
+  trainer: string;
+  seed: number;
+  split: number | null;
+  n_train: number;
+  n_test: number;
+  dropped: { incomplete_train: number; incomplete_test: number; train_overlapping_test: number };
+  router: ScoredMean & { choice_share: Record<string, number> };
+  best_single: ScoredMean & { model: string; best_on_train: string };
+  oracle: ScoredMean;
+  random: ScoredMean;
+  knn: ScoredMean & { k: number };
+  per_model: Record<string, number>;
+  router_minus_best_single: ScoredMean;
+  strong_model: string;
+  weak_model: string;
+  weak_mean: number;
+  strong_mean: number;
+  apgr: number;
+  knn_apgr: number;
+  cpt50: number | null;
+  cpt80: number | null;
+  aiq: number;
+  aiq_axis: 'strong_share' | 'cost';
+  curve: { strong_share: number; quality: number; cost?: number }[];
+  knn_curve: { strong_share: number; quality: number }[];
+  subsets: { subset: string; n: number; router: number; best_single: number; oracle: number }[];
+  training: unknown;
+  timings_ms: { embed: number; train: number; evaluate: number };
+}
+
+const scored = (interval: Interval): ScoredMean => ({
+  mean: interval.mean,
+  ci95: [interval.low, interval.high],
+});
+
+/** Runs one routing evaluation and returns the report. Throws `InvalidArgumentError` on empty splits. */
+export async function evaluateRouting(
+  options: EvaluateRoutingOptions,
+  clock: () => number = () => 0,
+): Promise<RoutingReport> {
+  const models = options.models ?? options.train.models;
+  let train = selectModels(options.train, models);
+  let test: OutcomeTable;
+  let overlapping = 0;
+  const splitFraction = options.test ? null : (options.split ?? 0.7);
+  if (options.test) {
+    test = selectModels(options.test, models);
+    const overlap = overlappingRows(train, test);
+    overlapping = overlap.length;
+    if (overlapping > 0) {
+      const drop = new Set(overlap);
+      train = selectPrompts(
+        train,
+        train.prompts.flatMap((_, row) => (drop.has(row) ? [] : [row])),
+      );
+    }
+  } else {
+    const { train: trainRows, test: testRows } = splitByPrompt(train, splitFraction!, options.random);
+    test = selectPrompts(train, testRows);
+    train = selectPrompts(train, trainRows);
+  }
+  const cleanTrain = dropIncomplete(train);
+  const cleanTest = dropIncomplete(test);
+  train = cleanTrain.table;
+  test = cleanTest.table;
+  if (train.prompts.length === 0)
+    throw new InvalidArgumentError({ argument: 'train', message: 'the training split is empty' });
+  if (test.prompts.length === 0)
+    throw new InvalidArgumentError({ argument: 'test', message: 'the test split is empty' });
+
+  const t0 = clock();
+  const trainFeatures = await options.embed(train.prompts.map((p) => p.text));
+  const testFeatures = await options.embed(test.prompts.map((p) => p.text));
+  const t1 = clock();
+  const trainingInput: RouterTrainingInput = {
+    features: trainFeatures,
+    outcomes: train.outcomes,
+    models: train.models,
+    seed: options.seed,
+  };
+  if (train.modelCosts) trainingInput.modelCosts = train.modelCosts;
+  const router = await options.trainer.train(trainingInput);
+  const t2 = clock();
+
+  const k = models.length;
+  const utilities = router.utilities(testFeatures);
+  const choices = argmaxChoices(utilities, k);
+  const routerValues = routedValues(test, choices);
+  const knnK = options.knnK ?? 20;
+  const knn = knnUtilities(train, trainFeatures, testFeatures, knnK);
+  const knnValues = routedValues(test, argmaxChoices(knn, k));
+  const testMeans = modelMeans(test);
+  const best = bestSingle(test);
+  const bestOnTrain = bestSingle(train);
+  const bestValues = Float64Array.from(test.prompts, (_, p) => outcomeAt(test, p, best.index));
+  const resamples = { resamples: options.resamples ?? 1000 };
+  const bootstrap = (values: ArrayLike<number>): ScoredMean =>
+    scored(bootstrapInterval(values, options.random, resamples));
+
+  // Strong = the best model on the training prompts (a router cannot know the test set); weak = the best other.
+  const strong = bestOnTrain.index;
+  let weak = strong === 0 ? 1 : 0;
+  for (let m = 0; m < k; m++) if (m !== strong && testMeans[m]! > testMeans[weak]!) weak = m;
+  const costOf = costFunction(test);
+  const curveOptions = costOf ? { costs: costOf } : {};
+  const curve = k > 1 ? strongShareCurve(test, utilities, strong, curveOptions) : [];
+  const knnCurve = k > 1 ? strongShareCurve(test, knn, strong) : [];
+  const weakMean = k > 1 ? testMeans[weak]! : testMeans[0]!;
+  const strongMean = testMeans[strong]!;
+  const finiteOrNull = (x: number): number | null => (Number.isFinite(x) ? x : null);
+  const aiqAxis = costOf ? 'cost' : 'strong_share';
+  const share: Record<string, number> = {};
+  models.forEach((model, m) => {
+    share[model] = choices.filter((c) => c === m).length / choices.length;
+  });
+  const perModel: Record<string, number> = {};
+  models.forEach((model, m) => {
+    perModel[model] = testMeans[m]!;
+  });
+  const subsets = subsetBreakdown(test, routerValues, best.index);
+  const t3 = clock();
+  return {
+    dataset: options.train.name,
+    models: [...models],
+    backbone: options.backboneName ?? 'custom',
+    trainer: options.trainer.name,
+    seed: options.seed,
+    split: splitFraction,
+    n_train: train.prompts.length,
+    n_test: test.prompts.length,
+    dropped: {
+      incomplete_train: cleanTrain.dropped,
+      incomplete_test: cleanTest.dropped,
+      train_overlapping_test: overlapping,
+    },
+    router: { ...bootstrap(routerValues), choice_share: share },
+    best_single: { ...bootstrap(bestValues), model: best.model, best_on_train: bestOnTrain.model },
+    oracle: bootstrap(oracleValues(test)),
+    random: bootstrap(randomValues(test)),
+    knn: { ...bootstrap(knnValues), k: knnK },
+    per_model: perModel,
+    router_minus_best_single: bootstrap(routerValues.map((v, p) => v - bestValues[p]!)),
+    strong_model: models[strong]!,
+    weak_model: models[weak] ?? models[strong]!,
+    weak_mean: weakMean,
+    strong_mean: strongMean,
+    apgr: apgr(curve, weakMean, strongMean),
+    knn_apgr: apgr(knnCurve, weakMean, strongMean),
+    cpt50: finiteOrNull(callsToPerformance(curve, weakMean, strongMean, 0.5)),
+    cpt80: finiteOrNull(callsToPerformance(curve, weakMean, strongMean, 0.8)),
+    aiq: aiq(curve.map((p) => ({ x: costOf ? p.cost! : p.strongShare, y: p.quality }))),
+    aiq_axis: aiqAxis,
+    curve: curve.map(toJsonPoint),
+    knn_curve: knnCurve.map((p) => ({ strong_share: p.strongShare, quality: p.quality })),
+    subsets,
+    training: router.history ?? null,
+    timings_ms: { embed: t1 - t0, train: t2 - t1, evaluate: t3 - t2 },
+  };
+}
+
+function toJsonPoint(point: CurvePoint): { strong_share: number; quality: number; cost?: number } {
+  const out: { strong_share: number; quality: number; cost?: number } = {
+    strong_share: point.strongShare,
+    quality: point.quality,
+  };
+  if (point.cost !== undefined) out.cost = point.cost;
+  return out;
+}
+
+function costFunction(table: OutcomeTable): ((p: number, m: number) => number) | undefined {
+  const k = table.models.length;
+  if (table.callCosts) {
+    const callCosts = table.callCosts;
+    return (p, m) => callCosts[p * k + m]!;
+  }
+  if (table.modelCosts) {
+    const modelCosts = table.modelCosts;
+    return (_p, m) => modelCosts[m]!;
+  }
+  return undefined;
+}
+
+function subsetBreakdown(
+  test: OutcomeTable,
+  routerValues: Float64Array,
+  bestIndex: number,
+): RoutingReport['subsets'] {
+  const rows = new Map<string, number[]>();
+  test.prompts.forEach((prompt, p) => {
+    if (prompt.subset === undefined) return;
+    const list = rows.get(prompt.subset);
+    if (list) list.push(p);
+    else rows.set(prompt.subset, [p]);
+  });
+  const oracle = oracleValues(test);
+  return [...rows.entries()]
+    .sort(([a], [b]) => a.localeCompare(b))
+    .map(([subset, list]) => ({
+      subset,
+      n: list.length,
+      router: mean(list.map((p) => routerValues[p]!)),
+      best_single: mean(list.map((p) => outcomeAt(test, p, bestIndex))),
+      oracle: mean(list.map((p) => oracle[p]!)),
+    }));
+}
