@@ -1,1 +1,10 @@
-export {};
+export * from './errors.js';
+export * from './gateway.js';
+export * from './metrics.js';
+export * from './modes.js';
+export * from './pool.js';
+export * from './rate-limit.js';
+export * from './sim/simulated-upstream.js';
+export * from './sim/skills.js';
+export * from './sse.js';
+export * from './upstream/openai-worker.js';

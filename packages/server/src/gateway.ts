@@ -1,0 +1,748 @@
+/**
+ * The OpenAI-compatible gateway: fastify routes, validation, auth, rate limits, deadlines, modes,
+ * direct passthrough (stream and non-stream), metrics, health and graceful shutdown.
+ */
+import { randomBytes } from 'node:crypto';
+import {
+  type ChatCompletionChunk,
+  type ChatCompletionRequest,
+  ChatCompletionRequestSchema,
+  type ChatCompletionResponse,
+  createValidator,
+  type ToolCall,
+  type ValidationIssue,
+  type Worker,
+  type WorkerRequest,
+  type WorkerResponse,
+} from '@openfugu/schema';
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import { GatewayError, toErrorResponse } from './errors.js';
+import { createGatewayMetrics, type GatewayMetrics } from './metrics.js';
+import type { GatewayMode, ModeContext, ModeInput, ModeResult } from './modes.js';
+import {
+  createLedger,
+  createWorkerPool,
+  type Ledger,
+  type WorkerPool,
+  type WorkerPoolSettings,
+} from './pool.js';
+import { type ClientKey, createKeyMatcher, createRateLimiter, type RateLimit } from './rate-limit.js';
+import { SSE_DONE, sseData } from './sse.js';
+import type { JsonObject, UpstreamWorker } from './upstream/openai-worker.js';
+
+/** Gateway options (what a config file sets). */
+export interface GatewayConfig {
+  /** Serve pool members directly under their public alias (default false). */
+  exposeWorkers?: boolean;
+  /** Client API keys; empty or absent: no authentication. */
+  apiKeys?: readonly ClientKey[];
+  /** Default per-client rate limit (per key; per IP address when there are no keys). */
+  rateLimit?: RateLimit;
+  /** Largest request body in bytes (default 4 MiB). */
+  bodyLimitBytes?: number;
+  /** Most messages accepted in one request (default 4096). */
+  maxMessages?: number;
+  /** Total deadline of one request in ms, all worker calls included (default 120 000). */
+  requestTimeoutMs?: number;
+  /** How long `close()` waits for in-flight requests before cutting them (default 30 000). */
+  shutdownTimeoutMs?: number;
+  /** Allow the per-request debug trace (`x-openfugu-debug: 1`), default false. */
+  debugTrace?: boolean;
+  /** Serve `/metrics` (default true); with `metricsRequireAuth` it needs a client key. */
+  metrics?: boolean;
+  metricsRequireAuth?: boolean;
+  /** Breaker and fallback settings of the pool. */
+  pool?: Omit<WorkerPoolSettings, 'workers' | 'observer'>;
+  /** Shown in `/health` (e.g. that the pool is the embedded simulation). */
+  description?: string;
+  /** Fastify logger (default off). */
+  logger?: boolean;
+}
+
+/** Settings of `createGateway`. */
+export interface GatewaySettings {
+  /** The pool (router order). `UpstreamWorker`s get raw passthrough; plain `Worker`s are adapted. */
+  workers: readonly Worker[];
+  /** Public model names served by routers/workflows (`fugu`, `fugu-ultra`). */
+  modes?: readonly GatewayMode[];
+  config?: GatewayConfig;
+}
+
+/** A created gateway. */
+export interface Gateway {
+  readonly app: FastifyInstance;
+  readonly pool: WorkerPool;
+  readonly metrics: GatewayMetrics;
+  /** Starts listening; resolves with the base URL (e.g. `http://127.0.0.1:8088`). */
+  listen(options?: { host?: string; port?: number }): Promise<string>;
+  /** Stops accepting, lets in-flight requests finish (up to `shutdownTimeoutMs`), then closes. */
+  close(): Promise<void>;
+}
+
+const DEBUG_HEADER = 'x-openfugu-debug';
+
+/**
+ * Creates the gateway.
+ *
+ * @example
+ * ```ts
+ * const gateway = createGateway({ workers: [createOpenAIWorker({ id: 'fast', baseURL, model: 'gpt-4o-mini' })],
+ *   modes: [createRoutedMode({ model: 'fugu', route: () => 0 })], config: { exposeWorkers: true } });
+ * const url = await gateway.listen({ port: 8088 });
+ * ```
+ */
+export function createGateway(settings: GatewaySettings): Gateway {
+  const config = settings.config ?? {};
+  const metrics = createGatewayMetrics();
+  const pool = createWorkerPool({
+    ...config.pool,
+    workers: settings.workers,
+    observer: { onCall: (call) => metrics.observeUpstream(call) },
+  });
+  const modes = new Map((settings.modes ?? []).map((mode) => [mode.model, mode]));
+  const direct = new Map<string, Worker>(
+    config.exposeWorkers ? settings.workers.map((worker) => [worker.id, worker]) : [],
+  );
+  for (const name of modes.keys()) direct.delete(name);
+  const validator = createValidator(ChatCompletionRequestSchema);
+  const keys = config.apiKeys ?? [];
+  const matchKey = keys.length > 0 ? createKeyMatcher(keys) : undefined;
+  const limiter = createRateLimiter();
+  const maxMessages = config.maxMessages ?? 4096;
+  const requestTimeoutMs = config.requestTimeoutMs ?? 120_000;
+  const created = Math.floor(Date.now() / 1000);
+  const idPrefix = randomBytes(6).toString('hex');
+  let counter = 0;
+  let inFlight = 0;
+  let closing = false;
+  const idle: (() => void)[] = [];
+
+  const app = Fastify({
+    logger: config.logger ?? false,
+    bodyLimit: config.bodyLimitBytes ?? 4 * 1024 * 1024,
+    return503OnClosing: false,
+    forceCloseConnections: 'idle',
+    // Keep-alive must outlive typical client pools; headers are bounded by Node's maxHeaderSize.
+    keepAliveTimeout: 65_000,
+  });
+
+  const sendError = (reply: FastifyReply, error: unknown): FastifyReply => {
+    const response = toErrorResponse(error);
+    return reply.code(response.status).headers(response.headers).send(response.body);
+  };
+  app.setErrorHandler((error, _request, reply) => sendError(reply, error));
+  app.setNotFoundHandler((_request, reply) =>
+    sendError(reply, new GatewayError({ kind: 'route_not_found' })),
+  );
+
+  const authenticate = (request: FastifyRequest): void => {
+    if (closing) throw new GatewayError({ kind: 'shutting_down' });
+    let bucket = `ip:${request.ip}`;
+    let limit = config.rateLimit;
+    if (matchKey) {
+      const header = request.headers.authorization;
+      const alternative = request.headers['x-api-key'];
+      const presented =
+        typeof header === 'string' && /^bearer /i.test(header)
+          ? header.slice(7).trim()
+          : typeof alternative === 'string'
+            ? alternative
+            : undefined;
+      const key = presented === undefined || presented.length > 4096 ? undefined : matchKey(presented);
+      if (!key) throw new GatewayError({ kind: 'unauthorized' });
+      bucket = `key:${key.name}`;
+      limit = key.rateLimit ?? config.rateLimit;
+    }
+    if (limit) {
+      const wait = limiter.take(bucket, limit);
+      if (wait > 0) throw new GatewayError({ kind: 'rate_limited', retryAfterSeconds: wait });
+    }
+  };
+
+  app.get('/health', async () => {
+    const status = pool.status();
+    return {
+      status: closing ? 'shutting_down' : status.available > 0 ? 'ok' : 'degraded',
+      ...(config.description ? { description: config.description } : {}),
+      models: [...modes.keys(), ...direct.keys()],
+      pool: status,
+      inFlight,
+    };
+  });
+
+  if (config.metrics !== false) {
+    app.get('/metrics', async (request, reply) => {
+      if (config.metricsRequireAuth) authenticate(request);
+      metrics.setInFlight(inFlight);
+      reply.header('content-type', metrics.registry.contentType);
+      return metrics.registry.metrics();
+    });
+  }
+
+  app.get('/v1/models', async (request) => {
+    authenticate(request);
+    return {
+      object: 'list',
+      data: [...modes.keys(), ...direct.keys()].map((id) => ({
+        id,
+        object: 'model',
+        created,
+        owned_by: 'openfugu',
+      })),
+    };
+  });
+
+  app.get('/v1/models/:model', async (request) => {
+    authenticate(request);
+    const model = (request.params as { model: string }).model;
+    if (!modes.has(model) && !direct.has(model)) {
+      throw new GatewayError({
+        kind: 'model_not_found',
+        message: `The model '${clip(model)}' does not exist.`,
+        param: 'model',
+      });
+    }
+    return { id: model, object: 'model', created, owned_by: 'openfugu' };
+  });
+
+  app.post('/v1/chat/completions', async (request, reply) => {
+    const started = performance.now();
+    authenticate(request);
+    const body = request.body;
+    const result = validator.validate(body);
+    if (!result.ok) throw invalidRequest(result.issues);
+    const chat = result.value;
+    if (chat.messages.length > maxMessages) {
+      throw new GatewayError({
+        kind: 'invalid_request',
+        message: `Too many messages: ${chat.messages.length} (at most ${maxMessages}).`,
+        param: 'messages',
+      });
+    }
+    if (chat.n !== undefined && chat.n !== null && chat.n > 1 && !direct.has(chat.model)) {
+      throw new GatewayError({
+        kind: 'invalid_request',
+        message: 'Only n = 1 is supported for this model.',
+        param: 'n',
+      });
+    }
+    const mode = modes.get(chat.model);
+    const worker = mode ? undefined : direct.get(chat.model);
+    if (!mode && !worker) {
+      throw new GatewayError({
+        kind: 'model_not_found',
+        message: `The model '${clip(chat.model)}' does not exist or you do not have access to it.`,
+        param: 'model',
+      });
+    }
+
+    const id = `chatcmpl-${idPrefix}${(counter++).toString(36)}`;
+    const debug = config.debugTrace === true && request.headers[DEBUG_HEADER] === '1';
+    const controller = new AbortController();
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      controller.abort();
+    }, requestTimeoutMs);
+    const onClose = (): void => {
+      if (!reply.raw.writableFinished) controller.abort();
+    };
+    reply.raw.once('close', onClose);
+    const ledger = createLedger();
+    const context: ModeContext = { workers: pool.bind(ledger), pool, ledger, signal: controller.signal };
+    const input: ModeInput = { request: chat, workerRequest: toWorkerRequest(chat) };
+    const stream = chat.stream === true;
+    const includeUsage = stream && chat.stream_options?.include_usage === true;
+    const publicModel = chat.model;
+    let status = 200;
+    inFlight++;
+    const finish = (): void => {
+      clearTimeout(timer);
+      reply.raw.off('close', onClose);
+      inFlight--;
+      metrics.observeRequest(publicModel, status, (performance.now() - started) / 1000);
+      metrics.observeTokens(
+        publicModel,
+        ledger.usage.promptTokens,
+        ledger.usage.completionTokens,
+        ledger.costUsd,
+      );
+      if (inFlight === 0) for (const resolve of idle.splice(0)) resolve();
+    };
+    const fail = (error: unknown): unknown =>
+      timedOut
+        ? new GatewayError({ kind: 'timeout', message: 'The request exceeded its deadline.', cause: error })
+        : error;
+
+    try {
+      let target: Worker | undefined = worker;
+      let modeTrace: unknown;
+      if (mode?.kind === 'route') {
+        const routeStart = performance.now();
+        const decision = await mode.route(input, context);
+        metrics.observeRouting(publicModel, (performance.now() - routeStart) / 1000);
+        target = pool.get(decision.workerId);
+        modeTrace = decision.trace;
+      }
+      const trace = (): unknown =>
+        debug
+          ? {
+              mode: mode ? mode.kind : 'direct',
+              calls: ledger.calls,
+              modeTrace,
+              usage: ledger.usage,
+              costUsd: ledger.costUsd,
+            }
+          : undefined;
+
+      if (target) {
+        const upstreamBody = passthroughBody(chat, includeUsage || stream);
+        const fallback = mode !== undefined; // a client that names a pool member gets exactly that member
+        if (stream && isUpstreamWorker(target)) {
+          const { chunks, workerId } = await openStream(
+            pool,
+            target.id,
+            upstreamBody,
+            controller.signal,
+            fallback,
+          );
+          reply.hijack();
+          await pipeStream(reply, chunks, {
+            id,
+            model: publicModel,
+            includeUsage,
+            ledger,
+            workerId,
+            trace,
+            debug,
+          });
+          return reply;
+        }
+        const response = await callOnce(
+          pool,
+          target.id,
+          upstreamBody,
+          input.workerRequest,
+          ledger,
+          controller.signal,
+          fallback,
+        );
+        const answer = rewriteCompletion(response, id, publicModel, ledger, trace());
+        if (stream) {
+          reply.hijack();
+          await writeCompletionAsStream(reply, answer, includeUsage, trace());
+          return reply;
+        }
+        return reply.send(answer);
+      }
+      if (mode?.kind !== 'run') throw new GatewayError({ kind: 'internal_error' });
+      const outcome = await mode.run(input, context);
+      modeTrace = outcome.trace;
+      const answer = completionFromResult(outcome, id, publicModel, ledger, trace());
+      if (stream) {
+        reply.hijack();
+        await writeCompletionAsStream(reply, answer, includeUsage, trace());
+        return reply;
+      }
+      return reply.send(answer);
+    } catch (error) {
+      const mapped = fail(error);
+      status = toErrorResponse(mapped).status;
+      if (reply.raw.headersSent) {
+        // Mid-stream failure: tell the client in-band (the openai SDK raises it as an APIError) and end.
+        if (!reply.raw.destroyed) reply.raw.end(sseData(toErrorResponse(mapped).body));
+        return reply;
+      }
+      throw mapped;
+    } finally {
+      finish();
+    }
+  });
+
+  return {
+    app,
+    pool,
+    metrics,
+    async listen(options = {}) {
+      await app.listen({ host: options.host ?? '127.0.0.1', port: options.port ?? 8088 });
+      const address = app.server.address();
+      if (address === null || typeof address === 'string') return String(address);
+      const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+      return `http://${host}:${address.port}`;
+    },
+    async close() {
+      closing = true;
+      const timeout = config.shutdownTimeoutMs ?? 30_000;
+      if (inFlight > 0) {
+        let timer: ReturnType<typeof setTimeout> | undefined;
+        await Promise.race([
+          new Promise<void>((resolve) => idle.push(resolve)),
+          new Promise<void>((resolve) => {
+            timer = setTimeout(resolve, timeout);
+          }),
+        ]);
+        clearTimeout(timer);
+      }
+      const closed = app.close();
+      app.server.closeIdleConnections?.();
+      const force = setTimeout(() => app.server.closeAllConnections?.(), 1000);
+      await closed;
+      clearTimeout(force);
+    },
+  };
+}
+
+function clip(text: string): string {
+  return text.length > 64 ? `${text.slice(0, 64)}…` : text;
+}
+
+function isUpstreamWorker(worker: Worker): worker is UpstreamWorker {
+  return typeof (worker as Partial<UpstreamWorker>).chat === 'function';
+}
+
+/** Converts ajv issues into one 400 with `param` at the most specific offending field. */
+function invalidRequest(issues: readonly ValidationIssue[]): GatewayError {
+  // Union branches produce several issues; the deepest path is the most useful one to show.
+  let best = issues[0];
+  for (const issue of issues)
+    if (best && issue.path.split('/').length > best.path.split('/').length) best = issue;
+  const param = best ? pointerToParam(best.path) : null;
+  return new GatewayError({
+    kind: 'invalid_request',
+    message: best ? `Invalid request: '${param || 'body'}' ${best.message}.` : 'Invalid request body.',
+    param: param || null,
+  });
+}
+
+/** `/messages/0/content` → `messages[0].content` (OpenAI's `param` style). */
+export function pointerToParam(pointer: string): string {
+  let out = '';
+  for (const raw of pointer.split('/').slice(1)) {
+    const part = raw.replace(/~1/g, '/').replace(/~0/g, '~');
+    out += /^\d+$/.test(part) ? `[${part}]` : out === '' ? part : `.${part}`;
+  }
+  return out;
+}
+
+function toWorkerRequest(chat: ChatCompletionRequest): WorkerRequest {
+  const request: WorkerRequest = { messages: chat.messages };
+  const maxTokens = chat.max_completion_tokens ?? chat.max_tokens;
+  if (maxTokens !== undefined && maxTokens !== null) request.maxTokens = maxTokens;
+  if (chat.temperature !== undefined && chat.temperature !== null) request.temperature = chat.temperature;
+  if (chat.tools !== undefined && chat.tools.length > 0) request.tools = chat.tools;
+  if (chat.tool_choice !== undefined) request.toolChoice = chat.tool_choice;
+  return request;
+}
+
+/** The client's body minus `model` (set by the worker) and with usage requested from streaming upstreams. */
+function passthroughBody(chat: ChatCompletionRequest, wantUsage: boolean): JsonObject {
+  const {
+    model: _model,
+    stream_options: _streamOptions,
+    ...rest
+  } = chat as ChatCompletionRequest & JsonObject;
+  const body: JsonObject = rest;
+  if (wantUsage) body.stream_options = { include_usage: true };
+  return body;
+}
+
+async function callOnce(
+  pool: WorkerPool,
+  workerId: string,
+  body: JsonObject,
+  workerRequest: WorkerRequest,
+  ledger: Ledger,
+  signal: AbortSignal,
+  fallback: boolean,
+): Promise<ChatCompletionResponse> {
+  const order = fallback ? orderFrom(pool, workerId) : [workerId];
+  let lastError: unknown;
+  for (const id of order) {
+    if (!pool.isAvailable(id)) continue;
+    try {
+      return await pool.run(
+        id,
+        ledger,
+        async (worker) =>
+          isUpstreamWorker(worker)
+            ? worker.chat(body, { signal })
+            : completionFromWorker(await worker.complete(workerRequest, { signal })),
+        (response) => usageOf(response),
+      );
+    } catch (error) {
+      lastError = error;
+      if (signal.aborted || !fallback) throw error;
+    }
+  }
+  throw lastError ?? new GatewayError({ kind: 'no_available_worker' });
+}
+
+async function openStream(
+  pool: WorkerPool,
+  workerId: string,
+  body: JsonObject,
+  signal: AbortSignal,
+  fallback: boolean,
+): Promise<{ chunks: AsyncIterable<ChatCompletionChunk>; workerId: string }> {
+  const order = fallback ? orderFrom(pool, workerId) : [workerId];
+  let lastError: unknown;
+  for (const id of order) {
+    if (!pool.isAvailable(id)) continue;
+    const worker = pool.get(id);
+    if (!worker || !isUpstreamWorker(worker)) continue;
+    try {
+      // The breaker sees the opening of the stream; body failures are reported by pipeStream.
+      const chunks = await pool.run(id, createLedger(), () => worker.chatStream(body, { signal }));
+      return { chunks, workerId: id };
+    } catch (error) {
+      lastError = error;
+      if (signal.aborted || !fallback) throw error;
+    }
+  }
+  throw lastError ?? new GatewayError({ kind: 'no_available_worker' });
+}
+
+function orderFrom(pool: WorkerPool, first: string): string[] {
+  return [first, ...pool.workers.map((worker) => worker.id).filter((id) => id !== first)].slice(0, 3);
+}
+
+function usageOf(response: ChatCompletionResponse): WorkerResponse['usage'] {
+  const usage = response.usage;
+  return usage
+    ? {
+        promptTokens: usage.prompt_tokens,
+        completionTokens: usage.completion_tokens,
+        totalTokens: usage.total_tokens,
+      }
+    : undefined;
+}
+
+function toWireToolCalls(
+  calls: readonly ToolCall[],
+): NonNullable<ChatCompletionResponse['choices'][number]['message']['tool_calls']> {
+  return calls.map((call, index) => ({
+    id: call.id ?? `call_${index}`,
+    type: 'function' as const,
+    function: { name: call.name, arguments: JSON.stringify(call.arguments) },
+  }));
+}
+
+function completionFromWorker(response: WorkerResponse): ChatCompletionResponse {
+  return completionFromResult(response, '', '', undefined, undefined);
+}
+
+function completionFromResult(
+  result: ModeResult | WorkerResponse,
+  id: string,
+  model: string,
+  ledger: Ledger | undefined,
+  trace: unknown,
+): ChatCompletionResponse {
+  const toolCalls =
+    result.toolCalls && result.toolCalls.length > 0 ? toWireToolCalls(result.toolCalls) : undefined;
+  const answer: ChatCompletionResponse & JsonObject = {
+    id,
+    object: 'chat.completion',
+    created: Math.floor(Date.now() / 1000),
+    model,
+    choices: [
+      {
+        index: 0,
+        message: {
+          role: 'assistant',
+          content: toolCalls && result.content === '' ? null : result.content,
+          ...(toolCalls ? { tool_calls: toolCalls } : {}),
+        },
+        finish_reason: result.finishReason ?? (toolCalls ? 'tool_calls' : 'stop'),
+        logprobs: null,
+      },
+    ],
+  };
+  const usage = ledger?.usage ?? ('usage' in result ? result.usage : undefined);
+  if (usage) {
+    answer.usage = {
+      prompt_tokens: usage.promptTokens,
+      completion_tokens: usage.completionTokens,
+      total_tokens: usage.totalTokens,
+    };
+  }
+  if (trace !== undefined) answer.openfugu_trace = trace;
+  return answer;
+}
+
+/** Replaces upstream identity (id, model, fingerprint) and puts the ledger's summed usage in. */
+function rewriteCompletion(
+  response: ChatCompletionResponse,
+  id: string,
+  model: string,
+  ledger: Ledger,
+  trace: unknown,
+): ChatCompletionResponse {
+  const { system_fingerprint: _fingerprint, ...rest } = response;
+  const answer: ChatCompletionResponse & JsonObject = { ...rest, id, model, object: 'chat.completion' };
+  if (ledger.calls.some((call) => call.usage)) {
+    answer.usage = {
+      prompt_tokens: ledger.usage.promptTokens,
+      completion_tokens: ledger.usage.completionTokens,
+      total_tokens: ledger.usage.totalTokens,
+    };
+  }
+  if (trace !== undefined) answer.openfugu_trace = trace;
+  return answer;
+}
+
+async function write(reply: FastifyReply, text: string): Promise<void> {
+  const raw = reply.raw;
+  if (raw.destroyed) return;
+  if (!raw.write(text)) {
+    await new Promise<void>((resolve) => {
+      const done = (): void => {
+        raw.off('drain', done);
+        raw.off('close', done);
+        resolve();
+      };
+      raw.on('drain', done);
+      raw.on('close', done);
+    });
+  }
+}
+
+function startStream(reply: FastifyReply): void {
+  reply.raw.writeHead(200, {
+    'content-type': 'text/event-stream; charset=utf-8',
+    'cache-control': 'no-cache',
+    connection: 'keep-alive',
+    'x-accel-buffering': 'no',
+  });
+}
+
+async function pipeStream(
+  reply: FastifyReply,
+  chunks: AsyncIterable<ChatCompletionChunk>,
+  options: {
+    id: string;
+    model: string;
+    includeUsage: boolean;
+    ledger: Ledger;
+    workerId: string;
+    trace: () => unknown;
+    debug: boolean;
+  },
+): Promise<void> {
+  startStream(reply);
+  let usage: ChatCompletionChunk['usage'];
+  let finished = false;
+  const started = performance.now();
+  try {
+    for await (const chunk of chunks) {
+      if (chunk.usage) usage = chunk.usage;
+      const { system_fingerprint: _fingerprint, usage: _usage, ...rest } = chunk;
+      if (rest.choices?.length === 0) continue; // the upstream's usage-only chunk: re-emitted below
+      if (rest.choices?.some((choice) => choice.finish_reason)) finished = true;
+      await write(reply, sseData({ ...rest, id: options.id, model: options.model }));
+    }
+  } catch (error) {
+    options.ledger.calls.push({
+      workerId: options.workerId,
+      outcome: 'error',
+      ms: performance.now() - started,
+      error: 'upstream_error',
+    });
+    throw error;
+  }
+  if (usage) {
+    const entry = {
+      promptTokens: usage.prompt_tokens,
+      completionTokens: usage.completion_tokens,
+      totalTokens: usage.total_tokens,
+    };
+    options.ledger.usage = { ...entry };
+    options.ledger.calls.push({
+      workerId: options.workerId,
+      outcome: 'ok',
+      ms: performance.now() - started,
+      usage: entry,
+    });
+  }
+  if (!finished) {
+    await write(reply, sseData(chunkOf(options.id, options.model, {}, 'stop')));
+  }
+  if (options.includeUsage) {
+    const final: JsonObject = {
+      id: options.id,
+      object: 'chat.completion.chunk',
+      created: Math.floor(Date.now() / 1000),
+      model: options.model,
+      choices: [],
+      usage: usage ?? { prompt_tokens: 0, completion_tokens: 0, total_tokens: 0 },
+    };
+    const trace = options.trace();
+    if (trace !== undefined) final.openfugu_trace = trace;
+    await write(reply, sseData(final));
+  } else if (options.debug) {
+    await write(reply, `: openfugu_trace ${JSON.stringify(options.trace())}\n\n`);
+  }
+  reply.raw.end(SSE_DONE);
+}
+
+function chunkOf(id: string, model: string, delta: JsonObject, finish: string | null): JsonObject {
+  return {
+    id,
+    object: 'chat.completion.chunk',
+    created: Math.floor(Date.now() / 1000),
+    model,
+    choices: [{ index: 0, delta, finish_reason: finish, logprobs: null }],
+  };
+}
+
+/** Streams a finished answer: role chunk, content in pieces, tool calls, finish, optional usage, `[DONE]`. */
+async function writeCompletionAsStream(
+  reply: FastifyReply,
+  answer: ChatCompletionResponse,
+  includeUsage: boolean,
+  trace: unknown,
+): Promise<void> {
+  startStream(reply);
+  const choice = answer.choices[0];
+  const message = choice?.message;
+  await write(reply, sseData(chunkOf(answer.id, answer.model, { role: 'assistant', content: '' }, null)));
+  const content = message?.content ?? '';
+  for (let i = 0; i < content.length; i += 256) {
+    // Never split a surrogate pair across chunks.
+    let end = Math.min(content.length, i + 256);
+    const code = content.charCodeAt(end - 1);
+    if (end < content.length && code >= 0xd800 && code <= 0xdbff) end++;
+    await write(reply, sseData(chunkOf(answer.id, answer.model, { content: content.slice(i, end) }, null)));
+    i = end - 256;
+  }
+  const calls = message?.tool_calls ?? [];
+  for (const [index, call] of calls.entries()) {
+    await write(
+      reply,
+      sseData(
+        chunkOf(
+          answer.id,
+          answer.model,
+          { tool_calls: [{ index, id: call.id, type: 'function', function: call.function }] },
+          null,
+        ),
+      ),
+    );
+  }
+  await write(reply, sseData(chunkOf(answer.id, answer.model, {}, choice?.finish_reason ?? 'stop')));
+  if (includeUsage) {
+    const final: JsonObject = {
+      id: answer.id,
+      object: 'chat.completion.chunk',
+      created: answer.created,
+      model: answer.model,
+      choices: [],
+      usage: answer.usage ?? { prompt_tokens: 0, completion_tokens: 0, total_tokens: 0 },
+    };
+    if (trace !== undefined) final.openfugu_trace = trace;
+    await write(reply, sseData(final));
+  } else if (trace !== undefined) {
+    await write(reply, `: openfugu_trace ${JSON.stringify(trace)}\n\n`);
+  }
+  reply.raw.end(SSE_DONE);
+}

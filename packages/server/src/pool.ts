@@ -1,0 +1,262 @@
+/**
+ * The pool manager: circuit breaker (cooldown of failing workers), fallback to other workers, and a
+ * per-request ledger that sums usage and cost across every worker call and records the internal trace.
+ */
+import {
+  addUsage,
+  emptyUsage,
+  NoAvailableWorkerError,
+  OpenFuguError,
+  type Price,
+  type Usage,
+  type Worker,
+  type WorkerCallOptions,
+  type WorkerRequest,
+  type WorkerResponse,
+} from '@openfugu/schema';
+
+/** What happened in one worker call. */
+export type CallOutcome = 'ok' | 'error' | 'timeout' | 'aborted';
+
+/** One worker call, as recorded in a request's trace (internal: shown only with the debug trace). */
+export interface TraceCall {
+  workerId: string;
+  outcome: CallOutcome;
+  ms: number;
+  usage?: Usage;
+  costUsd?: number;
+  /** Set when this call replaced a failed call to another worker. */
+  fallbackFrom?: string;
+  error?: string;
+}
+
+/** Per-request accounting: usage and cost summed over all worker calls. */
+export interface Ledger {
+  usage: Usage;
+  costUsd: number;
+  calls: TraceCall[];
+}
+
+/** Creates an empty ledger. */
+export function createLedger(): Ledger {
+  return { usage: emptyUsage(), costUsd: 0, calls: [] };
+}
+
+/** Hook for metrics. */
+export interface PoolObserver {
+  onCall(call: TraceCall): void;
+}
+
+/** Settings of `createWorkerPool`. */
+export interface WorkerPoolSettings {
+  /** Pool members, in router order. */
+  workers: readonly Worker[];
+  /** Prices per worker id (USD per 1M tokens); `descriptor.price` of upstream workers is used otherwise. */
+  prices?: Readonly<Record<string, Price>>;
+  /** Consecutive failures that open a worker's circuit (default 3). */
+  failureThreshold?: number;
+  /** How long an open circuit keeps a worker out (default 30 000 ms). */
+  cooldownMs?: number;
+  /** Other workers tried after a failure (default 2). */
+  maxFallbacks?: number;
+  observer?: PoolObserver;
+  /** Clock (ms), injectable for tests. */
+  now?: () => number;
+}
+
+/** Pool status without identities. */
+export interface PoolStatus {
+  size: number;
+  available: number;
+  coolingDown: number;
+}
+
+/** A managed pool. */
+export interface WorkerPool {
+  readonly workers: readonly Worker[];
+  get(id: string): Worker | undefined;
+  isAvailable(id: string): boolean;
+  status(): PoolStatus;
+  /** Calls one worker through the breaker, with no fallback. Records into `ledger`. */
+  run<T>(
+    workerId: string,
+    ledger: Ledger,
+    call: (worker: Worker) => Promise<T>,
+    usageOf?: (value: T) => Usage | undefined,
+  ): Promise<T>;
+  /** `complete` on `workerId`, falling back to other available workers on upstream failures. */
+  complete(
+    workerId: string,
+    request: WorkerRequest,
+    ledger: Ledger,
+    options?: WorkerCallOptions,
+  ): Promise<{ response: WorkerResponse; workerId: string }>;
+  /** The pool's workers as plain `Worker`s that go through breaker, fallback and `ledger` (for modes). */
+  bind(ledger: Ledger): Worker[];
+}
+
+interface Health {
+  failures: number;
+  openUntil: number;
+}
+
+/**
+ * Creates a pool manager over workers.
+ *
+ * @example
+ * ```ts
+ * const pool = createWorkerPool({ workers, failureThreshold: 3, cooldownMs: 30_000 });
+ * const ledger = createLedger();
+ * const { response } = await pool.complete('fast', { messages }, ledger);
+ * ledger.usage; ledger.costUsd; // summed over every call, fallbacks included
+ * ```
+ */
+export function createWorkerPool(settings: WorkerPoolSettings): WorkerPool {
+  const workers = settings.workers;
+  const byId = new Map(workers.map((worker) => [worker.id, worker]));
+  if (byId.size !== workers.length) {
+    throw new OpenFuguError({ code: 'config_error', message: 'worker ids must be unique' });
+  }
+  const threshold = settings.failureThreshold ?? 3;
+  const cooldownMs = settings.cooldownMs ?? 30_000;
+  const maxFallbacks = settings.maxFallbacks ?? 2;
+  const now = settings.now ?? Date.now;
+  const health = new Map<string, Health>(workers.map((worker) => [worker.id, { failures: 0, openUntil: 0 }]));
+  const priceOf = (id: string): Price | undefined =>
+    settings.prices?.[id] ??
+    (byId.get(id) as { descriptor?: { price?: Price } } | undefined)?.descriptor?.price;
+
+  const isAvailable = (id: string): boolean => {
+    const state = health.get(id);
+    return state !== undefined && state.openUntil <= now();
+  };
+
+  const record = (ledger: Ledger, call: TraceCall): void => {
+    ledger.calls.push(call);
+    if (call.usage) ledger.usage = addUsage(ledger.usage, call.usage);
+    if (call.costUsd) ledger.costUsd += call.costUsd;
+    settings.observer?.onCall(call);
+  };
+
+  const run = async <T>(
+    workerId: string,
+    ledger: Ledger,
+    call: (worker: Worker) => Promise<T>,
+    usageOf?: (value: T) => Usage | undefined,
+  ): Promise<T> => {
+    const worker = byId.get(workerId);
+    const state = health.get(workerId);
+    if (!worker || !state) throw new NoAvailableWorkerError({ message: 'unknown worker' });
+    if (state.openUntil > now()) throw new NoAvailableWorkerError({ message: 'worker is cooling down' });
+    const started = performance.now();
+    try {
+      const value = await call(worker);
+      state.failures = 0;
+      state.openUntil = 0;
+      const usage = usageOf?.(value);
+      const entry: TraceCall = { workerId, outcome: 'ok', ms: performance.now() - started };
+      if (usage) {
+        entry.usage = usage;
+        const price = priceOf(workerId);
+        if (price)
+          entry.costUsd = (usage.promptTokens * price.input + usage.completionTokens * price.output) / 1e6;
+      }
+      record(ledger, entry);
+      return value;
+    } catch (error) {
+      const outcome = outcomeOf(error);
+      if (outcome !== 'aborted' && countsAgainstHealth(error)) {
+        state.failures++;
+        if (state.failures >= threshold) state.openUntil = now() + cooldownMs;
+      }
+      record(ledger, {
+        workerId,
+        outcome,
+        ms: performance.now() - started,
+        error: OpenFuguError.isInstance(error) ? error.code : 'internal_error',
+      });
+      throw error;
+    }
+  };
+
+  const complete = async (
+    workerId: string,
+    request: WorkerRequest,
+    ledger: Ledger,
+    options?: WorkerCallOptions,
+  ): Promise<{ response: WorkerResponse; workerId: string }> => {
+    const order = [workerId, ...workers.map((worker) => worker.id).filter((id) => id !== workerId)];
+    let lastError: unknown;
+    let tried = 0;
+    let previous: string | undefined;
+    for (const id of order) {
+      if (tried > maxFallbacks) break;
+      if (!isAvailable(id)) continue;
+      tried++;
+      try {
+        const before = ledger.calls.length;
+        const response = await run(
+          id,
+          ledger,
+          (worker) => worker.complete(request, options),
+          (value) => value.usage,
+        );
+        if (previous !== undefined) {
+          const entry = ledger.calls[before];
+          if (entry) entry.fallbackFrom = previous;
+        }
+        return { response, workerId: id };
+      } catch (error) {
+        lastError = error;
+        if (options?.signal?.aborted || !isFallbackWorthy(error)) throw error;
+        previous = id;
+      }
+    }
+    if (lastError !== undefined) throw lastError;
+    throw new NoAvailableWorkerError({ message: 'every worker is cooling down' });
+  };
+
+  return {
+    workers,
+    get: (id) => byId.get(id),
+    isAvailable,
+    status() {
+      const available = workers.filter((worker) => isAvailable(worker.id)).length;
+      return { size: workers.length, available, coolingDown: workers.length - available };
+    },
+    run,
+    complete,
+    bind(ledger) {
+      return workers.map(
+        (worker): Worker => ({
+          id: worker.id,
+          complete: async (request, options) =>
+            (await complete(worker.id, request, ledger, options)).response,
+        }),
+      );
+    },
+  };
+}
+
+function outcomeOf(error: unknown): CallOutcome {
+  if (OpenFuguError.hasCode(error, 'aborted')) return 'aborted';
+  if (OpenFuguError.hasCode(error, 'timeout')) return 'timeout';
+  return 'error';
+}
+
+/** Upstream failures that say something about the worker's health (not the request's validity). */
+function countsAgainstHealth(error: unknown): boolean {
+  if (OpenFuguError.hasCode(error, 'timeout')) return true;
+  if (OpenFuguError.hasCode(error, 'upstream_error'))
+    return (error as { isRetryable?: boolean }).isRetryable !== false;
+  return !OpenFuguError.isInstance(error);
+}
+
+function isFallbackWorthy(error: unknown): boolean {
+  return (
+    OpenFuguError.hasCode(error, 'upstream_error') ||
+    OpenFuguError.hasCode(error, 'timeout') ||
+    OpenFuguError.hasCode(error, 'no_available_worker') ||
+    !OpenFuguError.isInstance(error)
+  );
+}

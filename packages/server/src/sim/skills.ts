@@ -1,0 +1,218 @@
+/**
+ * The simulated workers' behaviour: domain detection, seeded domain-dependent skill, and deterministic
+ * answers (a math-skilled worker really computes the arithmetic). Shared by the simulated HTTP upstream,
+ * the embedded router's training data and the tests.
+ */
+
+/** Task domains the simulator knows. */
+export type SimDomain = 'math' | 'code' | 'writing' | 'general';
+
+/** The domains, in a fixed order. */
+export const SIM_DOMAINS: readonly SimDomain[] = ['math', 'code', 'writing', 'general'];
+
+/** One simulated model: its upstream name, skill per domain (probability of a correct answer), latency. */
+export interface SimulatedModelSpec {
+  /** Upstream model name (what the request's `model` must say). */
+  model: string;
+  /** Probability of a correct answer per domain, in [0, 1] (default 0.5). */
+  skill?: Partial<Record<SimDomain, number>>;
+  /** Base latency in ms before the answer (default 0). */
+  latencyMs?: number;
+  /** Extra latency: exponential with this mean, seeded per request (default 0). */
+  latencyJitterMs?: number;
+  /** Delay between streamed chunks in ms (default 0). */
+  chunkDelayMs?: number;
+}
+
+const MATH = /(-?\d+(?:\.\d+)?)\s*([-+*/x×÷])\s*(-?\d+(?:\.\d+)?)/;
+const CODE =
+  /\b(code|function|python|javascript|typescript|rust|sql|regex|bug|compile|algorithm|implement|class|api)\b/i;
+const WRITING =
+  /\b(write|poem|essay|story|email|letter|rewrite|summari[sz]e|haiku|slogan|tweet|paragraph)\b/i;
+const MATH_WORDS =
+  /\b(calculate|compute|sum|product|equation|solve|math|arithmetic|integral|derivative|percent)\b/i;
+
+/** Detects the domain of a prompt by keywords (math before code before writing). */
+export function detectDomain(text: string): SimDomain {
+  if (MATH.test(text) || MATH_WORDS.test(text)) return 'math';
+  if (CODE.test(text)) return 'code';
+  if (WRITING.test(text)) return 'writing';
+  return 'general';
+}
+
+/** FNV-1a 32-bit hash of a string (stable across runs and platforms). */
+export function hashString(text: string, seed = 0): number {
+  let hash = (0x811c9dc5 ^ seed) >>> 0;
+  for (let i = 0; i < text.length; i++) {
+    hash ^= text.charCodeAt(i);
+    hash = Math.imul(hash, 0x01000193) >>> 0;
+  }
+  return hash >>> 0;
+}
+
+/** mulberry32: a small seeded PRNG on [0, 1). */
+export function createSeededRandom(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** Whether `spec` answers `prompt` correctly under `seed` (the recorded outcome the router learns from). */
+export function simulatedOutcome(spec: SimulatedModelSpec, prompt: string, seed: number): boolean {
+  const domain = detectDomain(prompt);
+  const skill = spec.skill?.[domain] ?? 0.5;
+  return createSeededRandom(hashString(`${spec.model}\u0000${prompt}`, seed))() < skill;
+}
+
+/** Evaluates the first `a op b` in the text; undefined when there is none. */
+export function solveArithmetic(text: string): number | undefined {
+  const match = MATH.exec(text);
+  if (!match) return undefined;
+  const a = Number(match[1]);
+  const b = Number(match[3]);
+  switch (match[2]) {
+    case '+':
+      return a + b;
+    case '-':
+      return a - b;
+    case '*':
+    case 'x':
+    case '×':
+      return a * b;
+    default:
+      return b === 0 ? undefined : Math.round((a / b) * 1e6) / 1e6;
+  }
+}
+
+/** The answer text a simulated model gives to a prompt (deterministic for model, prompt and seed). */
+export function simulatedAnswer(spec: SimulatedModelSpec, prompt: string, seed: number): string {
+  const correct = simulatedOutcome(spec, prompt, seed);
+  if (/\bACCEPT\b/.test(prompt)) {
+    return correct ? 'ACCEPT' : 'The previous answer looks wrong; recompute it step by step.';
+  }
+  const domain = detectDomain(prompt);
+  const random = createSeededRandom(hashString(`answer\u0000${spec.model}\u0000${prompt}`, seed));
+  switch (domain) {
+    case 'math': {
+      const value = solveArithmetic(prompt);
+      if (value === undefined) {
+        return correct
+          ? 'Working it through carefully: the result follows from the definition.'
+          : 'Probably 42.';
+      }
+      const shown = correct ? value : value + 1 + Math.floor(random() * 9);
+      return `The answer is ${shown}.`;
+    }
+    case 'code':
+      return correct
+        ? 'Here is a solution:\n\n```ts\nexport function solve(input: string): string {\n  return input.trim();\n}\n```'
+        : 'You could try writing a loop, I think.';
+    case 'writing':
+      return correct
+        ? 'Morning light spills over quiet streets; the city stretches, yawns, and begins again.'
+        : 'Text text text.';
+    default:
+      return correct ? 'Here is a clear, accurate answer to your question.' : 'I am not sure about that.';
+  }
+}
+
+/** One labelled task for router training. */
+export interface SimTask {
+  prompt: string;
+  domain: SimDomain;
+}
+
+/**
+ * Deterministic synthetic tasks spread over the domains (for training the embedded router head and for
+ * benches). Not a benchmark of real models: it only exercises the mechanism.
+ */
+export function generateSimTasks(count: number, seed: number): SimTask[] {
+  const random = createSeededRandom(seed);
+  const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)]!;
+  const tasks: SimTask[] = [];
+  const operators = ['+', '-', '*', '/'];
+  const languages = ['python', 'typescript', 'rust', 'sql', 'javascript'];
+  const codeAsks = [
+    'Write a function that reverses a string in',
+    'Fix this bug in my',
+    'Implement binary search in',
+    'Write a regex in',
+  ];
+  const forms = ['poem', 'short story', 'haiku', 'email', 'slogan', 'paragraph'];
+  const topics = ['the sea', 'autumn', 'a lost key', 'coffee', 'the moon', 'a new job', 'trains'];
+  const questions = [
+    'Who was Ada Lovelace?',
+    'Why is the sky blue?',
+    'What is the capital of Peru?',
+    'How do vaccines work?',
+    'What causes tides?',
+  ];
+  for (let i = 0; i < count; i++) {
+    const domain = SIM_DOMAINS[i % SIM_DOMAINS.length]!;
+    let prompt: string;
+    if (domain === 'math') {
+      prompt = `What is ${Math.floor(random() * 900) + 10} ${pick(operators)} ${Math.floor(random() * 90) + 2}?`;
+    } else if (domain === 'code') {
+      prompt = `${pick(codeAsks)} ${pick(languages)} (case ${i}).`;
+    } else if (domain === 'writing') {
+      prompt = `Write a ${pick(forms)} about ${pick(topics)} (#${i}).`;
+    } else {
+      prompt = `${pick(questions)} (question ${i})`;
+    }
+    tasks.push({ prompt, domain });
+  }
+  return tasks;
+}
+
+/** The embedded default pool: four simulated models with different strengths, latency and price. */
+export const DEFAULT_SIMULATED_POOL: readonly {
+  id: string;
+  spec: SimulatedModelSpec;
+  price: { input: number; output: number };
+}[] = [
+  {
+    id: 'math',
+    spec: {
+      model: 'sim-math-7b',
+      skill: { math: 0.95, code: 0.45, writing: 0.3, general: 0.5 },
+      latencyMs: 20,
+      latencyJitterMs: 20,
+    },
+    price: { input: 0.2, output: 0.6 },
+  },
+  {
+    id: 'coder',
+    spec: {
+      model: 'sim-coder-14b',
+      skill: { math: 0.6, code: 0.92, writing: 0.35, general: 0.55 },
+      latencyMs: 30,
+      latencyJitterMs: 30,
+    },
+    price: { input: 0.3, output: 1.2 },
+  },
+  {
+    id: 'writer',
+    spec: {
+      model: 'sim-writer-8b',
+      skill: { math: 0.3, code: 0.3, writing: 0.9, general: 0.7 },
+      latencyMs: 15,
+      latencyJitterMs: 15,
+    },
+    price: { input: 0.1, output: 0.4 },
+  },
+  {
+    id: 'generalist',
+    spec: {
+      model: 'sim-generalist-70b',
+      skill: { math: 0.75, code: 0.7, writing: 0.7, general: 0.85 },
+      latencyMs: 60,
+      latencyJitterMs: 60,
+    },
+    price: { input: 2.5, output: 10 },
+  },
+];
