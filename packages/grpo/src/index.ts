@@ -1,1 +1,5 @@
-export {};
+export * from './adam.js';
+export * from './advantages.js';
+export * from './kl.js';
+export * from './softmax-linear.js';
+export * from './surrogate.js';
