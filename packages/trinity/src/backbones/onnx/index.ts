@@ -1,2 +1,7 @@
-/** Public API of the onnx backbone (filled in by the backbone implementation). */
-export {};
+export { BackboneLoadError } from './backbone-load-error.js';
+export {
+  createOnnxDecoderBackbone,
+  type HiddenStateSource,
+  type OnnxDecoderBackbone,
+  type OnnxDecoderBackboneSettings,
+} from './onnx-decoder.js';
