@@ -1,4 +1,5 @@
 import fc from 'fast-check';
+import type { onnx as OnnxTypes } from 'onnx-proto';
 import { describe, expect, it } from 'vitest';
 import { onnx } from './__fixtures__/onnx-proto.js';
 import {
@@ -44,7 +45,7 @@ function model(
   ).finish();
 }
 
-const typed = (name: string, elemType: number): onnx.IValueInfoProto => ({
+const typed = (name: string, elemType: number): OnnxTypes.IValueInfoProto => ({
   name,
   type: { tensorType: { elemType } },
 });
