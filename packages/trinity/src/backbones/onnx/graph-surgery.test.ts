@@ -27,8 +27,8 @@ import {
 const FLOAT = onnx.TensorProto.DataType.FLOAT;
 
 function model(
-  nodes: onnx.INodeProto[],
-  outputs: onnx.IValueInfoProto[],
+  nodes: OnnxTypes.INodeProto[],
+  outputs: OnnxTypes.IValueInfoProto[],
   initializers: string[] = [],
 ): Uint8Array {
   return onnx.ModelProto.encode(
