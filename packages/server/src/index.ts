@@ -1,3 +1,6 @@
+export * from './config.js';
+export * from './create-server.js';
+export * from './domain-router.js';
 export * from './errors.js';
 export * from './gateway.js';
 export * from './metrics.js';

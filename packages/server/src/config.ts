@@ -1,0 +1,218 @@
+/**
+ * The server's configuration file (JSON or YAML): one TypeBox schema, validation errors that point at the
+ * bad field, secrets only through environment variables (`apiKeyEnv`, `keyEnv`).
+ */
+import { readFile } from 'node:fs/promises';
+import { createValidator, OpenFuguError, type ValidationIssue } from '@openfugu/schema';
+import { type Static, Type } from '@sinclair/typebox';
+import { parse as parseYaml } from 'yaml';
+import { pointerToParam } from './gateway.js';
+
+const Positive = (description: string) => Type.Integer({ minimum: 1, description });
+
+const RateLimitSchema = Type.Object(
+  {
+    requestsPerMinute: Type.Number({ exclusiveMinimum: 0 }),
+    burst: Type.Optional(Type.Integer({ minimum: 1 })),
+  },
+  { additionalProperties: false },
+);
+
+const PriceSchema = Type.Object(
+  { input: Type.Number({ minimum: 0 }), output: Type.Number({ minimum: 0 }) },
+  { additionalProperties: false },
+);
+
+/** One upstream pool member. */
+export const UpstreamConfigSchema = Type.Object(
+  {
+    id: Type.String({ minLength: 1, pattern: '^[A-Za-z0-9._:/-]+$', description: 'Public alias' }),
+    baseURL: Type.String({ pattern: '^https?://', description: 'OpenAI-compatible base URL, with /v1' }),
+    model: Type.String({ minLength: 1, description: 'Upstream model name (internal)' }),
+    apiKeyEnv: Type.Optional(
+      Type.String({ minLength: 1, description: 'Environment variable holding the key' }),
+    ),
+    headers: Type.Optional(Type.Record(Type.String(), Type.String())),
+    description: Type.Optional(Type.String()),
+    price: Type.Optional(PriceSchema),
+    timeoutMs: Type.Optional(Positive('Per-attempt timeout')),
+    streamIdleTimeoutMs: Type.Optional(Positive('Longest silence inside a stream')),
+    maxRetries: Type.Optional(Type.Integer({ minimum: 0, maximum: 10 })),
+  },
+  { additionalProperties: false },
+);
+
+/** The whole configuration file. Every object is closed, so a typo is reported at its path. */
+export const ServerConfigSchema = Type.Object(
+  {
+    server: Type.Optional(
+      Type.Object(
+        {
+          host: Type.Optional(Type.String({ minLength: 1 })),
+          port: Type.Optional(Type.Integer({ minimum: 0, maximum: 65535 })),
+          bodyLimitBytes: Type.Optional(Positive('Largest request body')),
+          maxMessages: Type.Optional(Positive('Most messages per request')),
+          requestTimeoutMs: Type.Optional(Positive('Total request deadline')),
+          shutdownTimeoutMs: Type.Optional(Type.Integer({ minimum: 0 })),
+          exposeWorkers: Type.Optional(Type.Boolean()),
+          debugTrace: Type.Optional(Type.Boolean()),
+          metrics: Type.Optional(Type.Boolean()),
+          metricsRequireAuth: Type.Optional(Type.Boolean()),
+          logger: Type.Optional(Type.Boolean()),
+        },
+        { additionalProperties: false },
+      ),
+    ),
+    auth: Type.Optional(
+      Type.Object(
+        {
+          keys: Type.Optional(
+            Type.Array(
+              Type.Object(
+                {
+                  name: Type.String({ minLength: 1 }),
+                  keyEnv: Type.String({ minLength: 1, description: 'Environment variable holding the key' }),
+                  rateLimit: Type.Optional(RateLimitSchema),
+                },
+                { additionalProperties: false },
+              ),
+            ),
+          ),
+          rateLimit: Type.Optional(RateLimitSchema),
+        },
+        { additionalProperties: false },
+      ),
+    ),
+    pool: Type.Optional(
+      Type.Object(
+        {
+          failureThreshold: Type.Optional(Positive('Failures that open a circuit')),
+          cooldownMs: Type.Optional(Type.Integer({ minimum: 0 })),
+          maxFallbacks: Type.Optional(Type.Integer({ minimum: 0 })),
+        },
+        { additionalProperties: false },
+      ),
+    ),
+    upstreams: Type.Optional(Type.Array(UpstreamConfigSchema, { minItems: 1 })),
+    simulated: Type.Optional(
+      Type.Object(
+        {
+          seed: Type.Optional(Type.Integer()),
+          latency: Type.Optional(Type.Boolean({ description: 'Simulate model latency (default true)' })),
+        },
+        { additionalProperties: false },
+      ),
+    ),
+    router: Type.Optional(
+      Type.Object(
+        {
+          model: Type.Optional(Type.String({ minLength: 1, description: 'Public name, default fugu' })),
+          maxTurns: Type.Optional(Positive('TRINITY turns')),
+          trainingTasks: Type.Optional(Positive('Simulated tasks used to train the head at start-up')),
+          seed: Type.Optional(Type.Integer()),
+        },
+        { additionalProperties: false },
+      ),
+    ),
+    conductor: Type.Optional(
+      Type.Object(
+        {
+          enabled: Type.Optional(Type.Boolean()),
+          model: Type.Optional(Type.String({ minLength: 1, description: 'Public name, default fugu-ultra' })),
+          planner: Type.Optional(Type.String({ minLength: 1, description: 'Upstream id of the planner' })),
+          maxRounds: Type.Optional(Positive('Planning rounds')),
+          maxSteps: Type.Optional(Type.Integer({ minimum: 1, maximum: 5 })),
+        },
+        { additionalProperties: false },
+      ),
+    ),
+  },
+  { additionalProperties: false },
+);
+
+/** A validated configuration. */
+export type ServerConfig = Static<typeof ServerConfigSchema>;
+
+const validator = createValidator(ServerConfigSchema);
+
+/** A configuration problem, with every issue's path. */
+export class ConfigError extends OpenFuguError {
+  readonly issues: readonly ValidationIssue[];
+  constructor(options: { message: string; issues?: readonly ValidationIssue[]; cause?: unknown }) {
+    super({ code: 'config_error', message: options.message, cause: options.cause });
+    this.name = 'ConfigError';
+    this.issues = options.issues ?? [];
+  }
+}
+
+/**
+ * Validates a parsed configuration object; throws a `ConfigError` whose message lists each bad field
+ * as a path (`upstreams[0].baseURL: must match pattern "^https?://"`).
+ *
+ * @example
+ * ```ts
+ * const config = parseConfig({ upstreams: [{ id: 'fast', baseURL: 'http://127.0.0.1:4000/v1', model: 'gpt-4o-mini' }] });
+ * ```
+ */
+export function parseConfig(value: unknown, source = 'configuration'): ServerConfig {
+  const result = validator.validate(value ?? {});
+  if (result.ok) {
+    const config = result.value;
+    const ids = new Set<string>();
+    for (const [index, upstream] of (config.upstreams ?? []).entries()) {
+      if (ids.has(upstream.id)) {
+        throw new ConfigError({
+          message: `${source}: upstreams[${index}].id: duplicate id '${upstream.id}'`,
+          issues: [{ code: 'duplicate', path: `/upstreams/${index}/id`, message: 'duplicate id' }],
+        });
+      }
+      ids.add(upstream.id);
+    }
+    const planner = config.conductor?.planner;
+    if (planner !== undefined && config.upstreams && !ids.has(planner)) {
+      throw new ConfigError({
+        message: `${source}: conductor.planner: no upstream has id '${planner}'`,
+        issues: [{ code: 'unknown_reference', path: '/conductor/planner', message: 'unknown upstream id' }],
+      });
+    }
+    return config;
+  }
+  const lines = result.issues.map((issue) => `  ${pointerToParam(issue.path) || '(root)'}: ${issue.message}`);
+  throw new ConfigError({ message: `${source} is invalid:\n${lines.join('\n')}`, issues: result.issues });
+}
+
+/**
+ * Reads a JSON or YAML configuration file (by extension: `.yaml`/`.yml` are YAML, anything else JSON)
+ * and validates it.
+ */
+export async function loadConfigFile(path: string): Promise<ServerConfig> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (error) {
+    throw new ConfigError({ message: `cannot read configuration file ${path}`, cause: error });
+  }
+  let value: unknown;
+  try {
+    value = /\.ya?ml$/i.test(path) ? parseYaml(text) : JSON.parse(text);
+  } catch (error) {
+    throw new ConfigError({
+      message: `${path} is not valid ${/\.ya?ml$/i.test(path) ? 'YAML' : 'JSON'}: ${(error as Error).message}`,
+      cause: error,
+    });
+  }
+  return parseConfig(value, path);
+}
+
+/** Reads a secret from the environment; a missing variable is a `ConfigError` naming the field. */
+export function secretFromEnv(
+  env: Readonly<Record<string, string | undefined>>,
+  name: string,
+  field: string,
+): string {
+  const value = env[name];
+  if (value === undefined || value === '') {
+    throw new ConfigError({ message: `${field}: environment variable ${name} is not set` });
+  }
+  return value;
+}
