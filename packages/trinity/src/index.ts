@@ -1,1 +1,12 @@
-export {};
+export * from './backbones/hashing.js';
+export * from './backbones/types.js';
+export * from './errors.js';
+export * from './head.js';
+export * from './head-file.js';
+export * from './head-io.js';
+export * from './npy.js';
+export * from './render.js';
+export * from './router.js';
+export * from './safetensors.js';
+export * from './backbones/onnx/index.js';
+export * from './backbones/transformers/index.js';

@@ -1,0 +1,29 @@
+import type { AbortSignalLike, Backbone } from '@openfugu/schema';
+import { AbortedError } from '@openfugu/schema';
+
+/** A backbone that can also embed one text synchronously (the router's hot path uses it when present). */
+export interface SyncBackbone extends Backbone {
+  /** Embed one text synchronously; same result as `embed([text])[0]`. */
+  embedSync(text: string): Float32Array;
+}
+
+/** True when `backbone` offers `embedSync`. */
+export function isSyncBackbone(backbone: Backbone): backbone is SyncBackbone {
+  return typeof (backbone as Partial<SyncBackbone>).embedSync === 'function';
+}
+
+/** Throws `AbortedError` when the signal has fired (checked between texts of a batch). */
+export function throwIfAborted(signal: AbortSignalLike | undefined): void {
+  if (signal?.aborted) throw new AbortedError({ cause: signal.reason });
+}
+
+/** Scales `vector` in place to unit L2 norm (an all-zero vector stays zero). Returns it. */
+export function l2NormalizeInPlace(vector: Float32Array): Float32Array {
+  let sum = 0;
+  for (let i = 0; i < vector.length; i++) sum += vector[i]! * vector[i]!;
+  if (sum > 0) {
+    const inv = 1 / Math.sqrt(sum);
+    for (let i = 0; i < vector.length; i++) vector[i]! *= inv;
+  }
+  return vector;
+}

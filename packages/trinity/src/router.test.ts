@@ -1,0 +1,127 @@
+import {
+  createValidator,
+  NoAvailableWorkerError,
+  OpenFuguError,
+  RoutingDecisionSchema,
+} from '@openfugu/schema';
+import { describe, expect, it } from 'vitest';
+import { createHashingBackbone } from './backbones/hashing.js';
+import { createRouterHead } from './head.js';
+import { createRouter, maskedSoftmax, resolveMask, routeWithHead } from './router.js';
+
+// 3 agents + 3 roles over 2-d features: agent logits = [x0, x1, -x0], role logits = [1, 0, 0] · x0.
+const head = createRouterHead({
+  agentCount: 3,
+  dimension: 2,
+  weights: [1, 0, 0, 1, -1, 0, 1, 0, 0, 0, 0, 0],
+  agents: ['a', 'b', 'c'],
+});
+
+describe('routeWithHead', () => {
+  it('takes the argmax agent and role and returns a schema-valid decision', () => {
+    const decision = routeWithHead(head, ['a', 'b', 'c'], [2, 1]);
+    expect(decision.agent).toBe('a');
+    expect(decision.agentIndex).toBe(0);
+    expect(decision.role).toBe('worker');
+    expect(decision.agentLogits).toEqual([2, 1, -2]);
+    const z = Math.exp(2) + Math.exp(1) + Math.exp(-2);
+    expect(decision.agentProbabilities[0]).toBeCloseTo(Math.exp(2) / z, 12);
+    expect(decision.roleLogits).toEqual([2, 0, 0]);
+    const validate = createValidator(RoutingDecisionSchema);
+    expect(validate.validate(decision).ok).toBe(true);
+  });
+
+  it('masks agents to -inf before the softmax (boolean masks and id subsets)', () => {
+    const byBool = routeWithHead(head, ['a', 'b', 'c'], [2, 1], { mask: [false, true, true] });
+    expect(byBool.agent).toBe('b');
+    expect(byBool.agentProbabilities[0]).toBe(0);
+    expect(byBool.agentProbabilities[1]! + byBool.agentProbabilities[2]!).toBeCloseTo(1, 12);
+    const byId = routeWithHead(head, ['a', 'b', 'c'], [2, 1], { mask: ['c'] });
+    expect(byId.agent).toBe('c');
+    expect(byId.agentProbabilities).toEqual([0, 0, 1]);
+  });
+
+  it('throws NoAvailableWorkerError for a fully masked pool, never NaN', () => {
+    for (const mask of [[false, false, false], []]) {
+      try {
+        routeWithHead(head, ['a', 'b', 'c'], [2, 1], { mask });
+        expect.unreachable();
+      } catch (error) {
+        expect(error).toBeInstanceOf(NoAvailableWorkerError);
+        expect(OpenFuguError.hasCode(error, 'no_available_worker')).toBe(true);
+      }
+    }
+    expect(() => routeWithHead(head, ['a', 'b', 'c'], [2, 1], { mask: ['zzz'] })).toThrow(
+      /unknown agent 'zzz'/,
+    );
+    expect(() => routeWithHead(head, ['a', 'b', 'c'], [2, 1], { mask: [true] })).toThrow(/3 agents/);
+  });
+
+  it('samples with the injected generator and temperature', () => {
+    // Probabilities at T=1 for logits [0, 0, 0] are uniform: u in [0, 1/3) → a, [1/3, 2/3) → b, else c.
+    const pick = (u: number): string =>
+      routeWithHead(head, ['a', 'b', 'c'], [0, 0], { sample: true, random: () => u }).agent;
+    expect([pick(0.1), pick(0.5), pick(0.9)]).toEqual(['a', 'b', 'c']);
+    // Masked agents are never sampled, even at u close to 1.
+    expect(
+      routeWithHead(head, ['a', 'b', 'c'], [0, 0], { sample: true, random: () => 0.999999, mask: ['a', 'b'] })
+        .agent,
+    ).toBe('b');
+    const hot = routeWithHead(head, ['a', 'b', 'c'], [2, 1], { temperature: 100 });
+    const cold = routeWithHead(head, ['a', 'b', 'c'], [2, 1], { temperature: 0.01 });
+    expect(hot.agentProbabilities[0]).toBeLessThan(0.35);
+    expect(cold.agentProbabilities[0]).toBeCloseTo(1, 10);
+    expect(() => routeWithHead(head, ['a', 'b', 'c'], [2, 1], { sample: true })).toThrow(/random/);
+    expect(() => routeWithHead(head, ['a', 'b', 'c'], [2, 1], { temperature: 0 })).toThrow(/temperature/);
+  });
+
+  it('rejects features of the wrong length and non-finite logits', () => {
+    expect(() => routeWithHead(head, ['a', 'b', 'c'], [1, 2, 3])).toThrow(/expects 2/);
+    expect(() => routeWithHead(head, ['a', 'b', 'c'], [Number.NaN, 0])).toThrow(/non-finite/);
+  });
+
+  it('defaults the role to worker for heads without role rows', () => {
+    const noRoles = createRouterHead({ agentCount: 2, dimension: 1, roles: false, weights: [1, 2] });
+    const decision = routeWithHead(noRoles, ['x', 'y'], [1]);
+    expect(decision).toMatchObject({ agent: 'y', role: 'worker' });
+    expect(decision.roleProbabilities).toBeUndefined();
+  });
+});
+
+describe('maskedSoftmax / resolveMask', () => {
+  it('is stable for large logits and sums to one', () => {
+    const p = maskedSoftmax([1000, 1001, -1000]);
+    expect(p.reduce((a, b) => a + b, 0)).toBeCloseTo(1, 12);
+    expect(p.every(Number.isFinite)).toBe(true);
+    expect(maskedSoftmax([1, 2], [false, false])).toEqual([0, 0]);
+    expect(resolveMask(undefined, ['a', 'b'])).toEqual([true, true]);
+  });
+});
+
+describe('createRouter', () => {
+  it('routes rendered messages through the backbone (async and sync agree)', async () => {
+    const backbone = createHashingBackbone({ dimension: 16 });
+    const h = createRouterHead({
+      agentCount: 2,
+      dimension: 16,
+      weights: Array.from({ length: 80 }, (_, i) => Math.sin(i)),
+    });
+    const router = createRouter({ backbone, head: h, agents: ['small', 'large'] });
+    const messages = [{ role: 'user' as const, content: 'Prove that the square root of 2 is irrational.' }];
+    const a = await router.route(messages);
+    const b = router.routeSync(messages);
+    expect(a).toEqual(b);
+    expect(
+      router.routeFeatures(backbone.embedSync('user: Prove that the square root of 2 is irrational.')),
+    ).toEqual(a);
+  });
+
+  it('checks agents and dimensions', () => {
+    const backbone = createHashingBackbone({ dimension: 8 });
+    expect(() => createRouter({ backbone, head })).toThrow(/dimension 8/);
+    const h = createRouterHead({ agentCount: 2, dimension: 8 });
+    expect(() => createRouter({ backbone, head: h, agents: ['a'] })).toThrow(/2 agent rows/);
+    expect(() => createRouter({ backbone, head: h, agents: ['a', 'a'] })).toThrow(/unique/);
+    expect(() => createRouter({ backbone, head: h })).toThrow(/agent ids/);
+  });
+});
