@@ -1,0 +1,169 @@
+/**
+ * Planner prompts. The builder takes only the question, the pool and options — there is no parameter through
+ * which gold answers or gold tool names could reach the planner (the reference leaked gold tool names).
+ */
+import {
+  type ChatMessage,
+  DEFAULT_MAX_WORKFLOW_STEPS,
+  type Workflow,
+  type WorkflowStep,
+} from '@openfugu/schema';
+import { normalisePool } from './pool.js';
+import type { PoolInput, PoolMemberInfo, WorkflowFormat } from './types.js';
+
+/** Options of `buildConductorPrompt`. Deliberately closed: question, pool and presentation settings only. */
+export interface ConductorPromptOptions {
+  /** The user's question, verbatim. */
+  question: string;
+  /** The workers the planner may use: ids or descriptors (the request's allowed subset for k-of-n pools). */
+  pool: PoolInput;
+  /** Output format asked for. Default `'lists'` (the paper's three lists). */
+  format?: WorkflowFormat;
+  /** Most steps allowed. Default 5. */
+  maxSteps?: number;
+  /** Show each worker's price per 1M tokens. Default false. */
+  includePrices?: boolean;
+}
+
+/** One line per worker: id, display name, first line of its description, optional prices. */
+function poolLine(member: PoolMemberInfo, includePrices: boolean): string {
+  const name = member.name ?? member.model;
+  const strengths = member.description?.split('\n', 1)[0]?.trim().slice(0, 200);
+  let line = `- ${member.id}`;
+  if (name && name !== member.id) line += ` (${name})`;
+  if (strengths) line += `: ${strengths}`;
+  if (includePrices && member.price) {
+    line += ` [$${member.price.input} input / $${member.price.output} output per 1M tokens]`;
+  }
+  return line;
+}
+
+const LISTS_FORMAT = `Output format — after any reasoning, end your reply with exactly three Python lists of equal length:
+model_id: ['<worker id>', ...]
+subtasks: ['<instruction for that worker>', ...]
+access_list: [<access of step 0>, <access of step 1>, ...]`;
+
+const JSON_FORMAT = `Output format — after any reasoning, end your reply with one JSON object:
+{"steps": [{"worker": "<worker id>", "subtask": "<instruction for that worker>", "access": [] | [0, 1] | "all"}, ...]}`;
+
+/**
+ * Builds the planner's prompt: the pool, the rules and the output format.
+ *
+ * The rules say: steps are numbered from 0; a step sees the user's question, its own subtask, and the
+ * subtasks and outputs of the earlier steps in its access (`"all"` = every earlier step, `[0, 2]` = those
+ * steps, `[]` = none); steps that do not see each other run in parallel; at most `maxSteps` steps; the last
+ * step's output is the final answer, so its subtask must ask for the complete answer.
+ *
+ * @example
+ * ```ts
+ * const prompt = buildConductorPrompt({ question: 'What is 17 * 23?', pool: descriptors, maxSteps: 3 });
+ * const reply = await planner.complete({ messages: [{ role: 'user', content: prompt }] });
+ * ```
+ */
+export function buildConductorPrompt(options: ConductorPromptOptions): string {
+  const format = options.format ?? 'lists';
+  const maxSteps = options.maxSteps ?? DEFAULT_MAX_WORKFLOW_STEPS;
+  const includePrices = options.includePrices ?? false;
+  const members = normalisePool(options.pool);
+  const first = members[0]?.id ?? 'worker-a';
+  const second = members[1]?.id ?? first;
+  const exampleSteps: WorkflowStep[] =
+    maxSteps >= 3
+      ? [
+          { worker: first, subtask: 'Solve the problem step by step.', access: [] },
+          { worker: second, subtask: 'Solve the problem independently, by a different method.', access: [] },
+          {
+            worker: first,
+            subtask: 'Compare both solutions, resolve any disagreement and give the final answer.',
+            access: 'all',
+          },
+        ]
+      : maxSteps === 2
+        ? [
+            { worker: first, subtask: 'Solve the problem step by step.', access: [] },
+            { worker: second, subtask: 'Check the solution and give the final answer.', access: [0] },
+          ]
+        : [{ worker: first, subtask: 'Answer the question completely.', access: [] }];
+  const example: Workflow = { steps: exampleSteps };
+  return [
+    'You are the conductor of a team of AI workers. Plan a workflow that answers the question below: decide which worker does which subtask, and which earlier results each step may see. Do not answer the question yourself.',
+    '',
+    'Workers (use these ids exactly):',
+    ...members.map((member) => poolLine(member, includePrices)),
+    '',
+    'Rules:',
+    `- Use between 1 and ${maxSteps} steps. Steps are numbered from 0 in the order you list them.`,
+    '- Every worker sees the user\'s question and its own subtask. A step also sees the subtasks and outputs of the earlier steps in its access: "all" means every earlier step, a list such as [0, 2] means those steps, [] means none.',
+    '- A step may only see earlier steps (smaller numbers). Steps that do not see each other run in parallel.',
+    "- The last step's output is the final answer returned to the user: its subtask must ask for the complete final answer, and it usually needs access to the earlier steps.",
+    '- A worker may appear in several steps. Write each subtask as a clear instruction.',
+    ...(includePrices ? ['- Prefer cheaper workers when they are good enough.'] : []),
+    '',
+    format === 'json' ? JSON_FORMAT : LISTS_FORMAT,
+    '',
+    'Example:',
+    formatWorkflow(example, format),
+    '',
+    'Question:',
+    options.question,
+  ].join('\n');
+}
+
+/** The planner prompt as a one-message conversation (the paper's form). */
+export function buildConductorMessages(options: ConductorPromptOptions): ChatMessage[] {
+  return [{ role: 'user', content: buildConductorPrompt(options) }];
+}
+
+function pythonString(text: string): string {
+  return `'${text.replace(/\\/g, '\\\\').replace(/'/g, "\\'").replace(/\n/g, '\\n')}'`;
+}
+
+/**
+ * Writes a workflow in either format; `parseWorkflow(formatWorkflow(w, f)).workflow` deep-equals `w`.
+ *
+ * @example
+ * ```ts
+ * formatWorkflow({ steps: [{ worker: 'math', subtask: 'Solve', access: [] }] }, 'lists')
+ * // "model_id: ['math']\nsubtasks: ['Solve']\naccess_list: [[]]"
+ * ```
+ */
+export function formatWorkflow(workflow: Workflow, format: WorkflowFormat = 'lists'): string {
+  if (format === 'json') return JSON.stringify({ steps: workflow.steps });
+  const access = workflow.steps.map((step) =>
+    step.access === 'all' ? "'all'" : `[${step.access.join(', ')}]`,
+  );
+  return [
+    `model_id: [${workflow.steps.map((step) => pythonString(step.worker)).join(', ')}]`,
+    `subtasks: [${workflow.steps.map((step) => pythonString(step.subtask)).join(', ')}]`,
+    `access_list: [${access.join(', ')}]`,
+  ].join('\n');
+}
+
+/** Options of `buildRevisionPrompt`. */
+export interface RevisionPromptOptions {
+  /** The workflow the planner wrote last round (as parsed). */
+  previousWorkflow: Workflow;
+  /** The answer it produced (the last step's output). */
+  previousAnswer: string;
+  /** Output format. Default `'lists'`. */
+  format?: WorkflowFormat;
+}
+
+/**
+ * The follow-up message of a revise round: the planner sees its previous workflow and the answer it produced
+ * and either repeats the workflow unchanged (to stop) or writes a better one.
+ */
+export function buildRevisionPrompt(options: RevisionPromptOptions): string {
+  const format = options.format ?? 'lists';
+  return [
+    'Your workflow was run.',
+    '',
+    'Workflow:',
+    formatWorkflow(options.previousWorkflow, format),
+    '',
+    'Final answer it produced:',
+    options.previousAnswer,
+    '',
+    'Check the answer. If it is correct and complete, repeat the same workflow unchanged. Otherwise write a revised workflow that fixes the problem (the same rules and output format apply; later steps may double-check or redo work).',
+  ].join('\n');
+}
