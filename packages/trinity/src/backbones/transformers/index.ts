@@ -1,2 +1,7 @@
-/** Public API of the transformers backbone (filled in by the backbone implementation). */
-export {};
+export {
+  createTransformersBackbone,
+  type TransformersBackbone,
+  type TransformersBackboneSettings,
+  type TransformersDtype,
+  type TransformersPooling,
+} from './transformers-backbone.js';
