@@ -236,6 +236,7 @@ export function clippedSurrogateLoss(batch: SurrogateBatch, options: SurrogateOp
     });
   }
 
+  const term = new Float64Array(2);
   let policySum = 0;
   let klSum = 0;
   let klTokenSum = 0;
@@ -258,9 +259,9 @@ export function clippedSurrogateLoss(batch: SurrogateBatch, options: SurrogateOp
         const lp = logp[t]!;
         const r = Math.exp(lp - old[t]!);
         const a = perToken ? adv[t]! : adv[i]!;
-        const g = surrogateTerm(r, a, lo, hi, delta);
-        policySum += weight * m * g.loss;
-        let d = g.dLossdRatio * r;
+        surrogateInto(r, a, lo, hi, delta, term);
+        policySum += weight * m * term[0]!;
+        let d = term[1]! * r;
         if (ref !== undefined) {
           const k = klValue(estimator, lp, ref[t]!);
           klTokenSum += m * k;
@@ -285,11 +286,11 @@ export function clippedSurrogateLoss(batch: SurrogateBatch, options: SurrogateOp
       }
       const s = Math.exp(logRatio / Math.max(L, 1));
       const a = adv[i]!;
-      const g = surrogateTerm(s, a, lo, hi, delta);
+      surrogateInto(s, a, lo, hi, delta, term);
       // Every token of the sequence carries the same surrogate term.
-      policySum += weight * L * g.loss;
+      policySum += weight * L * term[0]!;
       // ∂loss/∂log π_θ(t) = weight·L·(∂ℓ/∂s)·s·m_t/max(L,1)
-      const perLogProb = (weight * L * g.dLossdRatio * s) / Math.max(L, 1);
+      const perLogProb = (weight * L * term[1]! * s) / Math.max(L, 1);
       for (let t = row, end = row + T; t < end; t++) {
         const m = mask === undefined ? 1 : mask[t]!;
         if (m === 0) continue;
@@ -337,7 +338,16 @@ export function clippedSurrogateLoss(batch: SurrogateBatch, options: SurrogateOp
   };
 }
 
-/** Per-token loss −min(c₁·Â, c₂·Â) with c₁ = min(ρ, δ), c₂ = clip(ρ, lo, hi), and ∂/∂ρ (torch semantics). */
+/**
+ * The per-token clipped term for one ratio ρ and advantage Â: the loss −min(c₁·Â, c₂·Â) with c₁ = min(ρ, δ)
+ * and c₂ = clip(ρ, lo, hi), and its derivative with respect to ρ as autograd computes it (at a tie the two
+ * branches share the gradient, like `torch.min`).
+ *
+ * @example
+ * ```ts
+ * surrogateTerm(1.5, 1, 0.8, 1.28); // { loss: -1.28, dLossdRatio: 0 } — clipped at the top
+ * ```
+ */
 export function surrogateTerm(
   ratio: number,
   advantage: number,
@@ -345,6 +355,20 @@ export function surrogateTerm(
   hi: number,
   delta = Number.POSITIVE_INFINITY,
 ): { loss: number; dLossdRatio: number } {
+  const out = new Float64Array(2);
+  surrogateInto(ratio, advantage, lo, hi, delta, out);
+  return { loss: out[0]!, dLossdRatio: out[1]! };
+}
+
+/** {@link surrogateTerm} writing [loss, ∂loss/∂ρ] into `out` (no allocation in the token loop). */
+function surrogateInto(
+  ratio: number,
+  advantage: number,
+  lo: number,
+  hi: number,
+  delta: number,
+  out: Float64Array,
+): void {
   const c1 = Math.min(ratio, delta);
   const dc1 = ratio > delta ? 0 : 1;
   const c2 = ratio < lo ? lo : Math.min(ratio, hi);
@@ -352,10 +376,17 @@ export function surrogateTerm(
   const u1 = c1 * advantage;
   const u2 = c2 * advantage;
   // `dc === 0 ? 0 : …` keeps clipped gradients at +0 rather than −0.
-  if (u1 < u2) return { loss: -u1, dLossdRatio: dc1 === 0 ? 0 : -advantage };
-  if (u2 < u1) return { loss: -u2, dLossdRatio: dc2 === 0 ? 0 : -advantage };
-  const both = dc1 + dc2;
-  return { loss: -u1, dLossdRatio: both === 0 ? 0 : (-advantage * both) / 2 };
+  if (u1 < u2) {
+    out[0] = -u1;
+    out[1] = dc1 === 0 ? 0 : -advantage;
+  } else if (u2 < u1) {
+    out[0] = -u2;
+    out[1] = dc2 === 0 ? 0 : -advantage;
+  } else {
+    const both = dc1 + dc2;
+    out[0] = -u1;
+    out[1] = both === 0 ? 0 : (-advantage * both) / 2;
+  }
 }
 
 function checkLength(name: string, values: ArrayLike<number>, expected: number): void {
