@@ -126,6 +126,9 @@ export function createGateway(settings: GatewaySettings): Gateway {
     keepAliveTimeout: 65_000,
   });
 
+  // JSON only: a text/plain body is a client mistake (415), not a string to validate.
+  app.removeContentTypeParser('text/plain');
+
   const sendError = (reply: FastifyReply, error: unknown): FastifyReply => {
     const response = toErrorResponse(error);
     return reply.code(response.status).headers(response.headers).send(response.body);
@@ -407,9 +410,13 @@ function invalidRequest(issues: readonly ValidationIssue[]): GatewayError {
   for (const issue of issues)
     if (best && issue.path.split('/').length > best.path.split('/').length) best = issue;
   const param = best ? pointerToParam(best.path) : null;
+  const detail =
+    best && /\/messages\/\d+\/role$/.test(best.path)
+      ? 'must be one of system, developer, user, assistant, tool'
+      : best?.message;
   return new GatewayError({
     kind: 'invalid_request',
-    message: best ? `Invalid request: '${param || 'body'}' ${best.message}.` : 'Invalid request body.',
+    message: best ? `Invalid request: '${param || 'body'}' ${detail}.` : 'Invalid request body.',
     param: param || null,
   });
 }
