@@ -1,0 +1,23 @@
+// Public API of the BFCL part of @openfugu/verify.
+export {
+  type BfclCheckOptions,
+  type BfclEntry,
+  type BfclFunction,
+  type BfclLanguage,
+  type BfclModelCall,
+  type BfclParameter,
+  type BfclPossibleAnswer,
+  type BfclVerdict,
+  bfclLanguageOf,
+  bfclReward,
+  checkBfcl,
+  isBfclCallList,
+} from './checker.js';
+export {
+  type LosslessJson,
+  type LosslessJsonOptions,
+  type LosslessJsonResult,
+  parseJsonLossless,
+  stringifyJsonLossless,
+} from './lossless-json.js';
+export { JsonFloat } from './python.js';

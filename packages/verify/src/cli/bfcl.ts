@@ -1,0 +1,111 @@
+// `openfugu-verify bfcl`: JSON Lines in (each line shaped like a line of BFCL's oracle_dev.jsonl), one
+// `{"id","valid","error_type"}` line out per input line, in order. A malformed line stops the run with
+// exit code 2 and a message naming its 1-based line number; verdicts of the lines before it are kept.
+//
+// Speed: lines go through the native JSON.parse; only lines whose text holds a number JSON.parse would
+// misread (a float with an integral value such as `5.0`, very long digit runs, NaN/Infinity) are parsed
+// again with the lossless parser, so `5.0` stays a float wherever the verdict could depend on it.
+
+import { type BfclCheckOptions, type BfclEntry, checkBfcl } from '../bfcl/checker.js';
+import { parseJsonLossless, stringifyJsonLossless } from '../bfcl/lossless-json.js';
+
+/** Result of judging one input line. */
+export type BfclLineResult = { ok: true; output: string } | { ok: false; message: string };
+
+/** Result of `runBfclCommand`: what the CLI writes and the exit code it returns. */
+export interface BfclCommandResult {
+  stdout: string;
+  stderr: string;
+  exitCode: number;
+}
+
+// A number token JSON.parse could misread: an integral float (5.0, 1e3, 2.50e1), or ≥ 16 significant
+// digits (rounding can make a fraction integral, and integers beyond 2^53 lose digits). Matches inside
+// strings only cost a second, lossless parse.
+const NEEDS_LOSSLESS = /\d\.0+(?![0-9])|\d[eE]|\d[\d.]{15}|NaN|Infinity/;
+
+function describeJsonError(line: string): string {
+  const r = parseJsonLossless(line);
+  return r.ok ? 'invalid JSON' : `invalid JSON (${r.error.message} at column ${r.error.offset + 1})`;
+}
+
+function parseLine(line: string): { ok: true; value: unknown } | { ok: false; message: string } {
+  let value: unknown;
+  try {
+    value = JSON.parse(line);
+  } catch {
+    const r = parseJsonLossless(line);
+    if (!r.ok) return { ok: false, message: describeJsonError(line) };
+    return { ok: true, value: r.value };
+  }
+  if (NEEDS_LOSSLESS.test(line)) {
+    const r = parseJsonLossless(line);
+    if (r.ok) return { ok: true, value: r.value };
+    return { ok: false, message: describeJsonError(line) };
+  }
+  return { ok: true, value };
+}
+
+function shapeProblem(v: unknown): string | null {
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) return 'expected a JSON object';
+  const o = v as Record<string, unknown>;
+  if (!('id' in o)) return 'missing "id"';
+  if (typeof o.category !== 'string') return '"category" must be a string';
+  if (!Array.isArray(o.function)) return '"function" must be a list of function docs';
+  if (!('model_output' in o)) return 'missing "model_output"';
+  if (!o.category.includes('relevance') && !Array.isArray(o.possible_answer)) {
+    return '"possible_answer" must be a list';
+  }
+  return null;
+}
+
+/**
+ * Judge one input line (1-based `lineNumber` for messages): the output line without its newline, or why
+ * the line is malformed. Lets callers stream large inputs line by line.
+ *
+ * @example
+ * checkBfclLine('{"id":"x","category":"irrelevance","function":[],"model_output":[]}', 1);
+ * // { ok: true, output: '{"id":"x","valid":true,"error_type":null}' }
+ */
+export function checkBfclLine(
+  line: string,
+  lineNumber: number,
+  options: BfclCheckOptions = {},
+): BfclLineResult {
+  if (line.endsWith('\r')) line = line.slice(0, -1);
+  const parsed = parseLine(line);
+  if (!parsed.ok) return { ok: false, message: `line ${lineNumber}: ${parsed.message}` };
+  const problem = shapeProblem(parsed.value);
+  if (problem !== null) return { ok: false, message: `line ${lineNumber}: ${problem}` };
+  const entry = parsed.value as BfclEntry & { id: unknown };
+  const verdict = checkBfcl(entry, options);
+  const id = typeof entry.id === 'string' ? JSON.stringify(entry.id) : stringifyJsonLossless(entry.id);
+  const errorType = verdict.error_type === null ? 'null' : JSON.stringify(verdict.error_type);
+  return { ok: true, output: `{"id":${id},"valid":${verdict.valid},"error_type":${errorType}}` };
+}
+
+/**
+ * Run `openfugu-verify bfcl` on the whole input text: one verdict line per input line, in order. An empty
+ * last line (a trailing newline) is fine; any other malformed line stops the run with exit code 2 and a
+ * stderr message naming its 1-based line number (verdicts of earlier lines stay in stdout).
+ *
+ * @example
+ * const { stdout, exitCode } = runBfclCommand(readFileSync(0, 'utf8'));
+ */
+export function runBfclCommand(input: string, options: BfclCheckOptions = {}): BfclCommandResult {
+  const lines = input.split('\n');
+  if (lines.length > 0 && lines[lines.length - 1] === '') lines.pop();
+  const out: string[] = [];
+  for (let i = 0; i < lines.length; i++) {
+    const r = checkBfclLine(lines[i]!, i + 1, options);
+    if (!r.ok) {
+      return {
+        stdout: out.length === 0 ? '' : `${out.join('\n')}\n`,
+        stderr: `openfugu-verify bfcl: ${r.message}\n`,
+        exitCode: 2,
+      };
+    }
+    out.push(r.output);
+  }
+  return { stdout: out.length === 0 ? '' : `${out.join('\n')}\n`, stderr: '', exitCode: 0 };
+}
