@@ -86,10 +86,44 @@ function firstNumberIn(text: string): number | undefined {
   return match ? toNumber(match[0]) : undefined;
 }
 
+/** The result of the last `= N` in the text (the last computed value), if any. */
+function lastComputedResult(text: string): number | undefined {
+  const pattern = new RegExp(`=\\s*(${NUMBER})`, 'g');
+  let last: string | undefined;
+  for (let match = pattern.exec(text); match !== null; match = pattern.exec(text)) last = match[1];
+  return last === undefined ? undefined : toNumber(last);
+}
+
+/**
+ * The number a concluding sentence states. In the last sentence (or line) with a digit: the first number
+ * after its last `=`; else the last computed result (`= N` anywhere) when the sentence repeats it ("The total
+ * is $40 + $24 = $64. Kylar needs to pay $64 for the 16 glasses."); else the sentence's last number.
+ */
+function conclusionNumber(text: string): number | undefined {
+  const sentences = text.trim().split(/\n+|[.!?](?=\s|$)/);
+  for (let index = sentences.length - 1; index >= 0; index--) {
+    const sentence = sentences[index]!;
+    if (!/\d/.test(sentence)) continue;
+    const equals = sentence.lastIndexOf('=');
+    const afterEquals = equals === -1 ? undefined : firstNumberIn(sentence.slice(equals + 1));
+    if (afterEquals !== undefined) return afterEquals;
+    const result = lastComputedResult(text);
+    const candidates: number[] = [];
+    const pattern = new RegExp(NUMBER, 'g');
+    for (let match = pattern.exec(sentence); match !== null; match = pattern.exec(sentence)) {
+      const value = toNumber(match[0]);
+      if (value !== undefined) candidates.push(value);
+    }
+    if (result !== undefined && candidates.includes(result)) return result;
+    return candidates.at(-1);
+  }
+  return undefined;
+}
+
 /**
  * Extracts the final numeric answer of a maths solution, in order of preference: the number after the last
- * `####` (GSM8K), inside the last `\boxed{}`, after the last "answer is" / "answer:", else the last number in
- * the text. Handles thousands separators (`1,234`), `$`, signs, decimals and fractions (`3/4`).
+ * `####` (GSM8K), inside the last `\boxed{}`, after the last "answer is" / "answer:", else the number the
+ * concluding sentence states (after its `=`, or the last computed `= N` it repeats, or its last number). Handles thousands separators (`1,234`), `$`, signs, decimals and fractions (`3/4`).
  *
  * @example
  * ```ts
@@ -111,7 +145,7 @@ export function extractFinalNumber(text: string): number | undefined {
       const value = firstNumberIn(boxed ? (tail.split('}')[0] ?? '') : tail);
       if (value !== undefined) return value;
     }
-    return lastNumberIn(text);
+    return conclusionNumber(text) ?? lastNumberIn(text);
   } catch {
     return undefined;
   }

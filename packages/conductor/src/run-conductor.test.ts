@@ -1,0 +1,100 @@
+import type { Worker, WorkerRequest } from '@openfugu/schema';
+import { describe, expect, it } from 'vitest';
+import { fakeWorker } from './__fixtures__/workers.js';
+import { runConductor } from './run-conductor.js';
+
+/** A planner that answers each round with the next scripted reply and records what it saw. */
+function scriptedPlanner(replies: string[]): Worker & { seen: WorkerRequest[] } {
+  const seen: WorkerRequest[] = [];
+  return {
+    id: 'planner',
+    seen,
+    async complete(request) {
+      seen.push(request);
+      return {
+        content: replies[seen.length - 1] ?? replies.at(-1) ?? '',
+        usage: { promptTokens: 100, completionTokens: 20, totalTokens: 120 },
+      };
+    },
+  };
+}
+
+const pool = [
+  { id: 'solver', model: 'solver-model', description: 'solves maths' },
+  { id: 'checker', model: 'checker-model', description: 'checks work' },
+];
+const usage = { promptTokens: 10, completionTokens: 5, totalTokens: 15 };
+const workers = () => [
+  fakeWorker('solver', { reply: () => '17 * 23 = 391', usage }),
+  fakeWorker('checker', { reply: () => 'Checked: 391', usage }),
+];
+
+const one = "model_id: ['solver']\nsubtasks: ['Compute 17 * 23.']\naccess_list: [[]]";
+const two =
+  "model_id: ['solver', 'checker']\nsubtasks: ['Compute 17 * 23.', 'Check and answer.']\naccess_list: [[], 'all']";
+
+describe('runConductor', () => {
+  it('plans, runs, and stops when the planner repeats its workflow', async () => {
+    const planner = scriptedPlanner([one, two, `Looks right.\n${two}`]);
+    const result = await runConductor({
+      planner,
+      pool,
+      workers: workers(),
+      question: 'What is 17 * 23?',
+      maxRounds: 5,
+    });
+    expect(result.rounds).toHaveLength(3);
+    expect(result.stopReason).toBe('unchanged');
+    expect(result.answer).toBe('Checked: 391');
+    expect(result.workflow?.steps).toHaveLength(2);
+    expect(result.rounds[2]).toMatchObject({ unchanged: true });
+    expect(result.rounds[2]!.execution).toBeUndefined();
+    // 3 planner calls + 1 step + 2 steps.
+    expect(result.usage.totalTokens).toBe(3 * 120 + 3 * 15);
+    // Round 2's planner saw its round-1 workflow and answer.
+    const revision = planner.seen[1]!.messages;
+    expect(revision.map((message) => message.role)).toEqual(['user', 'assistant', 'user']);
+    expect(String(revision[2]!.content)).toContain("model_id: ['solver']");
+    expect(String(revision[2]!.content)).toContain('17 * 23 = 391');
+  });
+
+  it('stops at maxRounds', async () => {
+    const planner = scriptedPlanner([one, two, one]);
+    const result = await runConductor({ planner, pool, workers: workers(), question: 'q', maxRounds: 2 });
+    expect(result.rounds).toHaveLength(2);
+    expect(result.stopReason).toBe('max_rounds');
+    expect(planner.seen).toHaveLength(2);
+  });
+
+  it('keeps the last good answer when a revision is invalid', async () => {
+    const planner = scriptedPlanner([one, 'I think it is fine, the answer is 391.']);
+    const result = await runConductor({ planner, pool, workers: workers(), question: 'q', maxRounds: 3 });
+    expect(result.stopReason).toBe('invalid_workflow');
+    expect(result.answer).toBe('17 * 23 = 391');
+    expect(result.rounds[1]!.validation.issues.map((issue) => issue.code)).toContain('not_a_workflow');
+  });
+
+  it('enforces the allowed subset and hides other workers from the planner', async () => {
+    const planner = scriptedPlanner([two]);
+    const result = await runConductor({
+      planner,
+      pool,
+      workers: workers(),
+      question: 'q',
+      allowedWorkers: ['solver'],
+    });
+    expect(String(planner.seen[0]!.messages[0]!.content)).not.toContain('checker');
+    expect(result.stopReason).toBe('invalid_workflow');
+    expect(result.answer).toBeUndefined();
+    expect(result.rounds[0]!.validation.issues.map((issue) => issue.code)).toEqual(['worker_not_allowed']);
+  });
+
+  it('reports a failed run', async () => {
+    const planner = scriptedPlanner([one]);
+    const broken = fakeWorker('solver', { fail: { error: () => new Error('down'), calls: true } });
+    const result = await runConductor({ planner, pool, workers: [broken], question: 'q', retries: 0 });
+    expect(result.stopReason).toBe('execution_failed');
+    expect(result.answer).toBeUndefined();
+    expect(result.rounds[0]!.execution?.status).toBe('failed');
+  });
+});
