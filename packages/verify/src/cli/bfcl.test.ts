@@ -1,0 +1,93 @@
+import { readFileSync } from 'node:fs';
+import { describeWithData } from '@openfugu/vitest-config/data';
+import { describe, expect, it } from 'vitest';
+import { checkBfclLine, runBfclCommand } from './bfcl.js';
+
+const fn = {
+  name: 'f',
+  parameters: { type: 'dict', properties: { x: { type: 'integer' } }, required: ['x'] },
+};
+const line = (id: string, x: string) =>
+  `{"id":"${id}","category":"simple_python","function":${JSON.stringify([fn])},"possible_answer":[{"f":{"x":[5]}}],"model_output":[{"f":{"x":${x}}}]}`;
+
+describe('runBfclCommand', () => {
+  it('writes one verdict line per input line, in order', () => {
+    const r = runBfclCommand(`${line('a', '5')}\n${line('b', '6')}\n`);
+    expect(r).toEqual({
+      stdout:
+        '{"id":"a","valid":true,"error_type":null}\n{"id":"b","valid":false,"error_type":"value_error:others"}\n',
+      stderr: '',
+      exitCode: 0,
+    });
+    expect(runBfclCommand(`${line('a', '5')}\r\n${line('b', '5')}`).stdout.split('\n')).toHaveLength(3);
+    expect(runBfclCommand('')).toEqual({ stdout: '', stderr: '', exitCode: 0 });
+  });
+
+  it('keeps 5.0 a float (the line is re-read losslessly)', () => {
+    const r = runBfclCommand(`${line('a', '5.0')}\n${line('b', '5.00')}\n${line('c', '5e0')}\n`);
+    expect(r.stdout.match(/type_error:simple/g)).toHaveLength(3);
+  });
+
+  it('accepts NaN / Infinity like Python json does', () => {
+    expect(runBfclCommand(line('a', 'NaN')).stdout).toContain('"valid":false');
+  });
+
+  it('stops at a malformed line with exit code 2 and its line number', () => {
+    const cases: [string, RegExp][] = [
+      [`${line('a', '5')}\n{"id": 1,\n${line('c', '5')}`, /line 2: invalid JSON/],
+      [`${line('a', '5')}\n\n${line('c', '5')}`, /line 2: invalid JSON/],
+      [`${line('a', '5')}\n[1]`, /line 2: expected a JSON object/],
+      [
+        `${line('a', '5')}\n${line('b', '5').replace('"model_output"', '"output"')}`,
+        /line 2: missing "model_output"/,
+      ],
+      [`${line('a', '5').replace('"id":"a",', '')}`, /line 1: missing "id"/],
+      [`${line('a', '5').replace('"possible_answer"', '"gt"')}`, /line 1: "possible_answer" must be a list/],
+    ];
+    for (const [input, message] of cases) {
+      const r = runBfclCommand(input);
+      expect(r.exitCode).toBe(2);
+      expect(r.stderr).toMatch(message);
+    }
+    const r = runBfclCommand(`${line('a', '5')}\nnot json\n`);
+    expect(r.stdout).toBe('{"id":"a","valid":true,"error_type":null}\n');
+  });
+
+  it('does not need possible_answer for irrelevance lines, and echoes non-string ids', () => {
+    const r = checkBfclLine('{"id":7,"category":"irrelevance","function":[],"model_output":[]}', 1);
+    expect(r).toEqual({ ok: true, output: '{"id":7,"valid":true,"error_type":null}' });
+  });
+
+  it('passes the underscoreToDot option through', () => {
+    const dotted = line('a', '5').replaceAll('"f"', '"m.f"');
+    expect(runBfclCommand(dotted).stdout).toContain('"valid":true');
+    expect(runBfclCommand(dotted, { underscoreToDot: true }).stdout).toContain('wrong_func_name');
+  });
+});
+
+describeWithData('openfugu-verify bfcl on oracle_dev', ['bfcl', 'oracle_dev.jsonl'], (file) => {
+  it('reproduces the official verdicts line by line', () => {
+    const text = readFileSync(file, 'utf8');
+    const r = runBfclCommand(text);
+    expect(r.exitCode).toBe(0);
+    const inputs = text.split('\n').filter((l) => l !== '');
+    const outputs = r.stdout.split('\n').filter((l) => l !== '');
+    expect(outputs).toHaveLength(inputs.length);
+    let mismatches = 0;
+    for (let i = 0; i < inputs.length; i++) {
+      const want = JSON.parse(inputs[i]!) as {
+        id: string;
+        official: { valid: boolean; error_type: string | null };
+      };
+      const got = JSON.parse(outputs[i]!) as { id: string; valid: boolean; error_type: string | null };
+      if (
+        got.id !== want.id ||
+        got.valid !== want.official.valid ||
+        got.error_type !== want.official.error_type
+      ) {
+        mismatches++;
+      }
+    }
+    expect(mismatches).toBe(0);
+  });
+});
