@@ -1,1 +1,9 @@
-export {};
+export * from './json.js';
+export * from './match.js';
+export * from './parse.js';
+export * from './python-repr.js';
+export * from './pythonic.js';
+export * from './reward.js';
+export * from './rewards.js';
+export * from './validate.js';
+export * from './bfcl/index.js';
