@@ -6,7 +6,7 @@
  *   the ε = 1e-4 guard is TRL's (`GRPOTrainer._generate_and_score_completions`, `scale_rewards="group"`).
  * - "batch": Â_i = (r_i − mean(r_group)) / (std(r_batch) + ε) — TRL `scale_rewards="batch"` (group mean
  *   subtracted, batch std divides; the "Tricks or Traps? Part I" recipe).
- * - "mean": Â_i = r_i − mean(r_group) — Dr. GRPO (arXiv 2503.20783) Eq. 3: no std division. TRL calls
+ * - "mean": Â_i = r_i − mean(r_group) — Dr. GRPO (arXiv 2503.20783, §3.2): no std division. TRL calls
  *   this `scale_rewards="none"`.
  * - "none": Â_i = r_i — raw rewards, no baseline (REINFORCE); for callers that centre rewards themselves.
  *
@@ -15,7 +15,7 @@
  * instead of returning NaN). `std: 'population'` divides by n.
  *
  * Zero-variance groups (all rewards equal) carry no learning signal under "group"/"batch"/"mean";
- * DAPO (arXiv 2503.14476) §3.2 "dynamic sampling", Eq. 11 constraint 0 < |{o_i correct}| < G, drops them.
+ * DAPO (arXiv 2503.14476) §3.2 "Dynamic Sampling" (the constraint 0 < |{o_i correct}| < G) drops them.
  * With `dropZeroVariance: true` their samples get `kept[i] = 0` and advantage 0, and the fraction of
  * dropped groups is reported. A group counts as zero-variance when its std ≤ `zeroVarianceTolerance`
  * (default 1e-8, the absolute tolerance of TRL's `torch.isclose(std, 0)`).

@@ -8,23 +8,24 @@
  *   ℓ_{i,t} = −min(ρ·Â, clip(ρ, 1 − ε_low, 1 + ε_high)·Â) + β·KL_{i,t}
  *
  * - The min/clip term is DeepSeekMath (arXiv 2402.03300) Eq. 3, the PPO clipped objective (Schulman et al.
- *   2017, Eq. 7) applied per token; ε_low ≠ ε_high is DAPO's "clip-higher" (arXiv 2503.14476, Eq. 10;
+ *   2017, Eq. 7) applied per token; ε_low ≠ ε_high is DAPO's "Clip-Higher" (arXiv 2503.14476, §3.1;
  *   DAPO uses ε_low 0.2, ε_high 0.28).
  * - KL_{i,t} is one of the per-token estimators in `kl.ts` (k3 is DeepSeekMath Eq. 4). β = 0 (TRL's
  *   default) drops it, and the reference log-probs are then not needed.
- * - Sequence-level ratio (GSPO, arXiv 2507.18071, Eq. 7): s_i = exp( (1/|o_i|) Σ_t log(π_θ/π_old) ), the
- *   geometric mean of the token ratios, used for every token of the sequence. TRL's
- *   `importance_sampling_level="sequence"`.
+ * - Sequence-level ratio (GSPO, arXiv 2507.18071): s_i = exp( (1/|o_i|) Σ_t log(π_θ/π_old) ), the
+ *   geometric mean of the token ratios, used for every token of the sequence (the sequence-level
+ *   importance ratio s_i(θ) of the GSPO objective). TRL's `importance_sampling_level="sequence"`.
  * - Optional `delta` caps the ratio of the unclipped term at δ (two-sided clipping; INTELLECT-2,
  *   TRL's `delta`).
  *
  * Aggregation over the batch (B sequences, mask m, |o_i| = Σ_t m_{i,t}):
  * - "grpo": (1/B) Σ_i (1/|o_i|) Σ_t m·ℓ — DeepSeekMath Eq. 3 (per-sequence token mean, then batch mean).
- * - "dapo": Σ_{i,t} m·ℓ / Σ_{i,t} m — DAPO Eq. 12, token-level: every token weighs the same. TRL's default
+ * - "dapo": Σ_{i,t} m·ℓ / Σ_{i,t} m — DAPO §3.3 "Token-Level Policy Gradient Loss" (the 1/Σ|o_i| of the
+ *   DAPO objective), token-level: every token weighs the same. TRL's default
  *   `loss_type="dapo"` divides by the token count of the whole generation batch across gradient-accumulation
  *   steps and processes (`num_items_in_batch`); pass that as `tokenNormalizer` to reproduce it when a batch
  *   is split.
- * - "dr_grpo": Σ_{i,t} m·ℓ / (B · L_max) — Dr. GRPO (arXiv 2503.20783) Eq. 3 / TRL `loss_type="dr_grpo"`:
+ * - "dr_grpo": Σ_{i,t} m·ℓ / (B · L_max) — Dr. GRPO (arXiv 2503.20783, §3.2) / TRL `loss_type="dr_grpo"`:
  *   a constant normaliser (L_max = `maxCompletionLength`, default the padded width), no length bias.
  *
  * The implementation follows TRL's `GRPOTrainer._compute_loss` term for term (including which tokens count
