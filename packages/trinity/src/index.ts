@@ -12,3 +12,4 @@ export * from './prompts.js';
 export * from './render.js';
 export * from './router.js';
 export * from './safetensors.js';
+export * from './train.js';
