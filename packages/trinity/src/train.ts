@@ -16,6 +16,7 @@
  * must be kept outside `features` entirely.
  */
 import {
+  type Cmaes,
   type CmaesState,
   createRng,
   createSepCmaes,
@@ -345,7 +346,7 @@ export function trainRouterHead(settings: TrainRouterHeadSettings): TrainRouterH
   const fitnessOf = (s: { reward: number; cost: number; entropy: number }): number =>
     s.reward - lambda * s.cost + beta * s.entropy;
 
-  let cmaes;
+  let cmaes: Cmaes;
   let history: TrainingGeneration[];
   let selected: { generation: number; score: number; weights: Float64Array };
   const record = (
