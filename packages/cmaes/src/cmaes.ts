@@ -88,6 +88,11 @@ export interface CmaesSettings {
   tolConditionCov?: number;
   /** Stagnation window in generations, or `false` to disable. Default 120 + ⌈30n/λ⌉. */
   stagnation?: number | false;
+  /**
+   * full only: generations between eigendecompositions of C. Default (Hansen's rule)
+   * max(1, ⌊1/(10 n (c₁ + c_μ))⌋): every generation below n = 200, every 2nd from n = 200 (default λ).
+   */
+  eigenUpdateGap?: number;
 }
 
 /** The best solution told so far. `fitness` is +Infinity until a finite fitness has been told. */
@@ -129,6 +134,7 @@ export interface CmaesState {
     tolUpX: number;
     tolConditionCov: number;
     stagnation: number | false;
+    eigenUpdateGap: number;
   };
 }
 
@@ -334,6 +340,7 @@ class CmaesImpl implements Cmaes {
   private readonly penaltyDistance: Float64Array; // bounds: mean squared clip distance in σ√C_ii units
   private injected: Float64Array | null = null;
   private readonly yw: Float64Array;
+  private readonly rankMu: Float64Array;
   private readonly work: Float64Array;
   private readonly work2: Float64Array;
   private asked: Float64Array[] | null = null;
@@ -356,6 +363,12 @@ class CmaesImpl implements Cmaes {
     this.populationSize = lambda;
     this.seed = settings.seed;
     this.p = strategyParameters(kind, n, lambda);
+    if (settings.eigenUpdateGap !== undefined) {
+      if (!(Number.isInteger(settings.eigenUpdateGap) && settings.eigenUpdateGap >= 1)) {
+        invalid('eigenUpdateGap', 'eigenUpdateGap must be an integer ≥ 1');
+      }
+      this.p.eigenGap = settings.eigenUpdateGap;
+    }
     this.rng = createRng(settings.seed);
     this.rngBeforeAsk = this.rng.getState();
     this.sigma0 = settings.sigma0;
@@ -427,6 +440,7 @@ class CmaesImpl implements Cmaes {
     this.zNormSq = new Float64Array(lambda);
     this.penaltyDistance = new Float64Array(lambda);
     this.yw = new Float64Array(n);
+    this.rankMu = new Float64Array(full ? 0 : n);
     this.work = new Float64Array(n);
     this.work2 = new Float64Array(n);
 
@@ -469,9 +483,10 @@ class CmaesImpl implements Cmaes {
     const z = this.work;
     const candidates: Float64Array[] = new Array(lambda);
     for (let k = 0; k < lambda; k++) {
-      this.rng.fillGaussian(z);
       const y = Y.subarray(k * n, (k + 1) * n);
+      const x = new Float64Array(n);
       if (full) {
+        this.rng.fillGaussian(z);
         let zz = 0;
         y.fill(0);
         for (let j = 0; j < n; j++) {
@@ -482,11 +497,16 @@ class CmaesImpl implements Cmaes {
           for (let i = 0; i < n; i++) y[i] = y[i]! + t * B[row + i]!;
         }
         this.zNormSq[k] = zz;
+        for (let i = 0; i < n; i++) x[i] = m[i]! + sigma * y[i]!;
       } else {
-        for (let i = 0; i < n; i++) y[i] = D[i]! * z[i]!;
+        // z is drawn straight into the Y row and scaled in place: one pass over memory.
+        this.rng.fillGaussian(y);
+        for (let i = 0; i < n; i++) {
+          const yi = D[i]! * y[i]!;
+          y[i] = yi;
+          x[i] = m[i]! + sigma * yi;
+        }
       }
-      const x = new Float64Array(n);
-      for (let i = 0; i < n; i++) x[i] = m[i]! + sigma * y[i]!;
       if (lower && upper) this.penaltyDistance[k] = this.clip(x, x);
       candidates[k] = x;
     }
@@ -630,11 +650,22 @@ class CmaesImpl implements Cmaes {
     const weights = p.weights;
 
     // Recombination (eq. 41): ⟨y⟩_w = Σ_{i≤μ} w_i y_{i:λ}; m ← m + σ⟨y⟩_w (c_m = 1).
+    // sep: the rank-μ sum Σ w_i y_i² is accumulated in the same pass over the selected rows.
     yw.fill(0);
+    const rankMu = this.rankMu;
+    if (!full) rankMu.fill(0);
     for (let i = 0; i < p.mu; i++) {
       const w = weights[i]!;
       const y = stepRow(rows[order[i]!]!);
-      for (let j = 0; j < n; j++) yw[j] = yw[j]! + w * y[j]!;
+      if (full) for (let j = 0; j < n; j++) yw[j] = yw[j]! + w * y[j]!;
+      else {
+        for (let j = 0; j < n; j++) {
+          const v = y[j]!;
+          const wv = w * v;
+          yw[j] = yw[j]! + wv;
+          rankMu[j] = rankMu[j]! + wv * v;
+        }
+      }
     }
     const sigma = this.sigma;
     for (let j = 0; j < n; j++) m[j] = m[j]! + sigma * yw[j]!;
@@ -666,16 +697,12 @@ class CmaesImpl implements Cmaes {
     const c1 = p.c1;
     const cmu = p.cmu;
     if (!full) {
-      for (let j = 0; j < n; j++) C[j] = decay * C[j]! + c1 * pc[j]! * pc[j]!;
-      for (let i = 0; i < p.mu; i++) {
-        const coefficient = cmu * weights[i]!;
-        const y = stepRow(rows[order[i]!]!);
-        for (let j = 0; j < n; j++) {
-          const v = y[j]!;
-          C[j] = C[j]! + coefficient * v * v;
-        }
+      for (let j = 0; j < n; j++) {
+        const pcj = pc[j]!;
+        const cj = decay * C[j]! + c1 * pcj * pcj + cmu * rankMu[j]!;
+        C[j] = cj;
+        D[j] = Math.sqrt(cj);
       }
-      for (let j = 0; j < n; j++) D[j] = Math.sqrt(C[j]!);
     } else {
       for (let r = 0; r < n; r++) {
         const base = r * n;
@@ -926,6 +953,7 @@ class CmaesImpl implements Cmaes {
         tolUpX: this.tolUpX,
         tolConditionCov: this.tolConditionCov,
         stagnation: this.stagnationWindow,
+        eigenUpdateGap: this.p.eigenGap,
       },
     };
   }
@@ -1033,6 +1061,7 @@ export function fromState(state: CmaesState): Cmaes {
     tolUpX: s.tolUpX,
     tolConditionCov: s.tolConditionCov,
     stagnation: s.stagnation,
+    eigenUpdateGap: s.eigenUpdateGap,
   };
   if (s.bounds) {
     settings.bounds = {

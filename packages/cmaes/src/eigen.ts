@@ -46,22 +46,20 @@ export function symmetricEigen(
   vectors: Float64Array,
   workspace: EigenWorkspace = createEigenWorkspace(n),
 ): number {
-  const V = workspace.v;
   const e = workspace.e;
   const d = values;
-  V.set(matrix.subarray(0, n * n));
-  tred2(n, V, d, e);
-  // Transpose so that eigenvectors become rows for the QL rotations.
-  for (let i = 0; i < n; i++) {
-    for (let j = 0; j < n; j++) vectors[j * n + i] = V[i * n + j]!;
-  }
+  // tred2 runs on the transposed storage (every access of JAMA's V[i][j] reads V[j*n+i]), which
+  // turns its column walks into row walks and leaves the eigenvector rows ready for tql2.
+  // The input is symmetric, so its transpose is itself.
+  vectors.set(matrix.subarray(0, n * n));
+  tred2(n, vectors, d, e);
   const iterations = tql2(n, vectors, d, e);
-  sortAscending(n, d, vectors, V);
+  sortAscending(n, d, vectors, workspace.v);
   return iterations;
 }
 
 function tred2(n: number, V: Float64Array, d: Float64Array, e: Float64Array): void {
-  for (let j = 0; j < n; j++) d[j] = V[(n - 1) * n + j]!;
+  for (let j = 0; j < n; j++) d[j] = V[j * n + (n - 1)]!;
   for (let i = n - 1; i > 0; i--) {
     let scale = 0;
     let h = 0;
@@ -69,9 +67,9 @@ function tred2(n: number, V: Float64Array, d: Float64Array, e: Float64Array): vo
     if (scale === 0) {
       e[i] = d[i - 1]!;
       for (let j = 0; j < i; j++) {
-        d[j] = V[(i - 1) * n + j]!;
-        V[i * n + j] = 0;
+        d[j] = V[j * n + (i - 1)]!;
         V[j * n + i] = 0;
+        V[i * n + j] = 0;
       }
     } else {
       for (let k = 0; k < i; k++) {
@@ -87,10 +85,10 @@ function tred2(n: number, V: Float64Array, d: Float64Array, e: Float64Array): vo
       for (let j = 0; j < i; j++) e[j] = 0;
       for (let j = 0; j < i; j++) {
         f = d[j]!;
-        V[j * n + i] = f;
+        V[i * n + j] = f;
         g = e[j]! + V[j * n + j]! * f;
         for (let k = j + 1; k <= i - 1; k++) {
-          const vkj = V[k * n + j]!;
+          const vkj = V[j * n + k]!;
           g += vkj * d[k]!;
           e[k] = e[k]! + vkj * f;
         }
@@ -106,33 +104,33 @@ function tred2(n: number, V: Float64Array, d: Float64Array, e: Float64Array): vo
       for (let j = 0; j < i; j++) {
         f = d[j]!;
         g = e[j]!;
-        for (let k = j; k <= i - 1; k++) V[k * n + j] = V[k * n + j]! - (f * e[k]! + g * d[k]!);
-        d[j] = V[(i - 1) * n + j]!;
-        V[i * n + j] = 0;
+        for (let k = j; k <= i - 1; k++) V[j * n + k] = V[j * n + k]! - (f * e[k]! + g * d[k]!);
+        d[j] = V[j * n + (i - 1)]!;
+        V[j * n + i] = 0;
       }
     }
     d[i] = h;
   }
   // Accumulate the transformations.
   for (let i = 0; i < n - 1; i++) {
-    V[(n - 1) * n + i] = V[i * n + i]!;
+    V[i * n + (n - 1)] = V[i * n + i]!;
     V[i * n + i] = 1;
     const h = d[i + 1]!;
     if (h !== 0) {
-      for (let k = 0; k <= i; k++) d[k] = V[k * n + i + 1]! / h;
+      for (let k = 0; k <= i; k++) d[k] = V[(i + 1) * n + k]! / h;
       for (let j = 0; j <= i; j++) {
         let g = 0;
-        for (let k = 0; k <= i; k++) g += V[k * n + i + 1]! * V[k * n + j]!;
-        for (let k = 0; k <= i; k++) V[k * n + j] = V[k * n + j]! - g * d[k]!;
+        for (let k = 0; k <= i; k++) g += V[(i + 1) * n + k]! * V[j * n + k]!;
+        for (let k = 0; k <= i; k++) V[j * n + k] = V[j * n + k]! - g * d[k]!;
       }
     }
-    for (let k = 0; k <= i; k++) V[k * n + i + 1] = 0;
+    for (let k = 0; k <= i; k++) V[(i + 1) * n + k] = 0;
   }
   for (let j = 0; j < n; j++) {
-    d[j] = V[(n - 1) * n + j]!;
-    V[(n - 1) * n + j] = 0;
+    d[j] = V[j * n + (n - 1)]!;
+    V[j * n + (n - 1)] = 0;
   }
-  V[(n - 1) * n + n - 1] = 1;
+  V[(n - 1) * n + (n - 1)] = 1;
   e[0] = 0;
 }
 
