@@ -72,7 +72,10 @@ export interface AdvantageStats {
   rewardStd: number;
   /** Mean over groups of the group std (TRL logs this as `reward_std`). */
   groupStdMean: number;
-  /** Fraction of groups with zero variance (TRL's `frac_reward_zero_std`), whether dropped or not. */
+  /**
+   * Fraction of groups with zero variance, whether dropped or not (TRL's `frac_reward_zero_std` with
+   * group scaling; TRL's "batch" mode tests the batch std instead, which says little).
+   */
   zeroVarianceFraction: number;
   /** Fraction of groups dropped (0 unless `dropZeroVariance`). */
   droppedFraction: number;
