@@ -18,6 +18,7 @@ import {
   pyLen,
   pyRepr,
   pyType,
+  standardizedEqual,
   standardizeString,
 } from './python.js';
 
@@ -160,9 +161,8 @@ function typeChecker(
 }
 
 function stringChecker(param: string, value: string, possible: unknown): Fail | null {
-  const normalized = standardizeString(value);
   for (const answer of pyIndexSeq(possible)) {
-    if (typeof answer === 'string' && standardizeString(answer) === normalized) return null;
+    if (typeof answer === 'string' && standardizedEqual(answer, value)) return null;
   }
   return fail(
     'value_error:string',
@@ -179,12 +179,24 @@ function normalizeList(list: readonly unknown[]): unknown[] {
   return out;
 }
 
+/** Python `==` of two lists after upstream's element-wise string normalisation of both. */
+function normalizedListEqual(a: readonly unknown[], b: readonly unknown[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) {
+    const x = a[i];
+    const y = b[i];
+    if (typeof x === 'string' || typeof y === 'string') {
+      if (typeof x !== 'string' || typeof y !== 'string' || !standardizedEqual(x, y)) return false;
+    } else if (!pyEq(x, y)) return false;
+  }
+  return true;
+}
+
 function listChecker(param: string, value: unknown[], possible: unknown): Fail | null {
-  const normalized = normalizeList(value);
-  // Every alternative is normalised first (a malformed one fails even after a match, as upstream);
+  // Every alternative is sequenced first (a malformed one fails even after a match, as upstream);
   // an optional "" becomes [] here, exactly as upstream's element-wise normalisation does.
-  const alternatives = pyIndexSeq(possible).map((answer) => normalizeList(pyIndexSeq(answer)));
-  for (const alternative of alternatives) if (pyEq(alternative, normalized)) return null;
+  const alternatives = pyIndexSeq(possible).map(pyIndexSeq);
+  for (const alternative of alternatives) if (normalizedListEqual(alternative, value)) return null;
   return fail(
     'value_error:list/tuple',
     `Invalid value for parameter '${param}': ${pyRepr(value)}. Expected one of ${pyRepr(possible)}.`,
@@ -203,14 +215,13 @@ function dictChecker(_param: string, value: unknown, possibleAnswers: unknown): 
         ok = false;
         break;
       }
-      const normalized = typeof v === 'string' ? standardizeString(v) : v;
       const accepted = pyIndexSeq(pyGetItem(answer, key));
       let found = false;
       for (const a of accepted) {
-        if (pyEq(typeof a === 'string' ? standardizeString(a) : a, normalized)) {
-          found = true;
-          break;
-        }
+        if (typeof a === 'string' || typeof v === 'string') {
+          found = typeof a === 'string' && typeof v === 'string' && standardizedEqual(a, v);
+        } else found = pyEq(a, v);
+        if (found) break;
       }
       if (!found) {
         result = fail(
@@ -391,15 +402,46 @@ function pyIndex(list: readonly unknown[], i: number): unknown {
   return list[i];
 }
 
+type CategoryKind = 'unsupported' | 'irrelevance' | 'relevance' | 'parallel' | 'multiple' | 'simple';
+
+interface CategoryInfo {
+  kind: CategoryKind;
+  language: BfclLanguage;
+}
+
+const categoryCache = new Map<string, CategoryInfo>();
+
+/** How upstream routes a category: by substrings of its name. */
+function classifyCategory(category: string): CategoryInfo {
+  const cached = categoryCache.get(category);
+  if (cached !== undefined) return cached;
+  let kind: CategoryKind;
+  if (
+    category.includes('multi_turn') ||
+    category.includes('agentic') ||
+    category.includes('memory') ||
+    category.includes('web_search')
+  ) {
+    kind = 'unsupported';
+  } else if (category.includes('irrelevance')) kind = 'irrelevance';
+  else if (category.includes('relevance')) kind = 'relevance';
+  else if (category.includes('parallel')) kind = 'parallel';
+  else if (category.includes('multiple')) kind = 'multiple';
+  else kind = 'simple';
+  const info: CategoryInfo = { kind, language: bfclLanguageOf(category) };
+  if (categoryCache.size < 1024) categoryCache.set(category, info);
+  return info;
+}
+
 function astChecker(
   functions: unknown,
   output: unknown[],
   answers: unknown,
   language: BfclLanguage,
-  category: string,
+  kind: CategoryKind,
   underscoreToDot: boolean,
 ): Fail | null {
-  if (category.includes('parallel')) {
+  if (kind === 'parallel') {
     if (output.length !== pyLen(answers)) {
       return fail('parallel_function_checker_no_order:wrong_count', 'Wrong number of functions.');
     }
@@ -426,7 +468,7 @@ function astChecker(
     }
     return null;
   }
-  if (category.includes('multiple')) {
+  if (kind === 'multiple') {
     if (output.length !== pyLen(answers)) {
       return fail('multiple_function_checker:wrong_count', 'Wrong number of functions.');
     }
@@ -495,19 +537,15 @@ export function checkBfcl(entry: BfclEntry, options: BfclCheckOptions = {}): Bfc
   try {
     const category = typeof entry?.category === 'string' ? entry.category : String(entry?.category);
     const output = entry?.model_output;
-    if (
-      category.includes('multi_turn') ||
-      category.includes('agentic') ||
-      category.includes('memory') ||
-      category.includes('web_search')
-    ) {
+    const info = classifyCategory(category);
+    if (info.kind === 'unsupported') {
       return {
         valid: false,
         error_type: 'unsupported_category',
         errors: [`Category '${category}' is not checked by the AST checker.`],
       };
     }
-    if (category.includes('irrelevance')) {
+    if (info.kind === 'irrelevance') {
       return isEmptyOutput(output)
         ? { valid: true, error_type: null, errors: [] }
         : {
@@ -516,7 +554,7 @@ export function checkBfcl(entry: BfclEntry, options: BfclCheckOptions = {}): Bfc
             errors: ['Valid syntax. Successfully decode AST when it should not.'],
           };
     }
-    if (category.includes('relevance')) {
+    if (info.kind === 'relevance') {
       return isEmptyOutput(output)
         ? {
             valid: false,
@@ -535,13 +573,13 @@ export function checkBfcl(entry: BfclEntry, options: BfclCheckOptions = {}): Bfc
     const language =
       entry.language === 'python' || entry.language === 'java' || entry.language === 'javascript'
         ? entry.language
-        : bfclLanguageOf(category);
+        : info.language;
     const f = astChecker(
       entry.function,
       output,
       entry.possible_answer,
       language,
-      category,
+      info.kind,
       options.underscoreToDot === true,
     );
     return f === null ? { valid: true, error_type: null, errors: [] } : verdict(f);

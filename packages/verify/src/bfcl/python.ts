@@ -340,6 +340,36 @@ export function standardizeString(s: string): string {
   return s;
 }
 
+function isRemovable(c: number): boolean {
+  return c === 32 || c === 44 || c === 46 || c === 47 || c === 45 || c === 95 || c === 42 || c === 94;
+}
+
+/**
+ * `standardizeString(a) === standardizeString(b)` without building either string (ASCII fast path;
+ * the first non-ASCII character met falls back to building both).
+ */
+export function standardizedEqual(a: string, b: string): boolean {
+  const n = a.length;
+  const m = b.length;
+  let i = 0;
+  let j = 0;
+  for (;;) {
+    while (i < n && isRemovable(a.charCodeAt(i))) i++;
+    while (j < m && isRemovable(b.charCodeAt(j))) j++;
+    if (i === n || j === m) return i === n && j === m;
+    let ca = a.charCodeAt(i);
+    let cb = b.charCodeAt(j);
+    if (ca > 127 || cb > 127) return standardizeString(a) === standardizeString(b);
+    if (ca >= 65 && ca <= 90) ca += 32;
+    else if (ca === 39) ca = 34;
+    if (cb >= 65 && cb <= 90) cb += 32;
+    else if (cb === 39) cb = 34;
+    if (ca !== cb) return false;
+    i++;
+    j++;
+  }
+}
+
 /** A short Python-like repr for error messages. */
 export function pyRepr(v: unknown): string {
   try {

@@ -1,0 +1,180 @@
+// BFCL throughput: in-process verdicts/s on every line of oracle_dev.jsonl (entries pre-parsed, checker
+// calls only), the per-line CLI path in-process (parse + check + serialise), and the CLI end to end
+// (a spawned process: start-up, reading stdin, JSON I/O). Run: `pnpm --filter @openfugu/verify bench:bfcl`.
+// Timings on shared machines are noisy: each row is the median of several rounds.
+
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { type BfclEntry, checkBfcl } from '../src/bfcl/checker.js';
+import { parseJsonLossless } from '../src/bfcl/lossless-json.js';
+import { checkBfclLine, runBfclCommand } from '../src/cli/bfcl.js';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const pkg = path.resolve(here, '..');
+const repo = path.resolve(pkg, '..', '..');
+const dataDir = path.resolve(repo, process.env.OPENFUGU_DATA_DIR ?? '../shared/data');
+const oracle = path.join(dataDir, 'bfcl', 'oracle_dev.jsonl');
+if (!existsSync(oracle)) {
+  console.error(`bench:bfcl needs ${oracle} (set OPENFUGU_DATA_DIR)`);
+  process.exit(1);
+}
+
+const PYTHON_CHECKER_PER_S = 85_000; // the official checker's calls on these machines (issue #2), not measured here
+
+const text = readFileSync(oracle, 'utf8');
+const lines = text.split('\n').filter((l) => l !== '');
+const entries = lines.map((l) => {
+  const r = parseJsonLossless(l);
+  if (!r.ok) throw new Error(r.error.message);
+  return r.value as unknown as BfclEntry;
+});
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)]!;
+}
+
+/** Median items/s over `rounds` timed passes (after one warm-up pass). */
+function rate(items: number, rounds: number, pass: () => void): number {
+  pass();
+  const rates: number[] = [];
+  for (let r = 0; r < rounds; r++) {
+    const t0 = performance.now();
+    pass();
+    rates.push(items / ((performance.now() - t0) / 1000));
+  }
+  return median(rates);
+}
+
+let sink = 0;
+const rows: [string, string, number][] = [];
+
+rows.push([
+  'checkBfcl, pre-parsed oracle entries',
+  'verdicts/s',
+  rate(entries.length, 15, () => {
+    for (const e of entries) sink += checkBfcl(e).valid ? 1 : 0;
+  }),
+]);
+rows.push([
+  'checkBfcl { underscoreToDot: true }',
+  'verdicts/s',
+  rate(entries.length, 15, () => {
+    for (const e of entries) sink += checkBfcl(e, { underscoreToDot: true }).valid ? 1 : 0;
+  }),
+]);
+rows.push([
+  'baseline: JSON.parse of each line (native)',
+  'lines/s',
+  rate(lines.length, 7, () => {
+    for (const l of lines) sink += JSON.parse(l) === null ? 0 : 1;
+  }),
+]);
+rows.push([
+  'parseJsonLossless of each line',
+  'lines/s',
+  rate(lines.length, 7, () => {
+    for (const l of lines) sink += parseJsonLossless(l).ok ? 1 : 0;
+  }),
+]);
+rows.push([
+  'checkBfclLine: parse + check + serialise',
+  'lines/s',
+  rate(lines.length, 7, () => {
+    for (let i = 0; i < lines.length; i++) sink += checkBfclLine(lines[i]!, i + 1).ok ? 1 : 0;
+  }),
+]);
+rows.push([
+  'runBfclCommand on the whole file text',
+  'lines/s',
+  rate(lines.length, 7, () => {
+    sink += runBfclCommand(text).exitCode;
+  }),
+]);
+
+// --- end to end: spawned processes ----------------------------------------------------------------
+const tmp = mkdtempSync(path.join(tmpdir(), 'openfugu-bfcl-bench-'));
+try {
+  const big = path.join(tmp, 'oracle_x10.jsonl');
+  writeFileSync(big, `${lines.join('\n')}\n`.repeat(10));
+
+  // The exact code path of `openfugu-verify bfcl` (stdin → runBfclCommand → stdout), bundled the way tsup
+  // bundles the package's CLI, so it can be measured even before the package CLI dispatches to it.
+  const entry = path.join(tmp, 'entry.ts');
+  writeFileSync(
+    entry,
+    `import { readFileSync, writeSync } from 'node:fs';
+import { runBfclCommand } from ${JSON.stringify(path.join(pkg, 'src/cli/bfcl.ts'))};
+const r = runBfclCommand(readFileSync(0, 'utf8'));
+writeSync(1, r.stdout); if (r.stderr) writeSync(2, r.stderr); process.exitCode = r.exitCode;\n`,
+  );
+  const bundled = path.join(tmp, 'bfcl-cli.mjs');
+  execFileSync(path.join(repo, 'node_modules/.bin/esbuild'), [
+    entry,
+    '--bundle',
+    '--platform=node',
+    '--format=esm',
+    '--target=node20',
+    '--log-level=warning',
+    `--outfile=${bundled}`,
+  ]);
+
+  const packageCli = path.join(pkg, 'bin', 'openfugu-verify.js');
+  const commands: [string, string[]][] = [['baseline: node -e 0 (start-up only)', ['-e', '0']]];
+  commands.push(['bundled stdin → runBfclCommand → stdout', [bundled]]);
+  const probe = existsSync(path.join(pkg, 'dist', 'cli.js'))
+    ? spawnSync(process.execPath, [packageCli, 'bfcl'], { input: `${lines[0]}\n`, encoding: 'utf8' })
+    : undefined;
+  const packageCliWorks = probe?.status === 0 && probe.stdout.startsWith('{"id"');
+  if (packageCliWorks) commands.push(['openfugu-verify bfcl (built package bin)', [packageCli, 'bfcl']]);
+
+  for (const [input, count, label] of [
+    [oracle, lines.length, 'oracle_dev'],
+    [big, lines.length * 10, 'oracle_dev ×10'],
+  ] as const) {
+    for (const [name, args] of commands) {
+      const walls: number[] = [];
+      for (let r = 0; r < 7; r++) {
+        const t0 = performance.now();
+        const p = spawnSync(process.execPath, args, { input: readFileSync(input), maxBuffer: 1 << 30 });
+        walls.push(performance.now() - t0);
+        if (p.status !== 0) throw new Error(`${name} failed: ${p.stderr}`);
+        if (args.length > 2 || args[0] !== '-e') {
+          const out = p.stdout.toString().split('\n').length - 1;
+          if (out !== count) throw new Error(`${name}: ${out} output lines for ${count} inputs`);
+        }
+      }
+      const wall = median(walls);
+      rows.push([
+        `${name}, ${label} (${count} lines, wall ${wall.toFixed(0)} ms)`,
+        'lines/s',
+        count / (wall / 1000),
+      ]);
+    }
+  }
+  if (!packageCliWorks) {
+    rows.push([
+      'openfugu-verify bfcl (built package bin): not available (build the package first)',
+      '-',
+      Number.NaN,
+    ]);
+  }
+} finally {
+  rmSync(tmp, { recursive: true, force: true });
+}
+
+const fmt = (x: number) => (Number.isFinite(x) ? Math.round(x).toLocaleString('en-US') : '-');
+console.log(
+  `BFCL bench — ${lines.length} oracle_dev lines, node ${process.version} (median of rounds; shared machine)`,
+);
+console.log(`| measurement | unit | rate | × Python checker (${fmt(PYTHON_CHECKER_PER_S)}/s) |`);
+console.log('|---|---|---:|---:|');
+for (const [name, unit, value] of rows) {
+  console.log(
+    `| ${name} | ${unit} | ${fmt(value)} | ${Number.isFinite(value) ? (value / PYTHON_CHECKER_PER_S).toFixed(2) : '-'} |`,
+  );
+}
+if (sink === 0.5) console.log(sink);
