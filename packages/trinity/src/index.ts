@@ -1,3 +1,4 @@
+export * from './backbones/glove.js';
 export * from './backbones/hashing.js';
 export * from './backbones/onnx/index.js';
 export * from './backbones/transformers/index.js';
