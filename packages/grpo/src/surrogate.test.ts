@@ -1,4 +1,5 @@
 import { OpenFuguError } from '@openfugu/schema';
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { mulberry32 } from '../test/mulberry32.js';
 import { klDerivative, klValue } from './kl.js';
@@ -302,5 +303,83 @@ describe('clippedSurrogateLoss on the hand-worked batch', () => {
     });
     expect(loss).toBe(-1);
     expect(Array.from(gradient)).toEqual([-1, 0, 0]);
+  });
+});
+
+describe('clippedSurrogateLoss properties', () => {
+  const batchArbitrary = fc
+    .record({ B: fc.integer({ min: 1, max: 5 }), T: fc.integer({ min: 1, max: 6 }) })
+    .chain(({ B, T }) =>
+      fc.record({
+        B: fc.constant(B),
+        T: fc.constant(T),
+        logp: fc.array(fc.double({ min: -8, max: 0, noNaN: true }), { minLength: B * T, maxLength: B * T }),
+        shift: fc.array(fc.double({ min: -2, max: 2, noNaN: true }), { minLength: B * T, maxLength: B * T }),
+        refShift: fc.array(fc.double({ min: -3, max: 3, noNaN: true }), {
+          minLength: B * T,
+          maxLength: B * T,
+        }),
+        mask: fc.array(fc.constantFrom<number>(0, 1), { minLength: B * T, maxLength: B * T }),
+        advantages: fc.array(fc.double({ min: -3, max: 3, noNaN: true }), { minLength: B, maxLength: B }),
+        aggregation: fc.constantFrom('grpo' as const, 'dapo' as const, 'dr_grpo' as const),
+        level: fc.constantFrom('token' as const, 'sequence' as const),
+        estimator: fc.constantFrom('k1' as const, 'k2' as const, 'k3' as const),
+      }),
+    );
+
+  it('finite loss and gradient, zero gradient at padding, fractions in [0, 1]', () => {
+    fc.assert(
+      fc.property(batchArbitrary, (b) => {
+        const { loss, gradient, stats } = clippedSurrogateLoss(
+          {
+            sequences: b.B,
+            tokens: b.T,
+            logProbs: b.logp,
+            oldLogProbs: b.logp.map((v, t) => v - b.shift[t]!),
+            refLogProbs: b.logp.map((v, t) => v + b.refShift[t]!),
+            mask: b.mask,
+            advantages: b.advantages,
+          },
+          { aggregation: b.aggregation, importanceSampling: b.level, klEstimator: b.estimator, beta: 0.1 },
+        );
+        expect(Number.isFinite(loss)).toBe(true);
+        gradient.forEach((g, t) => {
+          expect(Number.isFinite(g)).toBe(true);
+          if (b.mask[t] === 0) expect(g).toBe(0);
+        });
+        for (const f of [stats.clipFractionLow, stats.clipFractionHigh, stats.clipFraction]) {
+          expect(f).toBeGreaterThanOrEqual(0);
+          expect(f).toBeLessThanOrEqual(1);
+        }
+      }),
+    );
+  });
+
+  it('on-policy, β = 0: loss = −Σ w·Â and ∂loss/∂log π = −w·Â (the policy-gradient estimator)', () => {
+    fc.assert(
+      fc.property(batchArbitrary, (b) => {
+        const { loss, gradient } = clippedSurrogateLoss(
+          { sequences: b.B, tokens: b.T, logProbs: b.logp, mask: b.mask, advantages: b.advantages },
+          { aggregation: b.aggregation, importanceSampling: b.level },
+        );
+        const lengths = b.advantages.map((_, i) =>
+          b.mask.slice(i * b.T, (i + 1) * b.T).reduce((x, y) => x + y, 0),
+        );
+        const total = lengths.reduce((x, y) => x + y, 0);
+        let expectedLoss = 0;
+        for (let t = 0; t < b.B * b.T; t++) {
+          const i = Math.floor(t / b.T);
+          const w =
+            b.aggregation === 'grpo'
+              ? 1 / (b.B * Math.max(lengths[i]!, 1))
+              : b.aggregation === 'dapo'
+                ? 1 / Math.max(total, 1)
+                : 1 / (b.B * b.T);
+          expectedLoss -= b.mask[t]! * w * b.advantages[i]!;
+          expect(gradient[t]).toBeCloseTo(-b.mask[t]! * w * b.advantages[i]!, 12);
+        }
+        expect(loss).toBeCloseTo(expectedLoss, 12);
+      }),
+    );
   });
 });
