@@ -264,3 +264,31 @@ describe('ask/tell contract', () => {
     expect(es.evaluations).toBe(70);
   });
 });
+
+describe('stopping rules', () => {
+  it('a sphere run without a target ends on tolFun or tolX near the optimum', () => {
+    const es = run(createCmaes({ dimension: 5, x0: 1, sigma0: 1, seed: 1 }), sphere);
+    expect(['tolFun', 'tolX']).toContain(es.stop());
+    expect(es.best.fitness).toBeLessThan(1e-15);
+  });
+
+  it('an unbounded linear objective stops on tolUpX (divergence)', () => {
+    const es = run(createSepCmaes({ dimension: 4, sigma0: 1, seed: 1 }), (x) => x[0]!);
+    expect(es.stop()).toBe('tolUpX');
+    expect(es.stepSize).toBeGreaterThan(1e6);
+  });
+
+  it('pure noise stops on stagnation', () => {
+    let state = 1;
+    const noise = () => {
+      state = (state * 48271) % 2147483647;
+      return state / 2147483647;
+    };
+    const es = run(
+      createSepCmaes({ dimension: 3, sigma0: 1, seed: 1, stagnation: 30, tolUpX: 1e300 }),
+      noise,
+    );
+    expect(es.stop()).toBe('stagnation');
+    expect(es.generation).toBeGreaterThanOrEqual(30);
+  });
+});
