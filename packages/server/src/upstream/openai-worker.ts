@@ -21,6 +21,7 @@ import {
   type WorkerResponse,
 } from '@openfugu/schema';
 import { createSseParser } from '../sse.js';
+import { fetchTransport, nodeHttpTransport, type Transport, type TransportResponse } from './transport.js';
 
 /** A JSON object as sent to / received from an upstream. */
 export type JsonObject = Record<string, unknown>;
@@ -64,7 +65,7 @@ export interface OpenAIWorkerSettings {
   initialBackoffMs?: number;
   /** Cap of one backoff, and the longest `Retry-After` honoured; longer ones are not retried (default 5 000). */
   maxBackoffMs?: number;
-  /** Injected fetch (tests). Default: the global fetch. */
+  /** Injected fetch (tests, custom dispatchers). Default: node:http(s) with keep-alive agents. */
   fetch?: typeof fetch;
   /** Injected randomness for jitter (default Math.random). */
   random?: Random;
@@ -89,7 +90,7 @@ const DEFAULTS = {
  * ```
  */
 export function createOpenAIWorker(settings: OpenAIWorkerSettings): UpstreamWorker {
-  const doFetch = settings.fetch ?? globalThis.fetch;
+  const transport: Transport = settings.fetch ? fetchTransport(settings.fetch) : nodeHttpTransport;
   const random = settings.random ?? Math.random;
   const timeoutMs = settings.timeoutMs ?? DEFAULTS.timeoutMs;
   const idleMs = settings.streamIdleTimeoutMs ?? DEFAULTS.streamIdleTimeoutMs;
@@ -108,7 +109,7 @@ export function createOpenAIWorker(settings: OpenAIWorkerSettings): UpstreamWork
   const attempt = async (
     payload: string,
     signal: AbortSignalLike | undefined,
-  ): Promise<{ response: Response; controller: AbortController; clear: () => void }> => {
+  ): Promise<{ response: TransportResponse; controller: AbortController; clear: () => void }> => {
     const controller = new AbortController();
     let timedOut = false;
     const timer = setTimeout(() => {
@@ -122,20 +123,15 @@ export function createOpenAIWorker(settings: OpenAIWorkerSettings): UpstreamWork
       signal?.removeEventListener('abort', onAbort);
     };
     try {
-      const response = await doFetch(url, {
-        method: 'POST',
-        headers,
-        body: payload,
-        signal: controller.signal,
-      });
-      if (!response.ok) {
+      const response = await transport(url, { headers, body: payload, signal: controller.signal });
+      if (response.status < 200 || response.status >= 300) {
         const text = await readBounded(response, 4096).catch(() => '');
         clear();
         throw new UpstreamError({
           message: `upstream answered HTTP ${response.status}`,
           statusCode: response.status,
           workerId: id,
-          cause: { body: text, retryAfterMs: parseRetryAfter(response.headers.get('retry-after')) },
+          cause: { body: text, retryAfterMs: parseRetryAfter(response.header('retry-after')) },
         });
       }
       return { response, controller, clear };
@@ -152,7 +148,7 @@ export function createOpenAIWorker(settings: OpenAIWorkerSettings): UpstreamWork
   const send = async (
     body: JsonObject,
     signal: AbortSignalLike | undefined,
-  ): Promise<{ response: Response; controller: AbortController; clear: () => void }> => {
+  ): Promise<{ response: TransportResponse; controller: AbortController; clear: () => void }> => {
     const payload = JSON.stringify({ ...body, model: settings.model });
     for (let retry = 0; ; retry++) {
       try {
@@ -276,18 +272,13 @@ function parseCompletion(text: string): ChatCompletionResponse | undefined {
 }
 
 async function* streamChunks(
-  response: Response,
+  response: TransportResponse,
   controller: AbortController,
   idleMs: number,
   workerId: string,
   cleanup: () => void,
 ): AsyncGenerator<ChatCompletionChunk> {
-  const body = response.body;
-  if (!body) {
-    cleanup();
-    throw new UpstreamError({ message: 'upstream stream has no body', workerId });
-  }
-  const reader = body.getReader();
+  const iterator = response.chunks();
   const decoder = new TextDecoder();
   const parser = createSseParser();
   let done = false;
@@ -297,9 +288,12 @@ async function* streamChunks(
       const idle = new Promise<'idle'>((resolve) => {
         timer = setTimeout(() => resolve('idle'), idleMs);
       });
-      let read: Awaited<ReturnType<typeof reader.read>> | 'idle';
+      let read: IteratorResult<Uint8Array> | 'idle';
       try {
-        read = await Promise.race([reader.read(), idle]);
+        const next = iterator.next();
+        // If the idle timer wins, the pending read rejects later on abort: keep that from going unhandled.
+        next.catch(() => undefined);
+        read = await Promise.race([next, idle]);
       } catch (error) {
         if (controller.signal.aborted) throw new AbortedError({ cause: error });
         throw new UpstreamError({ message: 'upstream stream dropped', workerId, cause: error });
@@ -341,24 +335,24 @@ async function* streamChunks(
     cleanup();
     if (done) {
       // Drain the (normally empty) rest so the keep-alive connection goes back to the pool.
-      void drain(reader);
+      void drain(iterator);
     } else {
+      iterator.return?.()?.catch(() => undefined);
       controller.abort();
-      reader.cancel().catch(() => undefined);
     }
   }
 }
 
-async function drain(reader: ReadableStreamDefaultReader<Uint8Array>): Promise<void> {
+async function drain(iterator: AsyncIterator<Uint8Array>): Promise<void> {
   try {
-    for (let i = 0; i < 64; i++) if ((await reader.read()).done) return;
-    await reader.cancel();
+    for (let i = 0; i < 64; i++) if ((await iterator.next()).done) return;
+    await iterator.return?.();
   } catch {
     // The connection is gone either way.
   }
 }
 
-async function readBounded(response: Response, limit: number): Promise<string> {
+async function readBounded(response: TransportResponse, limit: number): Promise<string> {
   const text = await response.text();
   return text.length > limit ? text.slice(0, limit) : text;
 }
