@@ -3,9 +3,9 @@
  * responses (../shared/data/routellm) scored against the gold answers, next to the upstream rule
  * ("last run of digits equals gold") that produced RouteLLM's stored labels.
  *
- * Run: pnpm --filter @openfugu/conductor bench:gsm8k
+ * Run: pnpm --filter @openfugu/conductor bench (needs ../shared/data/routellm or OPENFUGU_DATA_DIR)
  */
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { numericAnswerScore } from '../src/rewards.js';
 import { readCsv } from './csv.js';
@@ -59,6 +59,11 @@ if (import.meta.url === `file://${process.argv[1]}`) {
     'routellm',
   );
   const percent = (value: number): string => `${(100 * value).toFixed(2)} %`;
+  if (!existsSync(join(dir, 'gsm8k.csv'))) {
+    console.log(`\n(skipped GSM8K grading: no data at ${dir}; set OPENFUGU_DATA_DIR)`);
+    process.exit(0);
+  }
+  console.log('\n## Numeric answer grading on recorded GSM8K answers (RouteLLM, 1,319 questions)\n');
   console.log(
     '| model | rows | upstream rule (last digits) | numericAnswerScore | agreement with stored labels |',
   );

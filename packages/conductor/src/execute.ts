@@ -178,7 +178,9 @@ async function callOnce(
   timeoutMs: number | undefined,
 ): Promise<WorkerResponse> {
   if (parent.aborted) throw abortError(parent);
-  const controller = new AbortController();
+  // Without a deadline the run's own signal is the worker's signal: no per-call controller to allocate.
+  const controller = timeoutMs === undefined ? undefined : new AbortController();
+  const signal = controller?.signal ?? parent;
   let timer: ReturnType<typeof setTimeout> | undefined;
   let settled = false;
   let rejectGuard: (error: unknown) => void = () => {};
@@ -187,19 +189,19 @@ async function callOnce(
   });
   const onParentAbort = (): void => {
     const error = abortError(parent);
-    controller.abort(error);
+    controller?.abort(error);
     if (!settled) rejectGuard(error);
   };
   parent.addEventListener('abort', onParentAbort, { once: true });
   if (timeoutMs !== undefined) {
     timer = setTimeout(() => {
       const error = new TimeoutError({ message: `step timed out after ${timeoutMs} ms`, timeoutMs });
-      controller.abort(error);
+      controller?.abort(error);
       if (!settled) rejectGuard(error);
     }, timeoutMs);
   }
   try {
-    const call = Promise.resolve().then(() => worker.complete(request, { signal: controller.signal }));
+    const call = Promise.resolve().then(() => worker.complete(request, { signal }));
     call.catch(() => {});
     guard.catch(() => {});
     const response = await Promise.race([call, guard]);
@@ -213,9 +215,7 @@ async function callOnce(
     return response;
   } catch (error) {
     // A worker that rejects with its own error after our abort: report why we aborted.
-    if (controller.signal.aborted && OpenFuguError.isInstance(controller.signal.reason)) {
-      throw controller.signal.reason;
-    }
+    if (signal.aborted && OpenFuguError.isInstance(signal.reason)) throw signal.reason;
     throw error;
   } finally {
     settled = true;

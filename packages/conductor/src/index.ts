@@ -30,8 +30,10 @@ export {
   extractFinalNumber,
   type FormatRewardOptions,
   numericAnswerScore,
+  referenceActionScorer,
   safeScorer,
   toolActionScorer,
+  verifyActionScorer,
   workflowCost,
   workflowFormatReward,
 } from './rewards.js';

@@ -6,8 +6,10 @@ import {
   conductorReward,
   extractFinalNumber,
   numericAnswerScore,
+  referenceActionScorer,
   safeScorer,
   toolActionScorer,
+  verifyActionScorer,
   workflowCost,
   workflowFormatReward,
 } from './rewards.js';
@@ -93,6 +95,34 @@ describe('safeScorer / toolActionScorer', () => {
       output.includes(gold.name) ? 1 : 0,
     );
     expect(reward('call cancel_reservation', { name: 'cancel_reservation' })).toBe(1);
+  });
+});
+
+describe('tool-task scorers over @openfugu/verify', () => {
+  const gold = [{ name: 'cancel_reservation', arguments: { reservation_id: 'R1' } }];
+  const exact = '<answer>[{"name": "cancel_reservation", "arguments": {"reservation_id": "R1"}}]</answer>';
+  const padded =
+    '<answer>[{"name": "cancel_reservation", "arguments": {"reservation_id": "R1"}}, {"name": "delete_account", "arguments": {}}]</answer>';
+
+  it('scores the final answer against gold actions', () => {
+    expect(verifyActionScorer(exact, gold)).toBe(1);
+    expect(verifyActionScorer('I cannot help with that.', gold)).toBe(0);
+    expect(referenceActionScorer(exact, gold)).toBe(1);
+  });
+
+  it('penalises padding that the reference reward lets through', () => {
+    expect(referenceActionScorer(padded, gold)).toBe(1);
+    expect(verifyActionScorer(padded, gold)).toBeLessThan(1);
+  });
+
+  it('plugs into conductorReward', () => {
+    const reward = conductorReward({
+      plannerOutput: valid,
+      answer: exact,
+      reference: gold,
+      scorer: verifyActionScorer,
+    });
+    expect(reward.answer).toBe(1);
   });
 });
 

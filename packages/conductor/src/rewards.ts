@@ -4,6 +4,7 @@
  * penalties. Every function here is total: any input gives a finite number, never a throw.
  */
 import type { Usage } from '@openfugu/schema';
+import { type ActionReference, actionReward, openfuguActionReward } from '@openfugu/verify';
 import type { StepTrace } from './execute.js';
 import { parseWorkflow } from './parse.js';
 import { normalisePool } from './pool.js';
@@ -195,6 +196,24 @@ export function toolActionScorer<Gold>(
 ): AnswerScorer<Gold> {
   return safeScorer(actionReward);
 }
+
+/**
+ * Tool-task scorer over @openfugu/verify's `actionReward` (calls parsed tolerantly from the final answer,
+ * matched against the gold actions; extra and hallucinated calls are penalised, unlike the reference).
+ *
+ * @example
+ * ```ts
+ * conductorReward({ plannerOutput, answer: run.answer, reference: task.evaluation_criteria.actions, scorer: verifyActionScorer })
+ * ```
+ */
+export const verifyActionScorer: AnswerScorer<ActionReference> = toolActionScorer(actionReward);
+
+/**
+ * Tool-task scorer reproducing the reference OpenFugu action reward (@openfugu/verify's
+ * `openfuguActionReward`: `<answer>[json]</answer>`, 0.7·(0.6·name recall + 0.4·ordered prefix) + 0.3·argument
+ * match; does not penalise extra calls). For comparisons with the reference; prefer `verifyActionScorer`.
+ */
+export const referenceActionScorer: AnswerScorer<ActionReference> = toolActionScorer(openfuguActionReward);
 
 /**
  * Cost of a run in US dollars from the pool's prices (per 1M tokens); workers without a price cost 0.
