@@ -40,6 +40,8 @@ const VALUE_INFO_TYPE = 2;
 const TYPE_TENSOR = 1;
 const TENSOR_TYPE_ELEM_TYPE = 1;
 const TENSOR_NAME = 8;
+const TENSOR_DATA_LOCATION = 14;
+const DATA_LOCATION_EXTERNAL = 1;
 
 /** Metadata key recording which tensor the rewritten model outputs. */
 export const HIDDEN_STATE_METADATA_KEY = 'openfugu.hidden_state';
@@ -68,6 +70,8 @@ export interface OnnxGraphSummary {
   readonly outputs: readonly GraphValueSummary[];
   /** Declared element types of intermediate tensors (`value_info`). */
   readonly valueInfo: ReadonlyMap<string, number | undefined>;
+  /** Whether some initializer keeps its data in an external file (resolved relative to the model file). */
+  readonly hasExternalData: boolean;
 }
 
 /** Thrown when a model's graph does not have the structure the surgery needs. */
@@ -116,6 +120,7 @@ export function inspectOnnxModel(bytes: Uint8Array): OnnxGraphSummary {
   const inputs: GraphValueSummary[] = [];
   const outputs: GraphValueSummary[] = [];
   const valueInfo = new Map<string, number | undefined>();
+  let hasExternalData = false;
   for (const f of readFields(bytes, graph.valueStart, graph.end)) {
     if (f.wireType !== WIRE_LENGTH_DELIMITED) continue;
     if (f.field === GRAPH_NODE) {
@@ -131,8 +136,11 @@ export function inspectOnnxModel(bytes: Uint8Array): OnnxGraphSummary {
       nodes.push({ opType, inputs: nodeInputs, outputs: nodeOutputs });
     } else if (f.field === GRAPH_INITIALIZER) {
       for (const t of readFields(bytes, f.valueStart, f.end)) {
-        if (t.field === TENSOR_NAME && t.wireType === WIRE_LENGTH_DELIMITED)
+        if (t.field === TENSOR_NAME && t.wireType === WIRE_LENGTH_DELIMITED) {
           initializers.add(fieldString(bytes, t));
+        } else if (t.field === TENSOR_DATA_LOCATION && t.varint === DATA_LOCATION_EXTERNAL) {
+          hasExternalData = true;
+        }
       }
     } else if (f.field === GRAPH_INPUT) {
       inputs.push(readValueInfo(bytes, f));
@@ -143,7 +151,7 @@ export function inspectOnnxModel(bytes: Uint8Array): OnnxGraphSummary {
       valueInfo.set(info.name, info.elemType);
     }
   }
-  return { nodes, initializers, inputs, outputs, valueInfo };
+  return { nodes, initializers, inputs, outputs, valueInfo, hasExternalData };
 }
 
 const PASS_THROUGH_OPS = new Set(['Cast', 'Identity']);

@@ -24,6 +24,10 @@ const TEXTS = [
   'user: Ünïcödé and emoji 🚀 are bytes too',
 ];
 
+function castTo(to: number): { name: string; type: number; i: number } {
+  return { name: 'to', type: onnx.AttributeProto.AttributeType.INT, i: to };
+}
+
 function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
   expect(a.length).toBe(b.length);
   let max = 0;
@@ -251,6 +255,78 @@ describe('other export shapes', () => {
       expect(maxAbsDiff(a!, b!)).toBeLessThanOrEqual(1e-6);
     } finally {
       await featureBackbone.dispose();
+    }
+  });
+});
+
+describe('external data and float16', () => {
+  it('keeps external weight files working: the rewrite is saved beside them and references them', async () => {
+    const dir = join(root, 'external');
+    await writeTinyQwen3Dir(dir, config, weights, { externalData: true });
+    const modelSize = (await stat(join(dir, 'onnx', 'model.onnx'))).size;
+    expect(modelSize).toBeLessThan((await stat(join(dir, 'onnx', 'model.onnx_data'))).size / 3);
+    const external = await createOnnxDecoderBackbone({ modelDir: dir, threads: 1 });
+    try {
+      expect(external.hiddenStateSource).toBe('created');
+      expect((await stat(external.modelPath)).size).toBeLessThan(modelSize + 1_000);
+      const features = await external.embed(TEXTS);
+      const expected = await backbone.embed(TEXTS);
+      TEXTS.forEach((_, i) => {
+        expect(maxAbsDiff(features[i]!, expected[i]!)).toBeLessThanOrEqual(1e-6);
+      });
+    } finally {
+      await external.dispose();
+    }
+    const otherDir = join(root, 'external-no-cache');
+    await writeTinyQwen3Dir(otherDir, config, weights, { externalData: true });
+    await expect(createOnnxDecoderBackbone({ modelDir: otherDir, cache: false })).rejects.toMatchObject({
+      code: 'config_error',
+      message: expect.stringContaining('external data'),
+    });
+  });
+
+  it('reads a float16 hidden state (fp16 LM head behind a Cast) and converts it to float32', async () => {
+    const dir = join(root, 'fp16-head');
+    await writeTinyQwen3Dir(dir, config, weights);
+    const model = onnx.ModelProto.decode(buildTinyQwen3Onnx(config, weights));
+    const FLOAT16 = onnx.TensorProto.DataType.FLOAT16;
+    const head = model.graph!.node!.find((node) => node.output?.[0] === 'logits')!;
+    head.input = ['norm_fp16', 'head_fp16'];
+    head.output = ['logits_fp16'];
+    model.graph!.node!.push(
+      { opType: 'Cast', input: [TINY_FINAL_NORM_NAME], output: ['norm_fp16'], attribute: [castTo(FLOAT16)] },
+      {
+        opType: 'Cast',
+        input: ['/lm_head/Transpose_fp32'],
+        output: ['head_fp16'],
+        attribute: [castTo(FLOAT16)],
+      },
+      {
+        opType: 'Cast',
+        input: ['logits_fp16'],
+        output: ['logits'],
+        attribute: [castTo(onnx.TensorProto.DataType.FLOAT)],
+      },
+    );
+    // The tied head's Transpose output is renamed so the new Cast can consume it.
+    const transpose = model.graph!.node!.find(
+      (node) => node.opType === 'Transpose' && node.input?.[0] === 'model.embed_tokens.weight',
+    )!;
+    transpose.output = ['/lm_head/Transpose_fp32'];
+    await writeFile(join(dir, 'onnx', 'model.onnx'), onnx.ModelProto.encode(model).finish());
+    const half = await createOnnxDecoderBackbone({ modelDir: dir, threads: 1 });
+    try {
+      expect(half.hiddenStateName).toBe('norm_fp16');
+      const features = await half.embed(TEXTS);
+      const expected = await backbone.embed(TEXTS);
+      TEXTS.forEach((_, i) => {
+        expect(features[i]).toBeInstanceOf(Float32Array);
+        // float16 keeps 11 significant bits: |x| < 4 here, so the rounding error is below 4 · 2^-11.
+        expect(maxAbsDiff(features[i]!, expected[i]!)).toBeLessThanOrEqual(2e-3);
+        expect(maxAbsDiff(features[i]!, expected[i]!)).toBeGreaterThan(0);
+      });
+    } finally {
+      await half.dispose();
     }
   });
 });

@@ -257,6 +257,7 @@ async function prepareModel(
   }
   let rewritten: Uint8Array;
   let hiddenStateName: string;
+  let hasExternalData = false;
   try {
     const graph = inspectOnnxModel(bytes);
     const outputs = graph.outputs.map((o) => o.name);
@@ -285,6 +286,7 @@ async function prepareModel(
       throw new Error(`no node produces "${location.name}"`);
     }
     hiddenStateName = location.name;
+    hasExternalData = graph.hasExternalData;
     rewritten = rewriteOutputs(bytes, location);
   } catch (cause) {
     if (OpenFuguError.isInstance(cause)) throw cause;
@@ -316,6 +318,13 @@ async function prepareModel(
       if (OpenFuguError.isInstance(cause)) throw cause;
       // Not writable: fall through to an in-memory session.
     }
+  }
+  if (hasExternalData) {
+    throw new BackboneLoadError({
+      code: 'config_error',
+      path: hiddenPath,
+      message: `${modelPath} keeps its weights in external data files, so the rewritten model must be saved beside it as ${hiddenPath}: ${cache ? 'make the directory writable' : 'set cache: true'} (or write it once with a writable copy of the directory)`,
+    });
   }
   const session = await createSession(ort, rewritten, sessionOptions, modelPath);
   return {

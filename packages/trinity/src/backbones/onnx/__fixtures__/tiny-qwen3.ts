@@ -491,7 +491,7 @@ export async function writeTinyQwen3Dir(
   dir: string,
   config: TinyQwen3Config,
   weights: TinyQwen3Weights,
-  options: { tokenizerConfig?: boolean } = {},
+  options: { tokenizerConfig?: boolean; externalData?: boolean } = {},
 ): Promise<void> {
   await mkdir(join(dir, 'onnx'), { recursive: true });
   const hfConfig = {
@@ -525,5 +525,46 @@ export async function writeTinyQwen3Dir(
       }),
     );
   }
-  await writeFile(join(dir, 'onnx', 'model.onnx'), buildTinyQwen3Onnx(config, weights));
+  const model = buildTinyQwen3Onnx(config, weights);
+  if (options.externalData) {
+    const external = moveWeightsToExternalData(model, 'model.onnx_data');
+    await writeFile(join(dir, 'onnx', 'model.onnx'), external.model);
+    await writeFile(join(dir, 'onnx', 'model.onnx_data'), external.data);
+  } else {
+    await writeFile(join(dir, 'onnx', 'model.onnx'), model);
+  }
+}
+
+/**
+ * Moves every raw-data initializer of 1 KiB or more into one external data file, as exporters do for models over 2 GB
+ * (`data_location: EXTERNAL`, `external_data: location/offset/length`).
+ */
+export function moveWeightsToExternalData(
+  modelBytes: Uint8Array,
+  location: string,
+): { model: Uint8Array; data: Uint8Array } {
+  const model = onnx.ModelProto.decode(modelBytes);
+  const chunks: Uint8Array[] = [];
+  let offset = 0;
+  for (const tensor of model.graph?.initializer ?? []) {
+    const raw = tensor.rawData;
+    // Like onnx's convert_model_to_external_data(size_threshold=1024): small constants stay inline.
+    if (raw === null || raw === undefined || raw.length < 1024) continue;
+    chunks.push(Uint8Array.from(raw));
+    tensor.externalData = [
+      { key: 'location', value: location },
+      { key: 'offset', value: String(offset) },
+      { key: 'length', value: String(raw.length) },
+    ];
+    tensor.dataLocation = onnx.TensorProto.DataLocation.EXTERNAL;
+    tensor.rawData = new Uint8Array(0);
+    offset += raw.length;
+  }
+  const data = new Uint8Array(offset);
+  let position = 0;
+  for (const chunk of chunks) {
+    data.set(chunk, position);
+    position += chunk.length;
+  }
+  return { model: onnx.ModelProto.encode(model).finish(), data };
 }
