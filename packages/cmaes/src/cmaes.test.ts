@@ -112,6 +112,16 @@ describe('state() / fromState()', () => {
     expect(resumed.ask()).toEqual(next);
   });
 
+  it('resumes bit-for-bit across drift-guard repairs (sep, 10-D Rosenbrock)', () => {
+    const settings = { dimension: 10, x0: 0, sigma0: 0.5, seed: 9 };
+    const straight = run(createSepCmaes(settings), rosenbrock, 6000);
+    const first = run(createSepCmaes(settings), rosenbrock, 3000);
+    const resumed = run(fromState(JSON.parse(JSON.stringify(first.state()))), rosenbrock, 3000);
+    expect(first.scaleRepairs).toBeGreaterThan(0);
+    expect(straight.scaleRepairs).toBeGreaterThan(first.scaleRepairs);
+    expect(JSON.stringify(resumed.state())).toBe(JSON.stringify(straight.state()));
+  });
+
   it('a state taken between ask() and tell() re-asks the identical generation', () => {
     const es = createCmaes({ dimension: 5, sigma0: 1, seed: 3 });
     run(es, sphere, 3);
@@ -124,6 +134,8 @@ describe('state() / fromState()', () => {
     const state = createSepCmaes({ dimension: 4, sigma0: 1, seed: 1 }).state();
     expect(() => fromState({ ...state, mean: 'AAAA' })).toThrow(/state.mean/);
     expect(() => fromState({ ...state, format: 'x' } as never)).toThrow(OpenFuguError);
+    expect(() => fromState({ ...state, sigma: -1 })).toThrow(/sigma/);
+    expect(() => fromState({ ...state, generation: 1.5 })).toThrow(/generation/);
   });
 });
 

@@ -774,7 +774,8 @@ class CmaesImpl implements Cmaes {
     for (let i = 0; i < C.length; i++) C[i] = C[i]! / maxDiag;
     for (let i = 0; i < n; i++) {
       pc[i] = pc[i]! / a;
-      D[i] = D[i]! / a;
+      // sep recomputes √C exactly as restore() does, so a resumed run matches bit for bit.
+      D[i] = full ? D[i]! / a : Math.sqrt(C[i]!);
     }
     this.sigma *= a;
     this.scaleRepairCount++;
@@ -1049,6 +1050,21 @@ export function fromState(state: CmaesState): Cmaes {
   }
   if (state.kind !== 'sep' && state.kind !== 'full')
     invalid('state.kind', `unknown kind ${String(state.kind)}`);
+  for (const key of [
+    'generation',
+    'evaluations',
+    'nonFiniteEvaluations',
+    'nonFiniteStreak',
+    'scaleRepairs',
+  ] as const) {
+    if (!Number.isSafeInteger(state[key]) || state[key] < 0) {
+      invalid(`state.${key}`, `state.${key} must be an integer ≥ 0`);
+    }
+  }
+  if (!(state.sigma > 0) || !Number.isFinite(state.sigma))
+    invalid('state.sigma', 'state.sigma must be finite and > 0');
+  if (typeof state.settings !== 'object' || state.settings === null)
+    invalid('state.settings', 'missing settings');
   const s = state.settings;
   const n = state.dimension;
   const settings: CmaesSettings = {

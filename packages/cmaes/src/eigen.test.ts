@@ -73,7 +73,7 @@ describe('symmetricEigen (tred2 + tql2)', () => {
     [10, 0],
     [50, 6],
     [120, 12],
-  ])('reconstructs a random %i×%i matrix (condition 1e%i) to ~n·ε with orthonormal vectors', (n, spread) => {
+  ])('reconstructs a random n=%i matrix (eigenvalue spread ~1e%i) to ~n·ε with orthonormal vectors', (n, spread) => {
     const { reconstruction, orthogonality } = check(randomSymmetric(n, n + spread, spread), n);
     expect(reconstruction).toBeLessThan(1e-13);
     expect(orthogonality).toBeLessThan(1e-12);
