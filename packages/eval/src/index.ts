@@ -46,3 +46,9 @@ export {
   selectModels,
   selectPrompts,
 } from './table.js';
+export {
+  createBackboneEmbedder,
+  createRouterTrainer,
+  type RouterTrainerOptions,
+  seededRandom,
+} from './wiring.js';
