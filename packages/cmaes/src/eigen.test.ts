@@ -73,11 +73,14 @@ describe('symmetricEigen (tred2 + tql2)', () => {
     [10, 0],
     [50, 6],
     [120, 12],
-  ])('reconstructs a random n=%i matrix (eigenvalue spread ~1e%i) to ~n·ε with orthonormal vectors', (n, spread) => {
-    const { reconstruction, orthogonality } = check(randomSymmetric(n, n + spread, spread), n);
-    expect(reconstruction).toBeLessThan(1e-13);
-    expect(orthogonality).toBeLessThan(1e-12);
-  });
+  ])(
+    'reconstructs a random n=%i matrix (eigenvalue spread ~1e%i) to ~n·ε with orthonormal vectors',
+    (n, spread) => {
+      const { reconstruction, orthogonality } = check(randomSymmetric(n, n + spread, spread), n);
+      expect(reconstruction).toBeLessThan(1e-13);
+      expect(orthogonality).toBeLessThan(1e-12);
+    },
+  );
 
   it('recovers eigenvalues of a matrix with known spectrum and repeated eigenvalues', () => {
     const n = 30;

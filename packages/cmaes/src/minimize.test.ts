@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
+import type { CmaesState } from './cmaes.js';
 import { maximize, minimize } from './minimize.js';
-import { rastrigin, sphere } from './objectives.js';
+import { rastrigin, rosenbrock, sphere } from './objectives.js';
 
 const tick = () => new Promise<void>((resolve) => setTimeout(resolve, 0));
 
@@ -98,6 +99,32 @@ describe('minimize', () => {
         { dimension: 2, sigma0: 1 },
       ),
     ).rejects.toBe(boom);
+  });
+
+  it('resumes from a checkpoint to the same result as an uninterrupted run', async () => {
+    const options = { dimension: 6, x0: 2, sigma0: 1, seed: 4, maxEvaluations: 600 } as const;
+    const straight = await minimize(rosenbrock, options);
+    const controller = new AbortController();
+    let checkpoint: CmaesState | undefined;
+    const interrupted = await minimize(rosenbrock, {
+      ...options,
+      signal: controller.signal,
+      onGeneration: ({ generation, optimizer }) => {
+        if (generation === 20) {
+          checkpoint = JSON.parse(JSON.stringify(optimizer.state()));
+          controller.abort();
+        }
+      },
+    });
+    expect(interrupted.reason).toBe('aborted');
+    const resumed = await minimize(rosenbrock, { ...options, resume: checkpoint! });
+    expect(resumed.reason).toBe('maxEvaluations');
+    expect(resumed.evaluations).toBe(straight.evaluations);
+    expect(resumed.fitness).toBe(straight.fitness);
+    expect(resumed.x).toEqual(straight.x);
+    await expect(minimize(rosenbrock, { ...options, dimension: 5, resume: checkpoint! })).rejects.toThrow(
+      /resume/,
+    );
   });
 
   it('counts NaN fitness values over the run', async () => {

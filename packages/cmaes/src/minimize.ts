@@ -10,8 +10,10 @@ import {
   type Cmaes,
   type CmaesKind,
   type CmaesSettings,
+  type CmaesState,
   createCmaes,
   createSepCmaes,
+  fromState,
   type TerminationReason,
 } from './cmaes.js';
 import { createRng } from './random.js';
@@ -66,6 +68,12 @@ export interface MinimizeOptions extends Omit<CmaesSettings, 'seed'> {
   maxEvaluations?: number;
   /** Stops evaluation; `minimize` then resolves with reason `aborted` and the best so far. */
   signal?: AbortSignalLike;
+  /**
+   * Continue from a checkpoint (`progress.optimizer.state()`) instead of starting afresh: the first
+   * run is `fromState(resume)` (its own settings apply; `dimension`/`sigma0` here must match it),
+   * and evaluations count on from the state's. Restarts, if any, then start from `x0`/`sigma0`.
+   */
+  resume?: CmaesState;
   /** Awaited after each generation (so a checkpoint may be written). */
   onGeneration?: (progress: MinimizeProgress) => void | Promise<void>;
 }
@@ -117,8 +125,15 @@ export async function minimize(f: FitnessFunction, options: MinimizeOptions): Pr
     maxEvaluations,
     signal,
     onGeneration,
+    resume,
     ...settings
   } = options;
+  if (resume && (resume.dimension !== settings.dimension || resume.kind !== method)) {
+    throw new InvalidArgumentError({
+      argument: 'resume',
+      message: `resume holds a ${resume.kind} state of dimension ${resume.dimension}, expected ${method}/${settings.dimension}`,
+    });
+  }
   if (!(concurrency >= 1)) {
     throw new InvalidArgumentError({ argument: 'concurrency', message: 'concurrency must be ≥ 1' });
   }
@@ -134,9 +149,9 @@ export async function minimize(f: FitnessFunction, options: MinimizeOptions): Pr
 
   let bestX: Float64Array | null = null;
   let bestFitness = Number.POSITIVE_INFINITY;
-  let evaluations = 0;
+  let evaluations = resume?.evaluations ?? 0;
   let generations = 0;
-  let nonFinite = 0;
+  let nonFinite = resume?.nonFiniteEvaluations ?? 0;
   const runs: MinimizeResult['runs'] = [];
   let reason: TerminationReason = 'maxEvaluations';
 
@@ -151,7 +166,7 @@ export async function minimize(f: FitnessFunction, options: MinimizeOptions): Pr
       if (left <= 0) break;
       runSettings.maxEvaluations = left;
     }
-    const es = create(runSettings);
+    const es = restart === 0 && resume ? fromState(resume) : create(runSettings);
     let runReason: TerminationReason | null = null;
     while (runReason === null) {
       if (signal?.aborted) {
