@@ -1,9 +1,10 @@
 import { OpenFuguError } from '@openfugu/schema';
 
 /**
- * A model directory or file could not be loaded by a backbone: missing files (`code: 'not_found'`), an
- * invalid or unsupported model, config or tokenizer, or a missing optional peer dependency
- * (`code: 'config_error'`). `path` names the file or directory at fault; `cause` holds the underlying error.
+ * A model directory or file could not be loaded by a backbone: missing files (`code: 'not_found'`), or an
+ * invalid or unsupported model, config or tokenizer (`code: 'config_error'`). `path` names the file or
+ * directory at fault; `cause` holds the underlying error. (A missing optional peer dependency throws
+ * `MissingPeerDependencyError` instead.)
  *
  * @example
  * ```ts

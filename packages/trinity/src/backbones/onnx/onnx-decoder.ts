@@ -17,6 +17,7 @@ import {
   OpenFuguError,
 } from '@openfugu/schema';
 import type { InferenceSession, Tensor } from 'onnxruntime-node';
+import { MissingPeerDependencyError } from '../../errors.js';
 import { BackboneLoadError } from './backbone-load-error.js';
 import { float16BitsToFloat32 } from './float16.js';
 import {
@@ -150,11 +151,9 @@ async function importOrt(path: string): Promise<OrtModule> {
   try {
     return await import('onnxruntime-node');
   } catch (cause) {
-    throw new BackboneLoadError({
-      code: 'config_error',
-      path,
-      message:
-        'the onnx-decoder backbone needs the optional peer dependency onnxruntime-node (npm i onnxruntime-node@1.30.0)',
+    throw new MissingPeerDependencyError({
+      packageName: 'onnxruntime-node',
+      message: `the onnx-decoder backbone needs the optional peer dependency 'onnxruntime-node' (npm install onnxruntime-node@1.30.0); model ${path}`,
       cause,
     });
   }
@@ -173,11 +172,9 @@ async function loadTokenizer(modelDir: string): Promise<Tokenizer> {
   try {
     transformers = await import('@huggingface/transformers');
   } catch (cause) {
-    throw new BackboneLoadError({
-      code: 'config_error',
-      path: modelDir,
-      message:
-        'tokenising needs the optional peer dependency @huggingface/transformers (npm i @huggingface/transformers@4.3.1)',
+    throw new MissingPeerDependencyError({
+      packageName: '@huggingface/transformers',
+      message: `tokenising needs the optional peer dependency '@huggingface/transformers' (npm install @huggingface/transformers@4.3.1); model ${modelDir}`,
       cause,
     });
   }
@@ -372,7 +369,8 @@ function checkAborted(signal: AbortSignalLike | undefined): void {
  * Needs the optional peers `onnxruntime-node` and `@huggingface/transformers`.
  *
  * Defaults: `modelFile: 'onnx/model.onnx'`, `executionProvider: 'cpu'`, `batchSize: 1`, `cache: true`.
- * Throws `BackboneLoadError` (`not_found` / `config_error`) for a missing or invalid model directory.
+ * Throws `BackboneLoadError` (`not_found` / `config_error`) for a missing or invalid model directory,
+ * `MissingPeerDependencyError` when an optional peer is not installed.
  *
  * @example
  * ```ts

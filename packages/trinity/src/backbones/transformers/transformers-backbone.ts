@@ -13,6 +13,7 @@ import {
   InvalidArgumentError,
   OpenFuguError,
 } from '@openfugu/schema';
+import { MissingPeerDependencyError } from '../../errors.js';
 import { BackboneLoadError } from '../onnx/backbone-load-error.js';
 
 /** How token vectors become one text vector. */
@@ -88,7 +89,8 @@ async function exists(path: string): Promise<boolean> {
  * path, so nothing is fetched and transformers.js' global `env` is left untouched.
  *
  * Defaults: `pooling: 'mean'`, `normalize: true`, `dtype: 'fp32'`, `device: 'cpu'`, `batchSize: 16`.
- * Throws `BackboneLoadError` (`not_found` / `config_error`) for a missing or invalid directory.
+ * Throws `BackboneLoadError` (`not_found` / `config_error`) for a missing or invalid directory,
+ * `MissingPeerDependencyError` when @huggingface/transformers is not installed.
  *
  * @example
  * ```ts
@@ -163,11 +165,9 @@ export async function createTransformersBackbone(
   try {
     transformers = await import('@huggingface/transformers');
   } catch (cause) {
-    throw new BackboneLoadError({
-      code: 'config_error',
-      path: modelDir,
-      message:
-        'the transformers backbone needs the optional peer dependency @huggingface/transformers (npm i @huggingface/transformers@4.3.1)',
+    throw new MissingPeerDependencyError({
+      packageName: '@huggingface/transformers',
+      message: `the transformers backbone needs the optional peer dependency '@huggingface/transformers' (npm install @huggingface/transformers@4.3.1)`,
       cause,
     });
   }
