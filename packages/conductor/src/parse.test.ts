@@ -113,6 +113,15 @@ describe('parseWorkflow details', () => {
     expect(parsed.issues.map((issue) => issue.code)).toEqual(['missing_access']);
   });
 
+  it('reads access lists written as strings, and finds steps after a prose "steps: [1]"', () => {
+    const parsed = parseWorkflow(
+      'The steps: [1] solve, [2] answer.\n[{"worker": "a", "subtask": "x", "access": []}, {"worker": "b", "subtask": "y", "access": "[0]"}]',
+    );
+    expect(parsed.format).toBe('json');
+    expect(parsed.ok).toBe(true);
+    expect(parsed.workflow?.steps[1]?.access).toEqual([0]);
+  });
+
   it('prefers the <answer> block', () => {
     const parsed = parseWorkflow(
       "model_id: ['draft']\nsubtasks: ['x']\naccess_list: [[]]\n<answer>model_id: ['final']\nsubtasks: ['y']\naccess_list: [[]]</answer>",

@@ -175,12 +175,20 @@ class Collector {
   }
 
   /** Normalises one access entry; unreadable entries become `[]` with a `bad_access` error. */
-  access(value: Literal | undefined, step: number, path: string): StepAccess {
+  access(value: Literal | undefined, step: number, path: string, nested = false): StepAccess {
     if (value === null || value === undefined) return [];
     if (typeof value === 'string') {
       const lower = value.trim().toLowerCase();
       if (lower === 'all') return 'all';
       if (lower === '' || lower === 'none') return [];
+      if (lower.startsWith('[') && !nested) {
+        // A list written as a string (`"access": "[0, 1]"`): read it once.
+        const inner = readLiteral(lower, 0);
+        if (inner.ok && Array.isArray(inner.value)) {
+          this.coerced(step, path, `access ${JSON.stringify(value)} read as a list`);
+          return this.access(inner.value, step, path, true);
+        }
+      }
       const index = indexFrom(value);
       if (index !== undefined) {
         this.coerced(step, path, `access ${JSON.stringify(value)} read as [${index}]`);
@@ -372,7 +380,8 @@ function parseRegion(text: string, maxSteps: number): Attempt {
   };
 
   // JSON form first: its step objects contain `"access": [...]`, which would otherwise look like a list label.
-  const steps = scan.lists.steps ?? scanStepArray(text);
+  const labelled = scan.lists.steps?.value.some(isRecord) ? scan.lists.steps : undefined;
+  const steps = labelled ?? scanStepArray(text);
   if (steps?.value.some(isRecord)) return finish(fromSteps(steps, collector), 'json', steps.lenient);
 
   const { workers, subtasks, access } = scan.lists;

@@ -79,6 +79,10 @@ describe('buildConductorPrompt', () => {
     expect(text).not.toMatch(/GOLD|SECRET/);
   });
 
+  it('refuses an empty pool', () => {
+    expect(() => buildConductorPrompt({ question: 'q', pool: [] })).toThrow(/no worker/);
+  });
+
   it('wraps the prompt as one user message', () => {
     expect(buildConductorMessages({ question: 'q', pool })).toEqual([
       { role: 'user', content: buildConductorPrompt({ question: 'q', pool }) },

@@ -5,6 +5,7 @@
 import {
   type ChatMessage,
   DEFAULT_MAX_WORKFLOW_STEPS,
+  InvalidArgumentError,
   type Workflow,
   type WorkflowStep,
 } from '@openfugu/schema';
@@ -53,6 +54,7 @@ const JSON_FORMAT = `Output format — after any reasoning, end your reply with 
  * subtasks and outputs of the earlier steps in its access (`"all"` = every earlier step, `[0, 2]` = those
  * steps, `[]` = none); steps that do not see each other run in parallel; at most `maxSteps` steps; the last
  * step's output is the final answer, so its subtask must ask for the complete answer.
+ * Throws `InvalidArgumentError` for an empty pool.
  *
  * @example
  * ```ts
@@ -65,6 +67,9 @@ export function buildConductorPrompt(options: ConductorPromptOptions): string {
   const maxSteps = options.maxSteps ?? DEFAULT_MAX_WORKFLOW_STEPS;
   const includePrices = options.includePrices ?? false;
   const members = normalisePool(options.pool);
+  if (members.length === 0) {
+    throw new InvalidArgumentError({ argument: 'pool', message: 'the pool has no worker to plan with' });
+  }
   const first = members[0]?.id ?? 'worker-a';
   const second = members[1]?.id ?? first;
   const exampleSteps: WorkflowStep[] =

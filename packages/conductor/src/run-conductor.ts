@@ -90,7 +90,8 @@ function sameWorkflow(a: Workflow, b: Workflow): boolean {
  * against the pool and the allowed subset, and executes it. Each further round (up to `maxRounds`) shows the
  * planner its previous workflow and answer (`buildRevisionPrompt`, appended to the same conversation); an
  * identical workflow stops the loop without re-running it. An invalid workflow or a failed run stops the
- * loop too; the answer is then the last successful round's, if any.
+ * loop too; the answer is then the last successful round's, if any. A planner call that fails rejects (the
+ * planner's own error, e.g. an `UpstreamError`), as does an abort (`AbortedError`).
  *
  * @example
  * ```ts
