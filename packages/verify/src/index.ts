@@ -1,3 +1,5 @@
+export * from './bfcl/index.js';
+export * from './bfcl-reward.js';
 export * from './json.js';
 export * from './match.js';
 export * from './parse.js';
@@ -6,4 +8,3 @@ export * from './pythonic.js';
 export * from './reward.js';
 export * from './rewards.js';
 export * from './validate.js';
-export * from './bfcl/index.js';

@@ -98,7 +98,7 @@ describe('parseJsonTolerant', () => {
         const result = parseJsonTolerant(text);
         expect(typeof result.ok).toBe('boolean');
       }),
-      { numRuns: 1000 },
+      { numRuns: 500 },
     );
   });
 

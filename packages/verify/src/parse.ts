@@ -5,7 +5,7 @@
  */
 import type { ToolCall, ValidationIssue } from '@openfugu/schema';
 import { parseJsonTolerant, stripCodeFence } from './json.js';
-import { type RepairKind, scanLiteral } from './literal.js';
+import { NumberLiteral, type RepairKind, scanLiteral } from './literal.js';
 import { parsePythonicCalls } from './pythonic.js';
 import { indexOfTag } from './tags.js';
 
@@ -35,20 +35,30 @@ export interface ParsedToolCalls {
   repaired: RepairKind[];
 }
 
+/** Number handling shared by the parsers. */
+export interface NumberOptions {
+  /**
+   * Numbers as `NumberLiteral` (text kept, so `5.0` and `5` differ, big integers stay exact), for
+   * checkers whose verdict depends on it (BFCL). Default false: plain JS numbers.
+   */
+  readonly lossless?: boolean;
+}
+
 /** Options of {@link parseToolCalls}. */
-export interface ParseToolCallsOptions {
+export interface ParseToolCallsOptions extends NumberOptions {
   /** Formats to try, in order. Default: all of {@link TOOL_CALL_FORMATS}. */
   readonly formats?: readonly ToolCallFormat[];
 }
 
 interface Collector {
+  lossless: boolean;
   calls: ToolCall[];
   issues: ValidationIssue[];
   repairs: Set<RepairKind>;
 }
 
 const isRecord = (value: unknown): value is Record<string, unknown> =>
-  typeof value === 'object' && value !== null && !Array.isArray(value);
+  typeof value === 'object' && value !== null && !Array.isArray(value) && !(value instanceof NumberLiteral);
 
 function addRepairs(into: Set<RepairKind>, from: readonly RepairKind[]): void {
   for (const kind of from) into.add(kind);
@@ -59,7 +69,7 @@ function decodeArguments(raw: unknown, path: string, out: Collector): Record<str
   if (raw === undefined || raw === null) return {};
   if (typeof raw === 'string') {
     if (raw.trim() === '') return {};
-    const parsed = parseJsonTolerant(raw);
+    const parsed = parseJsonTolerant(raw, { lossless: out.lossless });
     addRepairs(out.repairs, parsed.repaired);
     if (!parsed.ok) {
       out.issues.push({
@@ -124,7 +134,12 @@ function result(format: ToolCallFormat | null, out: Collector, extraOk = true): 
   };
 }
 
-const newCollector = (): Collector => ({ calls: [], issues: [], repairs: new Set() });
+const newCollector = (options: NumberOptions = {}): Collector => ({
+  lossless: options.lossless ?? false,
+  calls: [],
+  issues: [],
+  repairs: new Set(),
+});
 
 /**
  * Reads JSON call(s) (`{"name", "arguments"|"parameters"}` or a list of them) or, failing that, a
@@ -139,7 +154,7 @@ function readBody(
   let text = body;
   const pythonTag = text.indexOf('<|python_tag|>');
   if (pythonTag !== -1 && text.slice(0, pythonTag).trim() === '') text = text.slice(pythonTag + 14);
-  const parsed = parseJsonTolerant(text);
+  const parsed = parseJsonTolerant(text, { lossless: out.lossless });
   if (parsed.ok) {
     addRepairs(out.repairs, parsed.repaired);
     readCallList(parsed.value, path, out);
@@ -148,7 +163,7 @@ function readBody(
   if (allowPythonic) {
     const fence = stripCodeFence(text);
     const inner = text.slice(fence.start, fence.end);
-    const pythonic = parsePythonicCalls(inner);
+    const pythonic = parsePythonicCalls(inner, { lossless: out.lossless });
     if (pythonic.ok || pythonic.calls.length > 0) {
       if (fence.fenced) out.repairs.add('code_fence');
       out.calls.push(...pythonic.calls);
@@ -179,8 +194,8 @@ export interface ThinkAnswerParse extends ParsedToolCalls {
  * parseThinkAnswer('<think>look up</think><answer>[{"name":"get_user","arguments":{"id":"1"}}]</answer>').calls;
  * ```
  */
-export function parseThinkAnswer(text: string): ThinkAnswerParse {
-  const out = newCollector();
+export function parseThinkAnswer(text: string, options: NumberOptions = {}): ThinkAnswerParse {
+  const out = newCollector(options);
   const answerOpen = indexOfTag(text, '<answer>', 0);
   const answerClose = answerOpen === -1 ? -1 : indexOfTag(text, '</answer>', answerOpen + 8);
   const thinkOpen = indexOfTag(text, '<think>', 0);
@@ -217,8 +232,8 @@ export function parseThinkAnswer(text: string): ThinkAnswerParse {
  * Parses Hermes/Qwen `<tool_call>{"name": …, "arguments": …}</tool_call>` blocks (one or many).
  * An unclosed last block (generation cut off) is still read, with an `unterminated_tag` issue.
  */
-export function parseHermesToolCalls(text: string): ParsedToolCalls {
-  const out = newCollector();
+export function parseHermesToolCalls(text: string, options: NumberOptions = {}): ParsedToolCalls {
+  const out = newCollector(options);
   let from = 0;
   let blocks = 0;
   let complete = true;
@@ -252,8 +267,8 @@ export function parseHermesToolCalls(text: string): ParsedToolCalls {
  * completion (`{choices: [{message}]}`) or the `tool_calls` array itself. `function.arguments` is the
  * JSON string of the wire format (an object is accepted too).
  */
-export function toolCallsFromOpenAI(value: unknown): ParsedToolCalls {
-  const out = newCollector();
+export function toolCallsFromOpenAI(value: unknown, options: NumberOptions = {}): ParsedToolCalls {
+  const out = newCollector(options);
   let list: unknown = value;
   if (isRecord(list) && Array.isArray(list.choices)) {
     const choice = list.choices[0];
@@ -311,13 +326,19 @@ export function parseToolCalls(text: string, options: ParseToolCallsOptions = {}
     };
   }
   const formats = options.formats ?? TOOL_CALL_FORMATS;
+  const numbers: NumberOptions = { lossless: options.lossless ?? false };
   const allowed = (format: ToolCallFormat): boolean => formats.includes(format);
   const contains = (tag: string): boolean => indexOfTag(text, tag) !== -1;
   if (allowed('think_answer') && contains('<answer>')) {
-    const { think: _think, answer: _answer, wellFormed: _wellFormed, ...parsed } = parseThinkAnswer(text);
+    const {
+      think: _think,
+      answer: _answer,
+      wellFormed: _wellFormed,
+      ...parsed
+    } = parseThinkAnswer(text, numbers);
     return parsed;
   }
-  if (allowed('hermes') && contains('<tool_call>')) return parseHermesToolCalls(text);
+  if (allowed('hermes') && contains('<tool_call>')) return parseHermesToolCalls(text, numbers);
 
   const jsonWanted = allowed('openai') || allowed('json');
   let firstIssues: ValidationIssue[] = [];
@@ -325,12 +346,12 @@ export function parseToolCalls(text: string, options: ParseToolCallsOptions = {}
     let body = text;
     const tag = body.indexOf('<|python_tag|>');
     if (tag !== -1 && body.slice(0, tag).trim() === '') body = body.slice(tag + 14);
-    const parsed = parseJsonTolerant(body);
+    const parsed = parseJsonTolerant(body, { lossless: numbers.lossless ?? false });
     if (parsed.ok) {
-      const out = newCollector();
+      const out = newCollector(numbers);
       addRepairs(out.repairs, parsed.repaired);
       if (looksOpenAI(parsed.value) && allowed('openai')) {
-        const openai = toolCallsFromOpenAI(parsed.value);
+        const openai = toolCallsFromOpenAI(parsed.value, numbers);
         addRepairs(out.repairs, openai.repaired);
         return { ...openai, repaired: [...out.repairs] };
       }
@@ -339,15 +360,10 @@ export function parseToolCalls(text: string, options: ParseToolCallsOptions = {}
         return result('json', out);
       }
     } else firstIssues = parsed.issues;
-    if (allowed('json')) {
-      // several JSON objects separated by ';' or newlines (Llama 3.x), or prose around one JSON value
-      const sequence = readJsonSequence(body);
-      if (sequence) return sequence;
-    }
   }
   if (allowed('pythonic')) {
     const fence = stripCodeFence(text);
-    const pythonic = parsePythonicCalls(text.slice(fence.start, fence.end));
+    const pythonic = parsePythonicCalls(text.slice(fence.start, fence.end), numbers);
     if (pythonic.ok) {
       return {
         ok: true,
@@ -358,6 +374,15 @@ export function parseToolCalls(text: string, options: ParseToolCallsOptions = {}
       };
     }
     if (firstIssues.length === 0) firstIssues = pythonic.issues;
+  }
+  if (allowed('json')) {
+    // several JSON objects separated by ';' or newlines (Llama 3.x), or prose around one JSON value;
+    // tried last so that a dict literal inside a pythonic call is never taken for a call
+    let body = text;
+    const tag = body.indexOf('<|python_tag|>');
+    if (tag !== -1 && body.slice(0, tag).trim() === '') body = body.slice(tag + 14);
+    const sequence = readJsonSequence(body, numbers);
+    if (sequence) return sequence;
   }
   const issues: ValidationIssue[] = [
     { code: 'no_tool_calls', path: '', message: 'no tool calls found in any format' },
@@ -370,16 +395,16 @@ export function parseToolCalls(text: string, options: ParseToolCallsOptions = {}
  * `{"name":…}; {"name":…}` or `text {"name":…} text`: tries the first `{` and the first `[` only (so
  * the cost stays linear), then further objects separated by `;`, `,` or whitespace.
  */
-function readJsonSequence(text: string): ParsedToolCalls | undefined {
+function readJsonSequence(text: string, numbers: NumberOptions): ParsedToolCalls | undefined {
   const brace = text.indexOf('{');
   const bracket = text.indexOf('[');
   const starts = [brace, bracket].filter((index) => index !== -1).sort((a, b) => a - b);
   for (const start of starts) {
-    const out = newCollector();
+    const out = newCollector(numbers);
     let pos = start;
     let count = 0;
     while (pos < text.length) {
-      const scanned = scanLiteral(text, pos, { mode: 'json' }, out.repairs);
+      const scanned = scanLiteral(text, pos, { mode: 'json', lossless: out.lossless }, out.repairs);
       if (!scanned.ok) break;
       readCallList(scanned.value, '/calls', out);
       count++;

@@ -38,6 +38,7 @@ function readDottedName(text: string, pos: number): { name: string; end: number 
 
 /**
  * Parses a list of Python call expressions, with or without the surrounding brackets.
+ * `lossless: true` returns numbers as `NumberLiteral` (text kept). Default false.
  *
  * @example
  * ```ts
@@ -45,7 +46,10 @@ function readDottedName(text: string, pos: number): { name: string; end: number 
  * // [{ name: 'get_weather', arguments: { city: 'Paris', days: -1 } }, { name: 'math.factorial', arguments: { n: 5 } }]
  * ```
  */
-export function parsePythonicCalls(text: string): PythonicParseResult {
+export function parsePythonicCalls(
+  text: string,
+  options: { readonly lossless?: boolean } = {},
+): PythonicParseResult {
   const calls: ToolCall[] = [];
   const issues: ValidationIssue[] = [];
   const fail = (message: string, at: number): PythonicParseResult => {
@@ -88,7 +92,7 @@ export function parsePythonicCalls(text: string): PythonicParseResult {
           valueStart = afterKey + 1;
         }
       }
-      const scanned = scanLiteral(text, valueStart, { mode: 'python' });
+      const scanned = scanLiteral(text, valueStart, { mode: 'python', lossless: options.lossless ?? false });
       if (!scanned.ok) return fail(scanned.message, scanned.index);
       if (key === undefined) {
         issues.push({

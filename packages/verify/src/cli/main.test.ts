@@ -1,0 +1,139 @@
+import { spawnSync } from 'node:child_process';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { runCli } from './main.js';
+
+const input =
+  (rows: unknown[]): (() => string) =>
+  () =>
+    `${rows.map((row) => JSON.stringify(row)).join('\n')}\n`;
+const gold = [{ name: 'get_user_details', arguments: { user_id: 'u1' } }];
+const good = '<think>x</think><answer>[{"name":"get_user_details","arguments":{"user_id":"u1"}}]</answer>';
+
+describe('openfugu-verify (runCli)', () => {
+  it('prints help and rejects bad usage with exit 2', () => {
+    expect(runCli(['--help'], () => '')).toMatchObject({
+      exitCode: 0,
+      stdout: expect.stringContaining('reward --kind'),
+    });
+    expect(runCli([], () => '').exitCode).toBe(2);
+    expect(runCli(['frobnicate'], () => '')).toMatchObject({
+      exitCode: 2,
+      stderr: expect.stringContaining("unknown command 'frobnicate'"),
+    });
+    expect(runCli(['reward'], () => '')).toMatchObject({
+      exitCode: 2,
+      stderr: expect.stringContaining('--kind'),
+    });
+    expect(runCli(['reward', '--kind', 'nope'], () => '').exitCode).toBe(2);
+    expect(runCli(['reward', '--kind', 'action', '--bogus'], () => '').exitCode).toBe(2);
+  });
+
+  it('reward --kind action|format: one {reward, details} line per input line, in order', () => {
+    const result = runCli(
+      ['reward', '--kind', 'action'],
+      input([
+        { completion: good, reference: gold },
+        { completion: 'nothing', reference: { actions: gold, tools: ['get_user_details'] } },
+      ]),
+    );
+    expect(result.exitCode).toBe(0);
+    const lines = result.stdout
+      .trimEnd()
+      .split('\n')
+      .map((line) => JSON.parse(line));
+    expect(lines.map((line) => line.reward)).toEqual([1, 0]);
+    expect(lines[1].details.unparsed).toBe(true);
+    const format = runCli(
+      ['reward', '--kind', 'format'],
+      input([{ completion: good }, { completion: 'x', reference: null }]),
+    );
+    expect(
+      format.stdout
+        .trimEnd()
+        .split('\n')
+        .map((line) => JSON.parse(line).reward),
+    ).toEqual([1, 0]);
+    const reference = runCli(
+      ['reward', '--kind', 'openfugu-action'],
+      input([{ completion: good, reference: gold }]),
+    );
+    expect(JSON.parse(reference.stdout).reward).toBe(1);
+  });
+
+  it('reward --kind bfcl keeps 5.0 a float', () => {
+    const fn = {
+      name: 'f',
+      parameters: { type: 'dict', properties: { x: { type: 'float' } }, required: ['x'] },
+    };
+    const stdin = () =>
+      '{"completion": "[f(x=5.0)]", "reference": {"category": "simple_python", "function": ' +
+      `${JSON.stringify([fn])}, "possible_answer": [{"f": {"x": [5.0]}}]}}\n`;
+    const result = runCli(['reward', '--kind', 'bfcl'], stdin);
+    expect(result.exitCode).toBe(0);
+    expect(result.stdout).toContain('"reward":1');
+    expect(result.stdout).toContain('"x":5.0');
+  });
+
+  it('exits 2 naming the line of a malformed line, keeping earlier output', () => {
+    for (const [text, message] of [
+      ['{"completion": "x", "reference": []}\nnot json\n', /line 2: invalid JSON/],
+      ['{"completion": 3, "reference": []}\n', /line 1: "completion" must be a string/],
+      ['{"completion": "x", "reference": [{"name": 1}]}\n', /line 1: every gold action/],
+      ['{"completion": "x", "reference": []}\n\n{"completion": "x", "reference": []}\n', /line 2/],
+      ['[1]\n', /line 1: expected a JSON object/],
+    ] as const) {
+      const result = runCli(['reward', '--kind', 'action'], () => text);
+      expect(result.exitCode, text).toBe(2);
+      expect(result.stderr).toMatch(message);
+    }
+    const partial = runCli(['reward', '--kind', 'action'], () => '{"completion": "x", "reference": []}\n{\n');
+    expect(partial.stdout.trimEnd().split('\n')).toHaveLength(1);
+    const bfcl = runCli(
+      ['reward', '--kind', 'bfcl'],
+      () => '{"completion": "x", "reference": {"category": "simple_python"}}\n',
+    );
+    expect(bfcl).toMatchObject({
+      exitCode: 2,
+      stderr: expect.stringMatching(/line 1: "reference.function"/),
+    });
+  });
+
+  it('dispatches bfcl to the BFCL line judge', () => {
+    const result = runCli(
+      ['bfcl'],
+      () => '{"id":"x","category":"irrelevance","function":[],"model_output":[]}\n',
+    );
+    expect(result).toEqual({
+      stdout: '{"id":"x","valid":true,"error_type":null}\n',
+      stderr: '',
+      exitCode: 0,
+    });
+    expect(runCli(['bfcl'], () => 'oops\n')).toMatchObject({
+      exitCode: 2,
+      stderr: expect.stringContaining('line 1'),
+    });
+  });
+});
+
+describe('openfugu-verify (process)', () => {
+  it('reads stdin, writes stdout and sets the exit code', () => {
+    const cli = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'cli.ts');
+    const run = (args: string[], stdin: string) =>
+      spawnSync(process.execPath, ['--import', 'tsx', cli, ...args], {
+        input: stdin,
+        encoding: 'utf8',
+        cwd: path.dirname(cli),
+      });
+    const ok = run(
+      ['reward', '--kind', 'format'],
+      `${JSON.stringify({ completion: good, reference: null })}\n`,
+    );
+    expect(ok.status).toBe(0);
+    expect(JSON.parse(ok.stdout).reward).toBe(1);
+    const bad = run(['reward', '--kind', 'format'], 'nope\n');
+    expect(bad.status).toBe(2);
+    expect(bad.stderr).toContain('line 1');
+  });
+});

@@ -1,0 +1,65 @@
+// Argument handling of the `openfugu-verify` bin, free of I/O so it can be tested: `runCli(argv, input)`
+// returns what to write and the exit code. `src/cli.ts` does the reading and writing.
+
+import { parseArgs } from 'node:util';
+import { runBfclCommand } from './bfcl.js';
+import { type CommandResult, REWARD_KINDS, type RewardKind, runRewardCommand } from './reward.js';
+
+export const HELP = `openfugu-verify — check tool calls and compute rewards (JSON Lines on stdin, JSON Lines on stdout)
+
+Usage:
+  openfugu-verify bfcl [--underscore-to-dot] < in.jsonl > out.jsonl
+      Each line like a line of BFCL oracle_dev.jsonl: {id, category, function, possible_answer, model_output}
+      (model_output = list of {name: {args}}). Writes {"id", "valid", "error_type"} per line, in order.
+  openfugu-verify reward --kind action|format|bfcl < in.jsonl > out.jsonl
+      Each line {completion: string, reference}. Writes {"reward", "details"} per line, in order.
+        action  reference = gold actions [{name, arguments, compare_args?}] or {actions, tools?}
+        format  reference ignored (<think>…</think><answer>[json]</answer> format)
+        bfcl    reference = {category, function, possible_answer}
+      Also: openfugu-action, openfugu-format (the reference OpenFugu formulas).
+  openfugu-verify --help
+
+Exit codes: 0 ok; 2 bad usage or a malformed input line (stderr names the line number; earlier lines
+are already written).
+`;
+
+/** What the CLI does with `argv` (arguments after the program name) and the whole of stdin. */
+export function runCli(argv: readonly string[], readInput: () => string): CommandResult {
+  const [command, ...rest] = argv;
+  if (command === undefined) return { stdout: '', stderr: HELP, exitCode: 2 };
+  if (command === '--help' || command === '-h' || command === 'help')
+    return { stdout: HELP, stderr: '', exitCode: 0 };
+  const usage = (message: string): CommandResult => ({
+    stdout: '',
+    stderr: `openfugu-verify: ${message}\nRun 'openfugu-verify --help' for usage.\n`,
+    exitCode: 2,
+  });
+  let values: Record<string, string | boolean | undefined>;
+  try {
+    const options =
+      command === 'bfcl'
+        ? {
+            'underscore-to-dot': { type: 'boolean' as const },
+            help: { type: 'boolean' as const, short: 'h' },
+          }
+        : { kind: { type: 'string' as const }, help: { type: 'boolean' as const, short: 'h' } };
+    values = parseArgs({ args: [...rest], options, strict: true, allowPositionals: false }).values;
+  } catch (error) {
+    return usage(error instanceof Error ? error.message : String(error));
+  }
+  if (values.help) return { stdout: HELP, stderr: '', exitCode: 0 };
+  switch (command) {
+    case 'bfcl':
+      return runBfclCommand(readInput(), { underscoreToDot: values['underscore-to-dot'] === true });
+    case 'reward': {
+      const kind = values.kind;
+      if (typeof kind !== 'string') return usage('reward needs --kind action|format|bfcl');
+      if (!(REWARD_KINDS as readonly string[]).includes(kind)) {
+        return usage(`unknown reward kind '${kind}' (expected one of ${REWARD_KINDS.join(', ')})`);
+      }
+      return runRewardCommand(readInput(), kind as RewardKind);
+    }
+    default:
+      return usage(`unknown command '${command}'`);
+  }
+}
