@@ -122,6 +122,17 @@ describe('state() / fromState()', () => {
     expect(JSON.stringify(resumed.state())).toBe(JSON.stringify(straight.state()));
   });
 
+  it('the fromState() method loads a snapshot in place', () => {
+    const settings = { dimension: 6, x0: 1, sigma0: 0.5, seed: 11 };
+    const source = run(createCmaes(settings), rosenbrock, 12);
+    const target = createSepCmaes({ dimension: 3, sigma0: 1, seed: 1 });
+    expect(target.fromState(JSON.parse(JSON.stringify(source.state())))).toBe(target);
+    expect(target.kind).toBe('full');
+    expect(target.dimension).toBe(6);
+    expect(target.evaluations).toBe(source.evaluations);
+    expect(target.ask()).toEqual(source.ask());
+  });
+
   it('a state taken between ask() and tell() re-asks the identical generation', () => {
     const es = createCmaes({ dimension: 5, sigma0: 1, seed: 3 });
     run(es, sphere, 3);

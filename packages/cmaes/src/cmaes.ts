@@ -168,6 +168,11 @@ export interface Cmaes {
   tell(candidates: ReadonlyArray<ArrayLike<number>>, fitnesses: ArrayLike<number>): void;
   /** The termination reason once a stopping rule fired, else null. */
   stop(): TerminationReason | null;
+  /**
+   * Loads a snapshot into this optimiser in place (any kind/dimension/λ: everything is replaced)
+   * and returns it; the same as the exported {@link fromState} but keeping the object identity.
+   */
+  fromState(state: CmaesState): Cmaes;
   /** JSON-serialisable snapshot between generations (a pending ask is discarded: it is re-sampled identically). */
   state(): CmaesState;
 }
@@ -811,7 +816,6 @@ class CmaesImpl implements Cmaes {
     const limit = Math.sqrt(n) + (2 * n) / (n + 2);
     const norm = Math.sqrt(normSq);
     if (norm > limit) for (let i = 0; i < n; i++) y[i] = (y[i]! * limit) / norm;
-    if (this.lower && this.upper) this.clip(x, this.work2);
   }
 
   private checkTermination(fMin: number, fMax: number, fMedian: number): void {
@@ -957,6 +961,13 @@ class CmaesImpl implements Cmaes {
         eigenUpdateGap: this.p.eigenGap,
       },
     };
+  }
+
+  fromState(state: CmaesState): Cmaes {
+    // Build a fresh optimiser (which validates everything) and adopt its fields wholesale.
+    const fresh = fromState(state);
+    Object.assign(this, fresh);
+    return this;
   }
 
   private restore(state: CmaesState): void {
