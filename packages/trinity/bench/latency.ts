@@ -1,0 +1,137 @@
+/**
+ * route() latency per query for a 2 KB prompt, and the memory of each backbone.
+ *
+ *   pnpm --filter @openfugu/trinity bench:latency
+ *   (= node --expose-gc --import tsx bench/latency.ts)
+ *
+ * Targets: hashing ≤ 50 µs, GloVe ≤ 1 ms per routeSync() call (embed + 10 × d head + softmaxes).
+ * A baseline measured in the same run (a plain 1e6-iteration integer loop, and NFKC + lower-casing of
+ * the same prompt) shows how fast this machine is; the machine is shared, so read medians.
+ */
+import { createGloveBackbone, createHashingBackbone, createRouter, createRouterHead } from '../src/index.js';
+
+const gc = (globalThis as { gc?: () => void }).gc;
+
+const SENTENCES = [
+  'I am preparing a short workshop for new volunteers at our community garden and need help structuring it.',
+  'Please explain, step by step, how composting works, which kitchen scraps are safe to add, and which are not.',
+  'Include a simple schedule for turning the pile, a list of common mistakes, and how to tell when compost is ready.',
+  'Some participants are children, so suggest two hands-on activities that are safe and fun for ages eight to twelve.',
+  'We also have a small budget of 150 dollars; recommend the three most useful tools we could buy with it.',
+  'Finally, write a friendly two-paragraph welcome message that I can read aloud at the start of the session.',
+  'If anything about local regulations matters (for example rodents or smells), mention what to check with the city.',
+];
+
+function prompt2k(): string {
+  let text = '';
+  for (let i = 0; text.length < 2048; i++) text += `${SENTENCES[i % SENTENCES.length]} `;
+  return text.slice(0, 2048);
+}
+
+function timeIt(fn: () => void, iterations: number, rounds = 9): { median: number; p90: number } {
+  for (let i = 0; i < Math.min(iterations, 500); i++) fn();
+  const perCall: number[] = [];
+  for (let r = 0; r < rounds; r++) {
+    const start = performance.now();
+    for (let i = 0; i < iterations; i++) fn();
+    perCall.push(((performance.now() - start) * 1000) / iterations);
+  }
+  perCall.sort((a, b) => a - b);
+  return { median: perCall[Math.floor(rounds / 2)]!, p90: perCall[Math.floor(rounds * 0.9)]! };
+}
+
+function memory(): { rss: number; heap: number; external: number } {
+  gc?.();
+  gc?.();
+  const m = process.memoryUsage();
+  return {
+    rss: m.rss / 2 ** 20,
+    heap: m.heapUsed / 2 ** 20,
+    external: (m.external + m.arrayBuffers) / 2 ** 20,
+  };
+}
+
+const fmt = (x: number): string => x.toFixed(1);
+
+async function main(): Promise<void> {
+  const text = prompt2k();
+  const messages = [{ role: 'user' as const, content: text }];
+  console.log(
+    `# route() latency, ${text.length}-character prompt (Node ${process.version}; medians of 9 rounds)\n`,
+  );
+  if (gc === undefined) console.log('(run with --expose-gc for accurate memory figures)\n');
+
+  let sink = 0;
+  const loop = timeIt(() => {
+    let s = 0;
+    for (let i = 0; i < 1_000_000; i++) s = (s + i) | 0;
+    sink += s;
+  }, 5);
+  const normalise = timeIt(() => {
+    sink += text.normalize('NFKC').toLowerCase().length;
+  }, 2000);
+
+  const m0 = memory();
+  const hashing = createHashingBackbone();
+  const hashingRouter = createRouter({
+    backbone: hashing,
+    head: createRouterHead({ agentCount: 7, dimension: 1024, random: Math.random, scale: 0.05 }),
+    agents: ['a0', 'a1', 'a2', 'a3', 'a4', 'a5', 'a6'],
+  });
+  hashingRouter.routeSync(messages);
+  const m1 = memory();
+  const hashingRoute = timeIt(() => {
+    sink += hashingRouter.routeSync(messages).agentIndex;
+  }, 2000);
+  const hashingEmbed = timeIt(() => {
+    sink += hashing.embedSync(text)[0]!;
+  }, 2000);
+  const hashingAsync = await (async () => {
+    for (let i = 0; i < 500; i++) await hashingRouter.route(messages);
+    const start = performance.now();
+    for (let i = 0; i < 2000; i++) await hashingRouter.route(messages);
+    return ((performance.now() - start) * 1000) / 2000;
+  })();
+
+  const beforeGlove = memory();
+  const loadStart = performance.now();
+  const glove = createGloveBackbone();
+  await glove.load();
+  const loadSeconds = (performance.now() - loadStart) / 1000;
+  const peakRss = process.resourceUsage().maxRSS / 1024;
+  const afterGlove = memory();
+  const gloveRouter = createRouter({
+    backbone: glove,
+    head: createRouterHead({ agentCount: 7, dimension: 100, random: Math.random, scale: 0.05 }),
+    agents: ['a0', 'a1', 'a2', 'a3', 'a4', 'a5', 'a6'],
+  });
+  const gloveRoute = timeIt(() => {
+    sink += gloveRouter.routeSync(messages).agentIndex;
+  }, 2000);
+
+  console.log('| what | median µs / call | p90 µs | target |');
+  console.log('|---|---|---|---|');
+  console.log(`| baseline: 1e6-iteration integer loop | ${fmt(loop.median)} | ${fmt(loop.p90)} | — |`);
+  console.log(
+    `| baseline: NFKC + toLowerCase of the prompt | ${fmt(normalise.median)} | ${fmt(normalise.p90)} | — |`,
+  );
+  console.log(`| hashing-1024 embedSync | ${fmt(hashingEmbed.median)} | ${fmt(hashingEmbed.p90)} | — |`);
+  console.log(
+    `| hashing-1024 routeSync (7 agents + 3 roles) | ${fmt(hashingRoute.median)} | ${fmt(hashingRoute.p90)} | ≤ 50 |`,
+  );
+  console.log(`| hashing-1024 await route() | ${fmt(hashingAsync)} | — | — |`);
+  console.log(
+    `| glove-sif-100 routeSync (7 agents + 3 roles) | ${fmt(gloveRoute.median)} | ${fmt(gloveRoute.p90)} | ≤ 1000 |`,
+  );
+  console.log('\n| backbone memory | RSS MiB | JS heap MiB | external + ArrayBuffers MiB | notes |');
+  console.log('|---|---|---|---|---|');
+  console.log(
+    `| hashing-1024 (after first call) | ${fmt(m1.rss - m0.rss)} | ${fmt(m1.heap - m0.heap)} | ${fmt(m1.external - m0.external)} | scratch table grows with the longest text seen |`,
+  );
+  console.log(
+    `| glove-sif-100 (loaded) | ${fmt(afterGlove.rss - beforeGlove.rss)} | ${fmt(afterGlove.heap - beforeGlove.heap)} | ${fmt(afterGlove.external - beforeGlove.external)} | load ${loadSeconds.toFixed(1)} s; process peak RSS during load ${fmt(peakRss)} MiB (reads the 293 MiB JSON into one buffer) |`,
+  );
+  if (sink === 42) console.log('');
+}
+
+await main();
