@@ -122,6 +122,14 @@ describe('parseWorkflow details', () => {
     expect(parsed.workflow?.steps[1]?.access).toEqual([0]);
   });
 
+  it('reads full-width colons and lists in their own fenced blocks', () => {
+    const parsed = parseWorkflow(
+      "model_id：['a']\nsubtasks:\n```python\n['x']\n```\naccess_list:\n```json\n[[]]\n```",
+    );
+    expect(parsed.ok).toBe(true);
+    expect(parsed.workflow?.steps).toEqual([{ worker: 'a', subtask: 'x', access: [] }]);
+  });
+
   it('prefers the <answer> block', () => {
     const parsed = parseWorkflow(
       "model_id: ['draft']\nsubtasks: ['x']\naccess_list: [[]]\n<answer>model_id: ['final']\nsubtasks: ['y']\naccess_list: [[]]</answer>",

@@ -70,9 +70,17 @@ function scanLabels(text: string): Scan {
     // Closing quotes / markdown emphasis around the label, then `:` or `=`.
     while (position < text.length && /["'`*_ \t]/.test(text[position]!)) position++;
     const separator = text[position];
-    if (separator !== ':' && separator !== '=') continue;
+    if (separator !== ':' && separator !== '=' && separator !== '\uff1a') continue;
     position++;
-    while (position < text.length && /[\s`*]/.test(text[position]!)) position++;
+    while (position < text.length && /[\s`*]/.test(text[position]!)) {
+      // A code fence opened after the label may name a language: model_id:\n```python\n[...]
+      if (text.startsWith('```', position)) {
+        position += 3;
+        while (position < text.length && /[A-Za-z]/.test(text[position]!)) position++;
+        continue;
+      }
+      position++;
+    }
     const opener = text[position];
     if (opener !== '[' && opener !== '(') continue;
     attempts[kind]++;
