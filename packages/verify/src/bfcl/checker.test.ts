@@ -86,6 +86,18 @@ describe('checkBfcl (python rules)', () => {
     );
   });
 
+  it('explains failures in the official wording', () => {
+    expect(checkBfcl(simple({ base: 11, height: 5.5 })).errors).toEqual([
+      "Invalid value for parameter 'base': 11. Expected one of [10].",
+    ]);
+    expect(checkBfcl(simple({ base: 10, height: 5.5, unit: 'cm' })).errors).toEqual([
+      "Invalid value for parameter 'unit': 'cm'. Expected one of ['units', '']. Case insensitive.",
+    ]);
+    expect(checkBfcl(simple({ base: 'x%a', height: 5.5 })).errors[0]).toBe(
+      "Incorrect type for parameter 'base'. Expected type integer, got str. Parameter value: 'x%a'.",
+    );
+  });
+
   it('checks dict parameters key by key with normalised string values', () => {
     const answer = { opts: [{ a: ['Hello World', ''] }] };
     expect(checkBfcl(simple({ base: 10, height: 5.5, opts: { a: 'hello-world' } }, answer)).valid).toBe(true);

@@ -79,11 +79,35 @@ export interface BfclVerdict {
 
 interface Fail {
   type: string;
-  message: string;
+  /**
+   * Message template, filled only for the final verdict (greedy parallel matching discards most failures):
+   * %a..%d insert the arguments as text, %A..%D as Python reprs.
+   */
+  template: string;
+  a: unknown;
+  b: unknown;
+  c: unknown;
+  d: unknown;
 }
 
-function fail(type: string, message: string): Fail {
-  return { type, message };
+function fail(type: string, template: string, a?: unknown, b?: unknown, c?: unknown, d?: unknown): Fail {
+  return { type, template, a, b, c, d };
+}
+
+function failMessage(f: Fail): string {
+  const t = f.template;
+  let out = '';
+  let from = 0;
+  for (let i = t.indexOf('%'); i !== -1 && i + 1 < t.length; i = t.indexOf('%', i + 1)) {
+    const k = t.charCodeAt(i + 1);
+    const lower = k | 0x20; // 'A'..'D' → 'a'..'d'
+    if (lower < 97 || lower > 100) continue;
+    const arg = lower === 97 ? f.a : lower === 98 ? f.b : lower === 99 ? f.c : f.d;
+    out += t.slice(from, i) + (k === lower ? String(arg) : pyRepr(arg));
+    from = i + 2;
+    i++;
+  }
+  return from === 0 ? t : out + t.slice(from);
 }
 
 type PyClass = 'str' | 'int' | 'float' | 'bool' | 'list' | 'dict' | 'set';
@@ -110,8 +134,19 @@ function lookupType(table: Readonly<Record<string, PyClass>>, name: unknown): Py
 
 /** `get_possible_answer_type`: the type of the first acceptable value that is not "". */
 function possibleAnswerType(possible: unknown): PyTypeName | null {
-  for (const answer of pyIter(possible)) if (answer !== '') return pyType(answer);
+  const answers = Array.isArray(possible) ? possible : pyIter(possible);
+  for (let i = 0; i < answers.length; i++) {
+    const answer = answers[i];
+    if (answer !== '') return pyType(answer);
+  }
   return null;
+}
+
+/** Python `"" in x` (only the string "" equals ""). */
+function containsEmpty(x: unknown): boolean {
+  if (!Array.isArray(x)) return pyContains(x, '');
+  for (let i = 0; i < x.length; i++) if (x[i] === '') return true;
+  return false;
 }
 
 const TYPE_OK = 0;
@@ -147,7 +182,11 @@ function typeChecker(
     }
     nestedFailure = fail(
       'type_error:nested',
-      `Nested type checking failed for parameter '${param}'. Expected outer type ${typeDescription} with inner type ${nested}. Parameter value: ${pyRepr(value)}.`,
+      "Nested type checking failed for parameter '%a'. Expected outer type %b with inner type %c. Parameter value: %D.",
+      param,
+      typeDescription,
+      nested,
+      value,
     );
   }
   // A value of the answer's own type (e.g. a variable name where the schema wants a dict) is a "variable".
@@ -156,7 +195,11 @@ function typeChecker(
   }
   return fail(
     'type_error:simple',
-    `Incorrect type for parameter '${param}'. Expected type ${typeDescription}, got ${valueType}. Parameter value: ${pyRepr(value)}.`,
+    "Incorrect type for parameter '%a'. Expected type %b, got %c. Parameter value: %D.",
+    param,
+    typeDescription,
+    valueType,
+    value,
   );
 }
 
@@ -166,7 +209,18 @@ function stringChecker(param: string, value: string, possible: unknown): Fail | 
   }
   return fail(
     'value_error:string',
-    `Invalid value for parameter '${param}': ${pyRepr(value)}. Expected one of ${pyRepr(possible)}. Case insensitive.`,
+    "Invalid value for parameter '%a': %B. Expected one of %C. Case insensitive.",
+    param,
+    value,
+    possible,
+  );
+}
+
+function missingOptional(param: unknown): Fail {
+  return fail(
+    'simple_function_checker:missing_optional',
+    'Optional parameter %A not provided and not marked as optional.',
+    param,
   );
 }
 
@@ -199,7 +253,10 @@ function listChecker(param: string, value: unknown[], possible: unknown): Fail |
   for (const alternative of alternatives) if (normalizedListEqual(alternative, value)) return null;
   return fail(
     'value_error:list/tuple',
-    `Invalid value for parameter '${param}': ${pyRepr(value)}. Expected one of ${pyRepr(possible)}.`,
+    "Invalid value for parameter '%a': %B. Expected one of %C.",
+    param,
+    value,
+    possible,
   );
 }
 
@@ -211,7 +268,7 @@ function dictChecker(_param: string, value: unknown, possibleAnswers: unknown): 
     let ok = true;
     for (const [key, v] of pyItems(value)) {
       if (!pyContains(answer, key)) {
-        result = fail('value_error:dict_key', `Unexpected dict key parameter: '${key}'.`);
+        result = fail('value_error:dict_key', "Unexpected dict key parameter: '%a'.", key);
         ok = false;
         break;
       }
@@ -226,7 +283,10 @@ function dictChecker(_param: string, value: unknown, possibleAnswers: unknown): 
       if (!found) {
         result = fail(
           'value_error:dict_value',
-          `Invalid value for parameter '${key}': ${pyRepr(v)}. Expected one of ${pyRepr(normalizeList(accepted))}.`,
+          "Invalid value for parameter '%a': %B. Expected one of %C.",
+          key,
+          v,
+          normalizeList(accepted),
         );
         ok = false;
         break;
@@ -234,7 +294,7 @@ function dictChecker(_param: string, value: unknown, possibleAnswers: unknown): 
     }
     for (const [key, accepted] of pyItems(answer)) {
       if (!pyContains(value, key) && !pyContains(accepted, '')) {
-        result = fail('value_error:dict_key', `Missing dict key parameter: '${key}'.`);
+        result = fail('value_error:dict_key', "Missing dict key parameter: '%a'.", key);
         ok = false;
         break;
       }
@@ -283,27 +343,33 @@ function simpleFunctionChecker(
   if (!pyContains(call, name)) {
     return fail(
       'simple_function_checker:wrong_func_name',
-      `Function name ${pyRepr(name)} not found in model output.`,
+      'Function name %A not found in model output.',
+      name,
     );
   }
   const args = (call as Record<string, unknown>)[name as string] as Record<string, unknown>;
 
-  for (const param of pyIter(required)) {
-    if (!pyContains(args, param)) {
-      return fail(
-        'simple_function_checker:missing_required',
-        `Missing required parameter: ${pyRepr(param)}.`,
-      );
+  const requiredList = Array.isArray(required) ? required : pyIter(required);
+  for (let i = 0; i < requiredList.length; i++) {
+    const param = requiredList[i];
+    if (typeof param === 'string' ? !hasOwn.call(args, param) : !pyContains(args, param)) {
+      return fail('simple_function_checker:missing_required', 'Missing required parameter: %A.', param);
     }
   }
 
   for (const param in args) {
     if (!hasOwn.call(args, param)) continue;
     let value = args[param];
-    if (!pyContains(details, param) || !pyContains(answers, param)) {
-      return fail('simple_function_checker:unexpected_param', `Unexpected parameter: '${param}'.`);
+    const detailsIsDict = pyType(details) === 'dict';
+    if (
+      !(detailsIsDict ? hasOwn.call(details, param) : pyContains(details, param)) ||
+      !(pyType(answers) === 'dict' ? hasOwn.call(answers, param) : pyContains(answers, param))
+    ) {
+      return fail('simple_function_checker:unexpected_param', "Unexpected parameter: '%a'.", param);
     }
-    const paramDetails = pyGetItem(details, param);
+    const paramDetails = detailsIsDict
+      ? (details as Record<string, unknown>)[param]
+      : pyGetItem(details, param);
     const typeDescription = pyGetItem(paramDetails, 'type');
     let expected: PyClass;
     let nested: PyClass | null = null;
@@ -318,7 +384,10 @@ function simpleFunctionChecker(
       if (typeof value !== 'string') {
         return fail(
           language === 'java' ? 'type_error:java' : 'type_error:js',
-          `Incorrect type for parameter '${param}'. Expected type String, got ${pyType(value)}. Parameter value: ${pyRepr(value)}.`,
+          "Incorrect type for parameter '%a'. Expected type String, got %b. Parameter value: %C.",
+          param,
+          pyType(value),
+          value,
         );
       }
       const convert = language === 'java' ? javaTypeConverter : jsTypeConverter;
@@ -366,17 +435,25 @@ function simpleFunctionChecker(
     if (!pyContains(possible, value)) {
       return fail(
         'value_error:others',
-        `Invalid value for parameter '${param}': ${pyRepr(value)}. Expected one of ${pyRepr(possible)}.`,
+        "Invalid value for parameter '%a': %B. Expected one of %C.",
+        param,
+        value,
+        possible,
       );
     }
   }
 
-  for (const param of pyIter(answers)) {
-    if (!pyContains(args, param) && !pyContains(pyGetItem(answers, param), '')) {
-      return fail(
-        'simple_function_checker:missing_optional',
-        `Optional parameter ${pyRepr(param)} not provided and not marked as optional.`,
-      );
+  if (pyType(answers) === 'dict') {
+    for (const param in answers as object) {
+      if (!hasOwn.call(answers, param)) continue;
+      if (!hasOwn.call(args, param) && !containsEmpty((answers as Record<string, unknown>)[param])) {
+        return missingOptional(param);
+      }
+    }
+  } else {
+    for (const param of pyIter(answers)) {
+      if (!pyContains(args, param) && !containsEmpty(pyGetItem(answers, param)))
+        return missingOptional(param);
     }
   }
   return null;
@@ -410,9 +487,19 @@ interface CategoryInfo {
 }
 
 const categoryCache = new Map<string, CategoryInfo>();
+let lastCategory = '';
+let lastInfo: CategoryInfo = { kind: 'simple', language: 'python' };
 
 /** How upstream routes a category: by substrings of its name. */
 function classifyCategory(category: string): CategoryInfo {
+  if (category === lastCategory) return lastInfo;
+  const info = classifyUncached(category);
+  lastCategory = category;
+  lastInfo = info;
+  return info;
+}
+
+function classifyUncached(category: string): CategoryInfo {
   const cached = categoryCache.get(category);
   if (cached !== undefined) return cached;
   let kind: CategoryKind;
@@ -462,7 +549,8 @@ function astChecker(
       if (!found) {
         return fail(
           'parallel_function_checker_no_order:cannot_find_match',
-          `Could not find a matching function among the unmatched model outputs for index ${i} of possible answers.`,
+          'Could not find a matching function among the unmatched model outputs for index %a of possible answers.',
+          i,
         );
       }
     }
@@ -516,7 +604,8 @@ export function bfclLanguageOf(category: string): BfclLanguage {
 }
 
 function verdict(f: Fail): BfclVerdict {
-  return { valid: false, error_type: f.type, errors: f.message === '' ? [] : [f.message] };
+  const message = failMessage(f);
+  return { valid: false, error_type: f.type, errors: message === '' ? [] : [message] };
 }
 
 /**
