@@ -9,6 +9,7 @@ export * from './head.js';
 export * from './head-file.js';
 export * from './head-io.js';
 export * from './npy.js';
+export * from './optimize.js';
 export * from './prompts.js';
 export * from './render.js';
 export * from './router.js';
