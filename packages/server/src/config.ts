@@ -108,6 +108,15 @@ export const ServerConfigSchema = Type.Object(
         {
           model: Type.Optional(Type.String({ minLength: 1, description: 'Public name, default fugu' })),
           maxTurns: Type.Optional(Positive('TRINITY turns')),
+          headPath: Type.Optional(
+            Type.String({
+              minLength: 1,
+              description: 'Trained head file (hashing backbone; agents = upstream ids in order)',
+            }),
+          ),
+          hashingSeed: Type.Optional(
+            Type.Integer({ description: 'Seed of the hashing backbone the head was trained with' }),
+          ),
           trainingTasks: Type.Optional(Positive('Simulated tasks used to train the head at start-up')),
           seed: Type.Optional(Type.Integer()),
         },

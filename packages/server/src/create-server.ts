@@ -3,12 +3,15 @@
  * and the gateway. The app (`apps/server`) only parses flags, loads the file and calls this.
  */
 import type { Worker } from '@openfugu/schema';
+import { createHashingBackbone, createRouter, loadHeadFile } from '@openfugu/trinity';
+import { createConductorMode } from './conductor-mode.js';
 import { type ServerConfig, secretFromEnv } from './config.js';
-import { fitDomainRouter } from './domain-router.js';
+import { trainEmbeddedRouter } from './embedded-router.js';
 import { createGateway, type Gateway, type GatewayConfig } from './gateway.js';
 import { createRoutedMode, type GatewayMode } from './modes.js';
 import { createSimulatedUpstream, type SimulatedUpstream } from './sim/simulated-upstream.js';
-import { DEFAULT_SIMULATED_POOL, generateSimTasks, simulatedOutcome } from './sim/skills.js';
+import { DEFAULT_SIMULATED_POOL } from './sim/skills.js';
+import { createTrinityMode } from './trinity-mode.js';
 import { createOpenAIWorker, type UpstreamWorker } from './upstream/openai-worker.js';
 
 /** Options of `createServerFromConfig`. */
@@ -68,27 +71,35 @@ export async function createServerFromConfig(
         baseURL,
         model: entry.spec.model,
         price: entry.price,
+        description: entry.description,
         ...(options.fetch ? { fetch: options.fetch } : {}),
       }),
     );
-    // Recorded outcomes of the simulated pool on synthetic tasks: what a router is fitted on.
-    const tasks = generateSimTasks(config.router?.trainingTasks ?? 400, config.router?.seed ?? 11);
-    const outcomes = tasks.map((task) => ({
-      prompt: task.prompt,
-      correct: DEFAULT_SIMULATED_POOL.map((entry) => simulatedOutcome(entry.spec, task.prompt, seed)),
-    }));
-    const costs = DEFAULT_SIMULATED_POOL.map((entry) => entry.price.input + entry.price.output);
-    const router = fitDomainRouter(outcomes, workers.length, costs);
-    modes.push(
-      createRoutedMode({
-        model: routerModel,
-        description: 'keyword-domain router fitted on recorded outcomes',
-        route: (text, available) => router.route(text, available),
-      }),
-    );
+    const trained = trainEmbeddedRouter({
+      seed,
+      ...(config.router?.trainingTasks ? { taskCount: config.router.trainingTasks } : {}),
+    });
+    const maxTurns = config.router?.maxTurns ?? 2;
+    modes.push(createTrinityMode({ model: routerModel, router: trained.router, maxTurns }));
     notes.push(
-      `${routerModel}: keyword-domain heuristic fitted on ${outcomes.length} recorded outcomes of the simulated pool (not a TRINITY head)`,
+      `${routerModel}: TRINITY loop (${maxTurns} turns) with a hashing-backbone head trained at start-up by sep-CMA-ES on ${trained.tasks} recorded outcomes of the simulated pool in ${(trained.trainingMs / 1000).toFixed(1)} s: validation reward ${trained.validationReward.toFixed(2)} vs ${trained.bestSingleReward.toFixed(2)} for the best single worker (${trained.bestSingle}); role rows hand-set (answer, then verify)`,
     );
+    if (config.conductor?.enabled !== false) {
+      const planner = config.conductor?.planner ?? 'generalist';
+      const model = config.conductor?.model ?? 'fugu-ultra';
+      modes.push(
+        createConductorMode({
+          model,
+          planner,
+          descriptions: Object.fromEntries(
+            DEFAULT_SIMULATED_POOL.map((entry) => [entry.id, entry.description]),
+          ),
+          ...(config.conductor?.maxRounds ? { maxRounds: config.conductor.maxRounds } : {}),
+          ...(config.conductor?.maxSteps ? { maxSteps: config.conductor.maxSteps } : {}),
+        }),
+      );
+      notes.push(`${model}: Conductor workflows planned by the '${planner}' worker`);
+    }
   } else {
     workers = config.upstreams.map((upstream, index) =>
       createOpenAIWorker({
@@ -107,16 +118,44 @@ export async function createServerFromConfig(
         ...(options.fetch ? { fetch: options.fetch } : {}),
       }),
     );
-    const cheapest = cheapestIndex(workers);
-    modes.push(
-      createRoutedMode({
-        model: routerModel,
-        route: (_text, available) => firstAvailable(available, cheapest),
-      }),
-    );
-    notes.push(
-      `${routerModel}: no trained head for this pool yet — routes to the cheapest available upstream`,
-    );
+    if (config.router?.headPath) {
+      const head = await loadHeadFile(config.router.headPath);
+      const backbone = createHashingBackbone({
+        dimension: head.dimension,
+        ...(config.router.hashingSeed === undefined ? {} : { seed: config.router.hashingSeed }),
+      });
+      const router = createRouter({ backbone, head, agents: workers.map((worker) => worker.id) });
+      const maxTurns = config.router.maxTurns ?? 5;
+      modes.push(createTrinityMode({ model: routerModel, router, maxTurns }));
+      notes.push(`${routerModel}: TRINITY loop (${maxTurns} turns), head ${config.router.headPath}`);
+    } else {
+      const cheapest = cheapestIndex(workers);
+      modes.push(
+        createRoutedMode({
+          model: routerModel,
+          route: (_text, available) => firstAvailable(available, cheapest),
+        }),
+      );
+      notes.push(
+        `${routerModel}: no router head configured (router.headPath): each request goes to the cheapest available upstream`,
+      );
+    }
+    if (config.conductor?.planner !== undefined && config.conductor.enabled !== false) {
+      const descriptions: Record<string, string> = {};
+      for (const upstream of config.upstreams)
+        if (upstream.description) descriptions[upstream.id] = upstream.description;
+      const model = config.conductor.model ?? 'fugu-ultra';
+      modes.push(
+        createConductorMode({
+          model,
+          planner: config.conductor.planner,
+          descriptions,
+          ...(config.conductor.maxRounds ? { maxRounds: config.conductor.maxRounds } : {}),
+          ...(config.conductor.maxSteps ? { maxSteps: config.conductor.maxSteps } : {}),
+        }),
+      );
+      notes.push(`${model}: Conductor workflows planned by '${config.conductor.planner}'`);
+    }
   }
 
   const server = config.server ?? {};

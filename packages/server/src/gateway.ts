@@ -252,7 +252,13 @@ export function createGateway(settings: GatewaySettings): Gateway {
     };
     reply.raw.once('close', onClose);
     const ledger = createLedger();
-    const context: ModeContext = { workers: pool.bind(ledger), pool, ledger, signal: controller.signal };
+    const context: ModeContext = {
+      workers: pool.bind(ledger),
+      pool,
+      ledger,
+      signal: controller.signal,
+      observeRouting: (seconds) => metrics.observeRouting(publicModel, seconds),
+    };
     const input: ModeInput = { request: chat, workerRequest: toWorkerRequest(chat) };
     const stream = chat.stream === true;
     const includeUsage = stream && chat.stream_options?.include_usage === true;

@@ -1,6 +1,8 @@
+export * from './conductor-mode.js';
 export * from './config.js';
 export * from './create-server.js';
 export * from './domain-router.js';
+export * from './embedded-router.js';
 export * from './errors.js';
 export * from './gateway.js';
 export * from './metrics.js';
@@ -10,4 +12,5 @@ export * from './rate-limit.js';
 export * from './sim/simulated-upstream.js';
 export * from './sim/skills.js';
 export * from './sse.js';
+export * from './trinity-mode.js';
 export * from './upstream/openai-worker.js';

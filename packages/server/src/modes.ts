@@ -22,6 +22,8 @@ export interface ModeContext {
   pool: WorkerPool;
   ledger: Ledger;
   signal: AbortSignalLike;
+  /** Records a router decision's duration (the `routing_duration_seconds` metric). */
+  observeRouting?: (seconds: number) => void;
 }
 
 /** A multi-step mode's answer. */

@@ -4,7 +4,7 @@
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { createSeededRandom, hashString, type SimulatedModelSpec, simulatedAnswer } from './skills.js';
+import { createSeededRandom, hashString, type SimulatedModelSpec, simulatedReply } from './skills.js';
 
 /** Faults injected into a model's answers; rates are probabilities per request, drawn from a seeded RNG. */
 export interface FaultSpec {
@@ -216,7 +216,11 @@ export async function createSimulatedUpstream(
       ? ''
       : lastRole === 'tool'
         ? `Based on the tool result: ${textOf(messages.at(-1)?.content)}`
-        : simulatedAnswer(spec, question, seed);
+        : simulatedReply(
+            spec,
+            messages.map((message) => ({ role: String(message.role), text: textOf(message.content) })),
+            seed,
+          );
     const maxTokens =
       typeof body.max_tokens === 'number'
         ? body.max_tokens

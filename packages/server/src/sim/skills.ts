@@ -121,6 +121,70 @@ export function simulatedAnswer(spec: SimulatedModelSpec, prompt: string, seed: 
   }
 }
 
+/** A chat message as the simulator reads it (text only). */
+export interface SimMessage {
+  role: string;
+  text: string;
+}
+
+const PLANNER_MARKER = 'You are the conductor of a team of AI workers';
+
+/**
+ * What a simulated model replies to a whole conversation. Besides plain answers it plays the roles the
+ * orchestrators ask for, so the TRINITY loop and the Conductor can run end to end on the simulated pool:
+ * - a Conductor planner prompt gets a workflow (the worker whose description names the task's domain);
+ * - a TRINITY Verifier prompt gets ACCEPT or a critique (a skilled verifier really checks arithmetic);
+ * - a TRINITY Thinker prompt gets `NEXT: VERIFIER` and a hint.
+ */
+export function simulatedReply(
+  spec: SimulatedModelSpec,
+  messages: readonly SimMessage[],
+  seed: number,
+): string {
+  const system = messages
+    .filter((message) => message.role === 'system' || message.role === 'developer')
+    .map((message) => message.text)
+    .join('\n');
+  const users = messages.filter((message) => message.role === 'user').map((message) => message.text);
+  const all = users.join('\n');
+  if (all.includes(PLANNER_MARKER)) return simulatedPlan(all);
+  if (/You are the Verifier/.test(system)) {
+    const conversation = /<conversation>\n?([\s\S]*?)\n?<\/conversation>/.exec(all)?.[1] ?? all;
+    const answer = /<answer>\n?([\s\S]*?)\n?<\/answer>/.exec(all)?.[1] ?? '';
+    const skilled = simulatedOutcome(spec, conversation, seed);
+    const truth = solveArithmetic(conversation);
+    const claimed = /answer is (-?\d+(?:\.\d+)?)/.exec(answer)?.[1];
+    if (truth !== undefined && claimed !== undefined) {
+      if (!skilled || Number(claimed) === truth) return 'ACCEPT';
+      return `The result ${claimed} is wrong; recompute the arithmetic.`;
+    }
+    return skilled ? 'ACCEPT' : 'The answer is vague; be more specific.';
+  }
+  if (/You are the Thinker/.test(system)) return 'NEXT: VERIFIER\nHINT: Check the computation step by step.';
+  return simulatedAnswer(spec, all, seed);
+}
+
+/** A Conductor workflow (lists format) for a planner prompt: the domain's specialist solves, then answers. */
+function simulatedPlan(prompt: string): string {
+  const poolBlock = /Workers \(use these ids exactly\):\n([\s\S]*?)\n\n/.exec(prompt)?.[1] ?? '';
+  const members = poolBlock
+    .split('\n')
+    .map((line) => /^- ([^\s:(]+)(.*)$/.exec(line))
+    .filter((match): match is RegExpExecArray => match !== null)
+    .map((match) => ({ id: match[1]!, text: match[2] ?? '' }));
+  const question = prompt.slice(prompt.lastIndexOf('Question:\n') + 'Question:\n'.length);
+  const domain = detectDomain(question);
+  const best = members.find((member) => member.text.toLowerCase().includes(domain)) ?? members[0];
+  const id = best?.id ?? 'worker';
+  const quote = (text: string): string => `'${text.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
+  return [
+    `The task is about ${domain}; the ${id} worker is the specialist.`,
+    `model_id: [${quote(id)}, ${quote(id)}]`,
+    `subtasks: [${quote('Solve the problem step by step.')}, ${quote('Check the earlier work and state the complete final answer.')}]`,
+    "access_list: [[], 'all']",
+  ].join('\n');
+}
+
 /** One labelled task for router training. */
 export interface SimTask {
   prompt: string;
@@ -172,11 +236,13 @@ export function generateSimTasks(count: number, seed: number): SimTask[] {
 /** The embedded default pool: four simulated models with different strengths, latency and price. */
 export const DEFAULT_SIMULATED_POOL: readonly {
   id: string;
+  description: string;
   spec: SimulatedModelSpec;
   price: { input: number; output: number };
 }[] = [
   {
     id: 'math',
+    description: 'strong at math and arithmetic; cheap',
     spec: {
       model: 'sim-math-7b',
       skill: { math: 0.95, code: 0.45, writing: 0.3, general: 0.5 },
@@ -187,6 +253,7 @@ export const DEFAULT_SIMULATED_POOL: readonly {
   },
   {
     id: 'coder',
+    description: 'strong at code',
     spec: {
       model: 'sim-coder-14b',
       skill: { math: 0.6, code: 0.92, writing: 0.35, general: 0.55 },
@@ -197,6 +264,7 @@ export const DEFAULT_SIMULATED_POOL: readonly {
   },
   {
     id: 'writer',
+    description: 'strong at writing; good at general questions; cheapest',
     spec: {
       model: 'sim-writer-8b',
       skill: { math: 0.3, code: 0.3, writing: 0.9, general: 0.7 },
@@ -207,6 +275,7 @@ export const DEFAULT_SIMULATED_POOL: readonly {
   },
   {
     id: 'generalist',
+    description: 'good at everything, best at general questions; expensive',
     spec: {
       model: 'sim-generalist-70b',
       skill: { math: 0.75, code: 0.7, writing: 0.7, general: 0.85 },

@@ -1,0 +1,97 @@
+/**
+ * `fugu`: the TRINITY coordinator loop (`@openfugu/trinity`'s `runCoordinator`) over the pool.
+ * Requests that carry `tools` are routed once (the router's first-turn choice) and passed to that worker,
+ * because a tool call must come back to the client verbatim rather than be reviewed by other roles.
+ */
+import { AbortedError, UpstreamError } from '@openfugu/schema';
+import { type CoordinatorRouter, type Router, runCoordinator } from '@openfugu/trinity';
+import type { GatewayMode } from './modes.js';
+
+/** Settings of `createTrinityMode`. */
+export interface TrinityModeSettings {
+  /** Public model name (default `fugu`). */
+  model?: string;
+  description?: string;
+  /** A router over the pool (agent ids = worker ids). */
+  router: Router;
+  /** Turns per request (default 5, the paper's). */
+  maxTurns?: number;
+  /** Per-turn timeout in ms (default none: the request deadline applies). */
+  turnTimeoutMs?: number;
+}
+
+/**
+ * Creates the TRINITY mode.
+ *
+ * @example
+ * ```ts
+ * const router = createRouter({ backbone: createHashingBackbone(), head, agents: workers.map((w) => w.id) });
+ * const gateway = createGateway({ workers, modes: [createTrinityMode({ router, maxTurns: 3 })] });
+ * ```
+ */
+export function createTrinityMode(settings: TrinityModeSettings): GatewayMode {
+  const model = settings.model ?? 'fugu';
+  const router = settings.router;
+  return {
+    kind: 'run',
+    model,
+    ...(settings.description === undefined ? {} : { description: settings.description }),
+    async run(input, context) {
+      const mask = router.agents.map((agent) => context.pool.isAvailable(agent));
+      const anyAvailable = mask.some(Boolean);
+      const timed: CoordinatorRouter = {
+        agents: router.agents,
+        async route(observation, options) {
+          const started = performance.now();
+          const decision = await router.route(observation, options);
+          context.observeRouting?.((performance.now() - started) / 1000);
+          return decision;
+        },
+      };
+      const request = input.workerRequest;
+      if (request.tools && request.tools.length > 0) {
+        const started = performance.now();
+        const decision = await router.route(request.messages, anyAvailable ? { mask } : {});
+        context.observeRouting?.((performance.now() - started) / 1000);
+        const { response, workerId } = await context.pool.complete(decision.agent, request, context.ledger, {
+          signal: context.signal,
+        });
+        return {
+          content: response.content,
+          ...(response.toolCalls ? { toolCalls: response.toolCalls } : {}),
+          ...(response.finishReason ? { finishReason: response.finishReason } : {}),
+          trace: { turns: [{ turn: 1, agent: workerId, role: 'worker', tools: true }], reason: 'tools' },
+        };
+      }
+      const result = await runCoordinator({
+        router: timed,
+        workers: context.workers,
+        messages: request.messages,
+        ...(settings.maxTurns === undefined ? {} : { maxTurns: settings.maxTurns }),
+        ...(settings.turnTimeoutMs === undefined ? {} : { turnTimeoutMs: settings.turnTimeoutMs }),
+        ...(anyAvailable ? { mask } : {}),
+        signal: context.signal,
+        onWorkerError: 'fallback',
+        ...(request.maxTokens === undefined ? {} : { maxTokens: request.maxTokens }),
+        ...(request.temperature === undefined ? {} : { workerTemperature: request.temperature }),
+      });
+      const trace = {
+        reason: result.reason,
+        turns: result.turns.map((turn) => ({
+          turn: turn.turn,
+          agent: turn.agent,
+          role: turn.role,
+          ...(turn.roleChange ? { roleChange: turn.roleChange } : {}),
+          ...(turn.accepted === undefined ? {} : { accepted: turn.accepted }),
+          latencyMs: Math.round(turn.latencyMs),
+          ...(turn.error ? { error: turn.error.code } : {}),
+        })),
+      };
+      if (result.reason === 'aborted') throw result.error ?? new AbortedError();
+      if (result.answer === undefined) {
+        throw result.error ?? new UpstreamError({ message: 'no worker produced an answer' });
+      }
+      return { content: result.answer, trace };
+    },
+  };
+}
