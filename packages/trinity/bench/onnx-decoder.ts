@@ -44,16 +44,44 @@ function quantile(sorted: number[], q: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!;
 }
 
-async function time(run: () => Promise<unknown>): Promise<{ median: number; p90: number }> {
-  for (let i = 0; i < 3; i++) await run();
-  const samples: number[] = [];
-  for (let i = 0; i < repeats; i++) {
-    const start = performance.now();
-    await run();
-    samples.push(performance.now() - start);
+interface Timing {
+  wallMedian: number;
+  wallP90: number;
+  cpuMedian: number;
+}
+
+/**
+ * Times two variants alternately (A, B, A, B, …) so both see the same drift in machine load, and records
+ * process CPU time (all threads) next to wall time: on a shared machine CPU time is the steadier figure.
+ */
+async function timePair(
+  a: () => Promise<unknown>,
+  b: () => Promise<unknown>,
+  runs: number,
+): Promise<[Timing, Timing]> {
+  for (let i = 0; i < 2; i++) {
+    await a();
+    await b();
   }
-  samples.sort((a, b) => a - b);
-  return { median: quantile(samples, 0.5), p90: quantile(samples, 0.9) };
+  const samples: [number[], number[]][] = [
+    [[], []],
+    [[], []],
+  ];
+  for (let i = 0; i < runs; i++) {
+    for (const [k, run] of [a, b].entries()) {
+      const cpu = process.cpuUsage();
+      const start = performance.now();
+      await run();
+      samples[k]![0].push(performance.now() - start);
+      const used = process.cpuUsage(cpu);
+      samples[k]![1].push((used.user + used.system) / 1000);
+    }
+  }
+  return samples.map(([wall, cpu]) => {
+    wall.sort((x, y) => x - y);
+    cpu.sort((x, y) => x - y);
+    return { wallMedian: quantile(wall, 0.5), wallP90: quantile(wall, 0.9), cpuMedian: quantile(cpu, 0.5) };
+  }) as [Timing, Timing];
 }
 
 const rows: string[][] = [];
@@ -92,7 +120,6 @@ try {
     );
     for (const [label, text] of Object.entries(prompts)) {
       const ids = backbone.tokenize(text);
-      const surgery = await time(() => backbone.embed([text]));
       const length = ids.length;
       const feeds: Record<string, ort.Tensor> = {
         input_ids: new ort.Tensor('int64', BigInt64Array.from(ids, BigInt), [1, length]),
@@ -113,23 +140,37 @@ try {
           ]);
         }
       }
-      const full = await time(() => baseline.run(feeds));
+      const runs = config.hiddenSize >= 1024 && length > 100 ? Math.max(3, Math.ceil(repeats / 4)) : repeats;
+      const [surgery, full] = await timePair(
+        () => backbone.embed([text]),
+        () => baseline.run(feeds),
+        runs,
+      );
+      const tokenizeStart = performance.now();
+      for (let i = 0; i < 20; i++) backbone.tokenize(text);
+      const tokenizeMs = (performance.now() - tokenizeStart) / 20;
       const shape = `h${config.hiddenSize} L${config.numLayers} V${config.vocabSize}`;
+      const prompt = `${label === 'long' ? '2 KB → last' : label} ${length} tok`;
+      const cells = (t: Timing): string[] => [
+        t.wallMedian.toFixed(2),
+        t.wallP90.toFixed(2),
+        t.cpuMedian.toFixed(2),
+      ];
       rows.push([
         name,
         shape,
-        `${label === 'long' ? '2 KB → last' : label} ${length} tok`,
-        'backbone.embed (surgery)',
-        surgery.median.toFixed(2),
-        surgery.p90.toFixed(2),
+        prompt,
+        `backbone.embed (surgery; tokenise ${tokenizeMs.toFixed(2)} ms)`,
+        ...cells(surgery),
+        String(runs),
       ]);
       rows.push([
         name,
         shape,
-        `${label === 'long' ? '2 KB → last' : label} ${length} tok`,
-        'baseline: unmodified export',
-        full.median.toFixed(2),
-        full.p90.toFixed(2),
+        prompt,
+        'baseline: unmodified export, ids given',
+        ...cells(full),
+        String(runs),
       ]);
     }
     await baseline.release();
@@ -139,12 +180,12 @@ try {
   await rm(root, { recursive: true, force: true });
 }
 
-const header = ['model', 'shape', 'prompt', 'path', 'median ms', 'p90 ms'];
+const header = ['model', 'shape', 'prompt', 'path', 'wall median ms', 'wall p90 ms', 'CPU median ms', 'runs'];
 console.log(`| ${header.join(' | ')} |`);
 console.log(`|${header.map(() => '---').join('|')}|`);
 for (const row of rows) console.log(`| ${row.join(' | ')} |`);
 console.log(
-  `\n${repeats} timed runs after 3 warm-ups; onnxruntime-node ${ort.env.versions.node}, CPU EP, ` +
+  `\nTimed runs alternate the two paths after 2 warm-ups each; CPU = process user+system time (all threads); onnxruntime-node ${ort.env.versions.node}, CPU EP, ` +
     `${threadsArgument === undefined ? 'default threads' : `${threadsArgument} threads`}; Node ${process.version}. ` +
     'Generated random-weight models, not a real Qwen3-0.6B. Shared machine: timings are noisy.',
 );

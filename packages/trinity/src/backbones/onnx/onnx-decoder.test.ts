@@ -196,6 +196,19 @@ describe('graph-surgery cache', () => {
     const refreshed = await createOnnxDecoderBackbone({ modelDir: dir, threads: 1 });
     await refreshed.dispose();
     expect(refreshed.hiddenStateSource).toBe('created');
+
+    // A corrupt cached rewrite is redone, not fatal.
+    await writeFile(first.modelPath, 'garbage');
+    await utimes(first.modelPath, new Date(Date.now() + 120_000), new Date(Date.now() + 120_000));
+    const repaired = await createOnnxDecoderBackbone({ modelDir: dir, threads: 1 });
+    try {
+      expect(repaired.hiddenStateSource).toBe('created');
+      const [a] = await repaired.embed([TEXTS[0]!]);
+      const [b] = await backbone.embed([TEXTS[0]!]);
+      expect(maxAbsDiff(a!, b!)).toBe(0);
+    } finally {
+      await repaired.dispose();
+    }
   });
 
   it('keeps the rewrite in memory when cache is false', async () => {

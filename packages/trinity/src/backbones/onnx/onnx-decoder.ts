@@ -225,7 +225,9 @@ async function prepareModel(
   const hiddenPath = modelPath.replace(/(\.onnx)?$/, '.hidden.onnx');
   const cache = settings.cache ?? true;
   if (cache && (await isFresh(hiddenPath, modelPath))) {
-    const session = await createSession(ort, hiddenPath, sessionOptions);
+    // A cached rewrite that no longer loads (e.g. written by another version) is simply redone below.
+    const session = await createSession(ort, hiddenPath, sessionOptions).catch(() => undefined);
+    if (session === undefined) return prepareFresh(ort, modelPath, hiddenPath, settings, sessionOptions);
     const [only, ...rest] = session.outputNames;
     if (only !== undefined && rest.length === 0 && (settings.hiddenStateName ?? only) === only) {
       return {
@@ -240,7 +242,17 @@ async function prepareModel(
     }
     await session.release();
   }
+  return prepareFresh(ort, modelPath, hiddenPath, settings, sessionOptions);
+}
 
+async function prepareFresh(
+  ort: OrtModule,
+  modelPath: string,
+  hiddenPath: string,
+  settings: OnnxDecoderBackboneSettings,
+  sessionOptions: InferenceSession.SessionOptions,
+): Promise<{ session: InferenceSession; prepared: PreparedModel }> {
+  const cache = settings.cache ?? true;
   let bytes: Uint8Array;
   try {
     bytes = await readFile(modelPath);
