@@ -248,6 +248,40 @@ describe('other export shapes', () => {
     }
   });
 
+  it('reads an explicitly named tensor, cached apart from the auto-detected one', async () => {
+    const dir = join(root, 'named');
+    await writeTinyQwen3Dir(dir, config, weights);
+    const auto = await createOnnxDecoderBackbone({ modelDir: dir, threads: 1 });
+    await auto.dispose();
+    // The residual stream before the final norm: the last layer's MLP residual Add.
+    const graph = onnx.ModelProto.decode(buildTinyQwen3Onnx(config, weights)).graph!;
+    const normInput = graph.node!.find((node) => node.name?.startsWith('/model/norm/Pow'))!.input![0]!;
+    const named = await createOnnxDecoderBackbone({ modelDir: dir, hiddenStateName: normInput, threads: 1 });
+    try {
+      expect(named.hiddenStateName).toBe(normInput);
+      expect(named.modelPath).not.toBe(auto.modelPath);
+      const [preNorm] = await named.embed([TEXTS[0]!]);
+      const [postNorm] = await backbone.embed([TEXTS[0]!]);
+      // RMSNorm of the pre-norm vector with the final norm weights gives the feature.
+      const rms = Math.sqrt(
+        preNorm!.reduce((sum, x) => sum + x * x, 0) / preNorm!.length + config.rmsNormEps,
+      );
+      const renormed = preNorm!.map((x, i) => (x / rms) * weights.finalNorm[i]!);
+      expect(maxAbsDiff(renormed, postNorm!)).toBeLessThanOrEqual(1e-5);
+    } finally {
+      await named.dispose();
+    }
+    const again = await createOnnxDecoderBackbone({ modelDir: dir, threads: 1 });
+    await again.dispose();
+    expect(again).toMatchObject({ hiddenStateSource: 'reused', hiddenStateName: TINY_FINAL_NORM_NAME });
+    await expect(createOnnxDecoderBackbone({ modelDir: dir, hiddenStateName: 'nope' })).rejects.toMatchObject(
+      {
+        code: 'config_error',
+        message: expect.stringContaining('no node produces "nope"'),
+      },
+    );
+  });
+
   it('uses an existing last_hidden_state output without rewriting', async () => {
     const dir = join(root, 'feature-export');
     await writeTinyQwen3Dir(dir, config, weights);

@@ -207,6 +207,13 @@ interface PreparedModel {
   hiddenStateSource: HiddenStateSource;
 }
 
+/** 32-bit FNV-1a of a string, as 8 hex digits (cache file names). */
+function fnv1a(text: string): string {
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) hash = Math.imul(hash ^ text.charCodeAt(i), 0x01000193);
+  return (hash >>> 0).toString(16).padStart(8, '0');
+}
+
 async function isFresh(candidate: string, original: string): Promise<boolean> {
   try {
     const [a, b] = await Promise.all([stat(candidate), stat(original)]);
@@ -222,7 +229,13 @@ async function prepareModel(
   settings: OnnxDecoderBackboneSettings,
   sessionOptions: InferenceSession.SessionOptions,
 ): Promise<{ session: InferenceSession; prepared: PreparedModel }> {
-  const hiddenPath = modelPath.replace(/(\.onnx)?$/, '.hidden.onnx');
+  // Auto-detected and explicitly named hidden states are cached in different files, so one never
+  // silently reuses the other.
+  const suffix =
+    settings.hiddenStateName === undefined
+      ? '.hidden.onnx'
+      : `.hidden-${fnv1a(settings.hiddenStateName)}.onnx`;
+  const hiddenPath = modelPath.replace(/(\.onnx)?$/, suffix);
   const cache = settings.cache ?? true;
   if (cache && (await isFresh(hiddenPath, modelPath))) {
     // A cached rewrite that no longer loads (e.g. written by another version) is simply redone below.
