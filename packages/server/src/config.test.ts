@@ -1,0 +1,63 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ConfigError, loadConfigFile, parseConfig } from './config.js';
+import { createServerFromConfig } from './create-server.js';
+
+let dir: string;
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'openfugu-config-'));
+});
+afterAll(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+describe('configuration', () => {
+  it('reads YAML and JSON', async () => {
+    const yamlPath = join(dir, 'c.yaml');
+    await writeFile(
+      yamlPath,
+      'upstreams:\n  - id: fast\n    baseURL: http://127.0.0.1:4000/v1\n    model: gpt-4o-mini\n    apiKeyEnv: LITELLM_KEY\n',
+    );
+    expect((await loadConfigFile(yamlPath)).upstreams?.[0]?.model).toBe('gpt-4o-mini');
+    const jsonPath = join(dir, 'c.json');
+    await writeFile(jsonPath, JSON.stringify({ server: { port: 9000 } }));
+    expect((await loadConfigFile(jsonPath)).server?.port).toBe(9000);
+  });
+
+  it('points at the bad field', () => {
+    const bad = () =>
+      parseConfig({ upstreams: [{ id: 'a', baseURL: 'ftp://x', model: 'm' }], server: { port: 'eighty' } });
+    expect(bad).toThrow(ConfigError);
+    expect(bad).toThrow(/upstreams\[0\]\.baseURL: must match pattern/);
+    expect(bad).toThrow(/server\.port: must be integer/);
+    expect(() => parseConfig({ sever: {} })).toThrow(/sever: unexpected property/);
+    expect(() =>
+      parseConfig({
+        upstreams: [
+          { id: 'a', baseURL: 'http://x', model: 'm' },
+          { id: 'a', baseURL: 'http://x', model: 'n' },
+        ],
+      }),
+    ).toThrow(/upstreams\[1\]\.id: duplicate/);
+  });
+
+  it('reports syntax errors with the file name', async () => {
+    const path = join(dir, 'broken.yaml');
+    await writeFile(path, 'server: [unclosed');
+    await expect(loadConfigFile(path)).rejects.toThrow(/broken\.yaml is not valid YAML/);
+  });
+
+  it('reads secrets only from the environment and names the missing variable', async () => {
+    const config = parseConfig({
+      upstreams: [{ id: 'a', baseURL: 'http://127.0.0.1:1/v1', model: 'm', apiKeyEnv: 'NOPE_KEY' }],
+    });
+    await expect(createServerFromConfig(config, { env: {} })).rejects.toThrow(
+      /upstreams\[0\]\.apiKeyEnv: environment variable NOPE_KEY is not set/,
+    );
+    const server = await createServerFromConfig(config, { env: { NOPE_KEY: 'secret' } });
+    expect(server.notes[0]).toMatch(/cheapest available upstream/);
+    await server.close();
+  });
+});
