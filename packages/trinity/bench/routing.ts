@@ -3,7 +3,8 @@
  * reports the held-out mean outcome of the trained head vs the best single model (chosen on the train
  * split), random routing and the oracle, with 95 % bootstrap intervals, for the hashing and GloVe backbones.
  *
- *   pnpm --filter @openfugu/trinity exec tsx bench/routing.ts [--generations 150] [--seed 2026] [--only alpaca-a,gsm8k]
+ *   pnpm --filter @openfugu/trinity bench:routing [--generations 150] [--seed 2026] [--sigma 0.3] [--hash-dim 1024]
+ *     [--train-cap 3000] [--only alpaca-a,alpaca-b,gsm8k,mmlu]
  *
  * Held-out discipline: the test split (30 % of prompts, seeded) never enters training; model selection
  * (which generation's head to keep) uses a validation part (20 %) of the train split only.
@@ -33,6 +34,8 @@ const SIGMA0 = Number(arg('sigma', '0.3'));
 const BOOTSTRAP = 2000;
 /** MMLU has 14k prompts; training uses a seeded sample of this many train prompts to keep the bench short. */
 const TRAIN_CAP = Number(arg('train-cap', '3000'));
+/** Hashing backbone dimension (ablation: fewer features → fewer head parameters). */
+const HASH_DIM = Number(arg('hash-dim', '1024'));
 
 const POOL_A = [
   'FuseChat-Gemma-2-9B-Instruct',
@@ -93,7 +96,7 @@ const ci = (x: number, [lo, hi]: [number, number]): string => `${fmt(x)} [${fmt(
 async function main(): Promise<void> {
   const glove = createGloveBackbone({ pooling: 'sif' });
   const backbones: { name: string; backbone: Backbone & { embedSync(text: string): Float32Array } }[] = [
-    { name: 'hashing-1024', backbone: createHashingBackbone() },
+    { name: `hashing-${HASH_DIM}`, backbone: createHashingBackbone({ dimension: HASH_DIM }) },
     { name: 'glove-sif-100', backbone: glove },
   ];
   const t0 = performance.now();

@@ -93,6 +93,11 @@ export interface TrainRouterHeadSettings {
    * so the search starts from "always the best single model"; `'zeros'`; or explicit agent-row weights.
    */
   init?: 'best-single' | 'zeros' | ArrayLike<number>;
+  /**
+   * With `init: 'best-single'`: the mean train logit margin of the best agent's row. Default `sigma0`, so the
+   * first perturbations can flip decisions (a margin much larger than σ₀ leaves the fitness flat).
+   */
+  initMargin?: number;
   /** Which head to return: best validation reward of the distribution mean (default) or the final mean. */
   selection?: 'validation' | 'final';
   /** Add three zero role rows to the returned head. Default false. */
@@ -292,7 +297,7 @@ export function splitIndices(
  * Trains the agent rows of a router head on recorded outcomes with sep-CMA-ES.
  *
  * Defaults: 20 % validation, seed 0, σ₀ 0.3, λ = 4 + ⌊3 ln n⌋, 100 generations, start from the best
- * single agent, return the best-validation mean, λ_cost 0, entropy bonus 0.
+ * single agent (mean logit margin σ₀), return the best-validation mean, λ_cost 0, entropy bonus 0.
  *
  * @example
  * ```ts
@@ -382,7 +387,8 @@ export function trainRouterHead(settings: TrainRouterHeadSettings): TrainRouterH
     const x0 = new Float64Array(n);
     const init = settings.init ?? 'best-single';
     if (init === 'best-single') {
-      // Point the best train agent's row along the mean train feature, scaled so its mean logit is 1.
+      // Point the best train agent's row along the mean train feature, scaled so its mean logit is the margin.
+      const margin = settings.initMargin ?? settings.sigma0 ?? 0.3;
       let bestAgent = 0;
       let bestValue = Number.NEGATIVE_INFINITY;
       for (let a = 0; a < agentCount; a++) {
@@ -399,7 +405,7 @@ export function trainRouterHead(settings: TrainRouterHeadSettings): TrainRouterH
         for (let i = 0; i < d; i++) mean[i]! += train.features[p * d + i]! / train.count;
       let meanDot = 0;
       for (let i = 0; i < d; i++) meanDot += mean[i]! * mean[i]!;
-      if (meanDot > 0) for (let i = 0; i < d; i++) x0[bestAgent * d + i] = mean[i]! / meanDot;
+      if (meanDot > 0) for (let i = 0; i < d; i++) x0[bestAgent * d + i] = (margin * mean[i]!) / meanDot;
     } else if (init !== 'zeros') {
       if (init.length !== n)
         throw new ShapeMismatchError({
