@@ -20,11 +20,20 @@ export interface EigenWorkspace {
   /** n×n scratch (row-major). */
   readonly v: Float64Array;
   readonly e: Float64Array;
+  /** Rotation cosines and sines of one QL sweep (also sort scratch). */
+  readonly c: Float64Array;
+  readonly s: Float64Array;
 }
 
 /** Allocates a workspace for n×n problems. */
 export function createEigenWorkspace(n: number): EigenWorkspace {
-  return { n, v: new Float64Array(n * n), e: new Float64Array(n) };
+  return {
+    n,
+    v: new Float64Array(n * n),
+    e: new Float64Array(n),
+    c: new Float64Array(n),
+    s: new Float64Array(n),
+  };
 }
 
 /**
@@ -53,8 +62,12 @@ export function symmetricEigen(
   // The input is symmetric, so its transpose is itself.
   vectors.set(matrix.subarray(0, n * n));
   tred2(n, vectors, d, e);
-  const iterations = tql2(n, vectors, d, e);
-  sortAscending(n, d, vectors, workspace.v);
+  // tql2 wants V row-major (eigenvectors as columns) for its per-row rotation chains.
+  const V = workspace.v;
+  transpose(n, vectors, V);
+  const iterations = tql2(n, V, d, e, workspace.c, workspace.s);
+  transpose(n, V, vectors);
+  sortAscending(n, d, vectors, workspace.c);
   return iterations;
 }
 
@@ -86,13 +99,25 @@ function tred2(n: number, V: Float64Array, d: Float64Array, e: Float64Array): vo
       for (let j = 0; j < i; j++) {
         f = d[j]!;
         V[i * n + j] = f;
-        g = e[j]! + V[j * n + j]! * f;
-        for (let k = j + 1; k <= i - 1; k++) {
-          const vkj = V[j * n + k]!;
-          g += vkj * d[k]!;
-          e[k] = e[k]! + vkj * f;
+        // Two partial sums break the serial dependency of the dot product.
+        const row = j * n;
+        let g0 = e[j]! + V[row + j]! * f;
+        let g1 = 0;
+        let k = j + 1;
+        for (; k + 1 <= i - 1; k += 2) {
+          const v0 = V[row + k]!;
+          const v1 = V[row + k + 1]!;
+          g0 += v0 * d[k]!;
+          g1 += v1 * d[k + 1]!;
+          e[k] = e[k]! + v0 * f;
+          e[k + 1] = e[k + 1]! + v1 * f;
         }
-        e[j] = g;
+        for (; k <= i - 1; k++) {
+          const v0 = V[row + k]!;
+          g0 += v0 * d[k]!;
+          e[k] = e[k]! + v0 * f;
+        }
+        e[j] = g0 + g1;
       }
       f = 0;
       for (let j = 0; j < i; j++) {
@@ -119,9 +144,22 @@ function tred2(n: number, V: Float64Array, d: Float64Array, e: Float64Array): vo
     if (h !== 0) {
       for (let k = 0; k <= i; k++) d[k] = V[(i + 1) * n + k]! / h;
       for (let j = 0; j <= i; j++) {
-        let g = 0;
-        for (let k = 0; k <= i; k++) g += V[(i + 1) * n + k]! * V[j * n + k]!;
-        for (let k = 0; k <= i; k++) V[j * n + k] = V[j * n + k]! - g * d[k]!;
+        const u = (i + 1) * n;
+        const row = j * n;
+        let g0 = 0;
+        let g1 = 0;
+        let g2 = 0;
+        let g3 = 0;
+        let k = 0;
+        for (; k + 3 <= i; k += 4) {
+          g0 += V[u + k]! * V[row + k]!;
+          g1 += V[u + k + 1]! * V[row + k + 1]!;
+          g2 += V[u + k + 2]! * V[row + k + 2]!;
+          g3 += V[u + k + 3]! * V[row + k + 3]!;
+        }
+        for (; k <= i; k++) g0 += V[u + k]! * V[row + k]!;
+        const g = g0 + g1 + (g2 + g3);
+        for (k = 0; k <= i; k++) V[row + k] = V[row + k]! - g * d[k]!;
       }
     }
     for (let k = 0; k <= i; k++) V[(i + 1) * n + k] = 0;
@@ -132,6 +170,13 @@ function tred2(n: number, V: Float64Array, d: Float64Array, e: Float64Array): vo
   }
   V[(n - 1) * n + (n - 1)] = 1;
   e[0] = 0;
+}
+
+function transpose(n: number, from: Float64Array, to: Float64Array): void {
+  for (let i = 0; i < n; i++) {
+    const row = i * n;
+    for (let j = 0; j < n; j++) to[j * n + i] = from[row + j]!;
+  }
 }
 
 function hypot(a: number, b: number): number {
@@ -147,8 +192,15 @@ function hypot(a: number, b: number): number {
   return absB * Math.sqrt(1 + r * r);
 }
 
-/** Implicit QL on the tridiagonal (d, e); `W` holds eigenvectors as rows. */
-function tql2(n: number, W: Float64Array, d: Float64Array, e: Float64Array): number {
+/** Implicit QL on the tridiagonal (d, e); `V` is row-major with eigenvectors as columns. */
+function tql2(
+  n: number,
+  V: Float64Array,
+  d: Float64Array,
+  e: Float64Array,
+  cs: Float64Array,
+  ss: Float64Array,
+): number {
   for (let i = 1; i < n; i++) e[i - 1] = e[i]!;
   e[n - 1] = 0;
   let f = 0;
@@ -195,15 +247,57 @@ function tql2(n: number, W: Float64Array, d: Float64Array, e: Float64Array): num
           c = p / r;
           p = c * d[i]! - s * g;
           d[i + 1] = h + s * (c * g + s * d[i]!);
-          // Rotate eigenvector rows i and i+1 (contiguous).
-          const rowI = i * n;
-          const rowI1 = rowI + n;
-          for (let k = 0; k < n; k++) {
-            const a = W[rowI1 + k]!;
-            const b = W[rowI + k]!;
-            W[rowI1 + k] = s * b + c * a;
-            W[rowI + k] = c * b - s * a;
+          cs[i] = c;
+          ss[i] = s;
+        }
+        // Apply the chain of rotations (i, i+1), i = m−1 … l, to every row of V at once. The
+        // rotation parameters depend only on d and e, so the chain can run per row: each element is
+        // loaded and stored once, walking the row contiguously (JAMA rotates column pairs instead,
+        // touching every element twice with stride n).
+        // Four rows at a time: each chain is a serial dependency on x, so interleaving four
+        // independent chains keeps the floating-point pipeline busy.
+        let k = 0;
+        for (; k + 3 < n; k += 4) {
+          const b0 = k * n;
+          const b1 = b0 + n;
+          const b2 = b1 + n;
+          const b3 = b2 + n;
+          let x0 = V[b0 + m]!;
+          let x1 = V[b1 + m]!;
+          let x2 = V[b2 + m]!;
+          let x3 = V[b3 + m]!;
+          for (let i = m - 1; i >= l; i--) {
+            const ci = cs[i]!;
+            const si = ss[i]!;
+            const y0 = V[b0 + i]!;
+            const y1 = V[b1 + i]!;
+            const y2 = V[b2 + i]!;
+            const y3 = V[b3 + i]!;
+            V[b0 + i + 1] = si * y0 + ci * x0;
+            V[b1 + i + 1] = si * y1 + ci * x1;
+            V[b2 + i + 1] = si * y2 + ci * x2;
+            V[b3 + i + 1] = si * y3 + ci * x3;
+            x0 = ci * y0 - si * x0;
+            x1 = ci * y1 - si * x1;
+            x2 = ci * y2 - si * x2;
+            x3 = ci * y3 - si * x3;
           }
+          V[b0 + l] = x0;
+          V[b1 + l] = x1;
+          V[b2 + l] = x2;
+          V[b3 + l] = x3;
+        }
+        for (; k < n; k++) {
+          const base = k * n;
+          let x = V[base + m]!;
+          for (let i = m - 1; i >= l; i--) {
+            const y = V[base + i]!;
+            const ci = cs[i]!;
+            const si = ss[i]!;
+            V[base + i + 1] = si * y + ci * x;
+            x = ci * y - si * x;
+          }
+          V[base + l] = x;
         }
         p = (-s * s2 * c3 * el1 * e[l]!) / dl1;
         e[l] = s * p;
