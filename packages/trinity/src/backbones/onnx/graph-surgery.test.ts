@@ -108,22 +108,54 @@ describe('findLmHeadInput', () => {
 });
 
 describe('rewriteOutputs', () => {
-  it('keeps every node and initializer and replaces the outputs with the hidden state', () => {
-    const config = tinyQwen3Config();
+  it('outputs only the hidden state and drops the nodes and weights it does not depend on', () => {
+    for (const tieWordEmbeddings of [true, false]) {
+      const config = tinyQwen3Config({ tieWordEmbeddings });
+      const bytes = buildTinyQwen3Onnx(config, createTinyQwen3Weights(config));
+      const rewritten = rewriteOutputs(bytes, { name: TINY_FINAL_NORM_NAME, elemType: FLOAT });
+      const before = onnx.ModelProto.decode(bytes);
+      const after = onnx.ModelProto.decode(Buffer.from(rewritten));
+      expect(after.graph!.output!.map((o) => o.name)).toEqual([TINY_FINAL_NORM_NAME]);
+      expect(after.graph!.output![0]!.type!.tensorType!.elemType).toBe(FLOAT);
+      // Only the LM head goes: its MatMul, and the Transpose of the tied embedding or the untied weight.
+      const lmHead = (node: OnnxTypes.INodeProto): boolean => node.name?.startsWith('/lm_head/') ?? false;
+      expect(before.graph!.node!.filter(lmHead)).toHaveLength(tieWordEmbeddings ? 2 : 1);
+      expect(after.graph!.node).toEqual(before.graph!.node!.filter((node) => !lmHead(node)));
+      expect(after.graph!.initializer).toEqual(
+        before.graph!.initializer!.filter((tensor) => tensor.name !== 'lm_head.weight_T'),
+      );
+      expect(after.graph!.initializer!.length).toBe(
+        before.graph!.initializer!.length - (tieWordEmbeddings ? 0 : 1),
+      );
+      expect(after.graph!.input).toEqual(before.graph!.input);
+      expect(after.opsetImport).toEqual(before.opsetImport);
+      expect(after.metadataProps).toEqual([{ key: HIDDEN_STATE_METADATA_KEY, value: TINY_FINAL_NORM_NAME }]);
+    }
+  });
+
+  it('leaves the output untyped when the type is unknown, and keeps all nodes around subgraphs', () => {
+    const config = tinyQwen3Config({ numLayers: 1 });
     const bytes = buildTinyQwen3Onnx(config, createTinyQwen3Weights(config));
-    const rewritten = rewriteOutputs(bytes, { name: TINY_FINAL_NORM_NAME, elemType: FLOAT });
-    const before = onnx.ModelProto.decode(bytes);
-    const after = onnx.ModelProto.decode(Buffer.from(rewritten));
-    expect(after.graph!.output!.map((o) => o.name)).toEqual([TINY_FINAL_NORM_NAME]);
-    expect(after.graph!.output![0]!.type!.tensorType!.elemType).toBe(FLOAT);
-    expect(after.graph!.node).toEqual(before.graph!.node);
-    expect(after.graph!.initializer).toEqual(before.graph!.initializer);
-    expect(after.graph!.input).toEqual(before.graph!.input);
-    expect(after.opsetImport).toEqual(before.opsetImport);
-    expect(after.metadataProps).toEqual([{ key: HIDDEN_STATE_METADATA_KEY, value: TINY_FINAL_NORM_NAME }]);
-    // Without a known type the output carries only its name (ONNX Runtime infers the type).
-    const untyped = onnx.ModelProto.decode(rewriteOutputs(bytes, { name: TINY_FINAL_NORM_NAME }));
+    const untyped = onnx.ModelProto.decode(
+      Buffer.from(rewriteOutputs(bytes, { name: TINY_FINAL_NORM_NAME })),
+    );
     expect(untyped.graph!.output).toEqual([onnx.ValueInfoProto.create({ name: TINY_FINAL_NORM_NAME })]);
+
+    const withIf = onnx.ModelProto.decode(bytes);
+    withIf.graph!.node!.push({
+      opType: 'If',
+      input: ['flag'],
+      output: ['branch'],
+      attribute: [
+        { name: 'then_branch', type: onnx.AttributeProto.AttributeType.GRAPH, g: { name: 'then' } },
+        { name: 'else_branch', type: onnx.AttributeProto.AttributeType.GRAPH, g: { name: 'else' } },
+      ],
+    });
+    const kept = onnx.ModelProto.decode(
+      Buffer.from(rewriteOutputs(onnx.ModelProto.encode(withIf).finish(), { name: TINY_FINAL_NORM_NAME })),
+    );
+    expect(kept.graph!.node).toHaveLength(withIf.graph!.node!.length);
+    expect(inspectOnnxModel(onnx.ModelProto.encode(withIf).finish()).nodes.at(-1)!.hasSubgraph).toBe(true);
   });
 });
 

@@ -4,9 +4,10 @@
  * Decoder exports (HF Optimum, onnx-community) output `logits` and the KV cache (`present.*`). The
  * TRINITY feature is the final hidden state after the last norm, which is exactly the activation
  * input of the LM-head matrix multiplication that produces `logits`. We find that tensor by walking back
- * from `logits` (through `Cast`/`Identity`), then rewrite the graph's output list to that one tensor.
- * With `logits` and `present.*` no longer outputs, ONNX Runtime prunes the LM head and the cache
- * concatenations, so each call skips a vocabulary-sized matmul and never allocates the logits.
+ * from `logits` (through `Cast`/`Identity`), make it the graph's only output, and drop every node and
+ * initializer it does not depend on. ONNX Runtime does not prune dead nodes by itself (profiling showed the
+ * LM-head MatMul still running when only the outputs were changed), so the pruning is what removes the
+ * vocabulary-sized matmul; dropping the outputs avoids copying logits and KV tensors out of each call.
  *
  * The rewrite works on the protobuf wire format (see `protobuf-wire.ts`): nodes and initializers are
  * copied byte for byte, so weights are never decoded, and external-data references stay valid when the
@@ -35,6 +36,9 @@ const GRAPH_VALUE_INFO = 13;
 const NODE_INPUT = 1;
 const NODE_OUTPUT = 2;
 const NODE_OP_TYPE = 4;
+const NODE_ATTRIBUTE = 5;
+const ATTRIBUTE_GRAPH = 6;
+const ATTRIBUTE_GRAPHS = 11;
 const VALUE_INFO_NAME = 1;
 const VALUE_INFO_TYPE = 2;
 const TYPE_TENSOR = 1;
@@ -54,6 +58,8 @@ export interface GraphNodeSummary {
   readonly opType: string;
   readonly inputs: readonly string[];
   readonly outputs: readonly string[];
+  /** Whether an attribute holds a subgraph (If/Loop/Scan), which may read outer tensors implicitly. */
+  readonly hasSubgraph: boolean;
 }
 
 /** One graph input or output: its name and, when declared, its ONNX element type (1 float, 10 float16, ...). */
@@ -109,6 +115,32 @@ function readValueInfo(bytes: Uint8Array, field: WireField): GraphValueSummary {
   return { name, elemType };
 }
 
+function readNode(bytes: Uint8Array, field: WireField): GraphNodeSummary {
+  let opType = '';
+  let hasSubgraph = false;
+  const inputs: string[] = [];
+  const outputs: string[] = [];
+  for (const n of readFields(bytes, field.valueStart, field.end)) {
+    if (n.wireType !== WIRE_LENGTH_DELIMITED) continue;
+    if (n.field === NODE_INPUT) inputs.push(fieldString(bytes, n));
+    else if (n.field === NODE_OUTPUT) outputs.push(fieldString(bytes, n));
+    else if (n.field === NODE_OP_TYPE) opType = fieldString(bytes, n);
+    else if (n.field === NODE_ATTRIBUTE) {
+      hasSubgraph ||= readFields(bytes, n.valueStart, n.end).some(
+        (a) => a.field === ATTRIBUTE_GRAPH || a.field === ATTRIBUTE_GRAPHS,
+      );
+    }
+  }
+  return { opType, inputs, outputs, hasSubgraph };
+}
+
+function readInitializerName(bytes: Uint8Array, field: WireField): string {
+  for (const t of readFields(bytes, field.valueStart, field.end)) {
+    if (t.field === TENSOR_NAME && t.wireType === WIRE_LENGTH_DELIMITED) return fieldString(bytes, t);
+  }
+  return '';
+}
+
 /**
  * Reads node op types and tensor names, initializer names and graph inputs/outputs from an ONNX model.
  * Weights are skipped, not decoded. Throws `WireFormatError`/`GraphSurgeryError` on malformed input.
@@ -124,16 +156,7 @@ export function inspectOnnxModel(bytes: Uint8Array): OnnxGraphSummary {
   for (const f of readFields(bytes, graph.valueStart, graph.end)) {
     if (f.wireType !== WIRE_LENGTH_DELIMITED) continue;
     if (f.field === GRAPH_NODE) {
-      let opType = '';
-      const nodeInputs: string[] = [];
-      const nodeOutputs: string[] = [];
-      for (const n of readFields(bytes, f.valueStart, f.end)) {
-        if (n.wireType !== WIRE_LENGTH_DELIMITED) continue;
-        if (n.field === NODE_INPUT) nodeInputs.push(fieldString(bytes, n));
-        else if (n.field === NODE_OUTPUT) nodeOutputs.push(fieldString(bytes, n));
-        else if (n.field === NODE_OP_TYPE) opType = fieldString(bytes, n);
-      }
-      nodes.push({ opType, inputs: nodeInputs, outputs: nodeOutputs });
+      nodes.push(readNode(bytes, f));
     } else if (f.field === GRAPH_INITIALIZER) {
       for (const t of readFields(bytes, f.valueStart, f.end)) {
         if (t.field === TENSOR_NAME && t.wireType === WIRE_LENGTH_DELIMITED) {
@@ -237,18 +260,47 @@ function encodeValueInfo(name: string, elemType: number | undefined): Uint8Array
 }
 
 /**
- * Returns a copy of the model whose only graph output is `hiddenStateName` (all other outputs removed),
- * with a `openfugu.hidden_state` metadata entry. Nodes, initializers and every other field are copied
- * byte for byte.
+ * Returns a copy of the model whose only graph output is `hiddenState.name` (all other outputs removed),
+ * with a `openfugu.hidden_state` metadata entry. Nodes and initializers the new output does not depend on
+ * (the LM head, the KV-cache outputs' private nodes) are dropped — ONNX Runtime would otherwise still run
+ * them — unless some node holds a subgraph (If/Loop/Scan), whose implicit reads are not tracked; then all
+ * nodes are kept. Everything kept is copied byte for byte.
  */
 export function rewriteOutputs(
   bytes: Uint8Array,
   hiddenState: { name: string; elemType?: number | undefined },
 ): Uint8Array {
   const graph = findGraphField(bytes);
+  const fields = readFields(bytes, graph.valueStart, graph.end);
+  const nodeFields = fields.filter((f) => f.field === GRAPH_NODE && f.wireType === WIRE_LENGTH_DELIMITED);
+  const nodes = nodeFields.map((f) => readNode(bytes, f));
+  const prune = !nodes.some((node) => node.hasSubgraph);
+  const keptNodes = new Set<WireField>();
+  const needed = new Set<string>([hiddenState.name]);
+  if (prune) {
+    const producer = new Map<string, number>();
+    nodes.forEach((node, index) => {
+      for (const output of node.outputs) producer.set(output, index);
+    });
+    const stack = [hiddenState.name];
+    while (stack.length > 0) {
+      const index = producer.get(stack.pop()!);
+      if (index === undefined || keptNodes.has(nodeFields[index]!)) continue;
+      keptNodes.add(nodeFields[index]!);
+      for (const input of nodes[index]!.inputs) {
+        if (input === '' || needed.has(input)) continue;
+        needed.add(input);
+        stack.push(input);
+      }
+    }
+  }
   const graphParts: Uint8Array[] = [];
-  for (const f of readFields(bytes, graph.valueStart, graph.end)) {
+  for (const f of fields) {
     if (f.field === GRAPH_OUTPUT) continue;
+    if (prune && f.wireType === WIRE_LENGTH_DELIMITED) {
+      if (f.field === GRAPH_NODE && !keptNodes.has(f)) continue;
+      if (f.field === GRAPH_INITIALIZER && !needed.has(readInitializerName(bytes, f))) continue;
+    }
     graphParts.push(bytes.subarray(f.start, f.end));
   }
   graphParts.push(
