@@ -1,0 +1,101 @@
+/**
+ * Loading recorded outcomes for head training: the outcome table (@openfugu/eval loaders), the pool,
+ * an optional held-out test split by prompt, and cached backbone features (@openfugu/eval embedder).
+ */
+import {
+  createBackboneEmbedder,
+  dropIncomplete,
+  loadOutcomes,
+  type OutcomeTable,
+  outcomeAt,
+  seededRandom,
+  selectModels,
+  selectPrompts,
+  splitByPrompt,
+} from '@openfugu/eval';
+
+/** Features and a prompts × models reward table for one side of a split. */
+export interface RoutingSet {
+  table: OutcomeTable;
+  features: Float32Array[];
+  /** `outcomes[prompt][model]`. */
+  outcomes: number[][];
+}
+
+/** Everything a head trainer needs. */
+export interface RoutingData {
+  name: string;
+  models: string[];
+  backboneId: string;
+  /** Prompts dropped because a model of the pool had no outcome. */
+  dropped: number;
+  train: RoutingSet;
+  /** Held-out prompts (never seen by the trainer); absent when `holdout` is 0. */
+  test?: RoutingSet;
+}
+
+/** Options of {@link loadRoutingData}. */
+export interface LoadRoutingDataOptions {
+  /** An AlpacaEval, RouteLLM or generic outcome directory or file. */
+  data: string;
+  /** Pool (default: every model of the table). */
+  models?: readonly string[];
+  backbone?: 'hashing' | 'glove';
+  /** Fraction of prompt groups held out as a test set (0 = none). Default 0. */
+  holdout?: number;
+  /** Seed of the held-out split. */
+  seed?: number;
+}
+
+function rowsOf(table: OutcomeTable): number[][] {
+  return table.prompts.map((_, p) => table.models.map((_, m) => outcomeAt(table, p, m)));
+}
+
+/** Loads, restricts, splits and embeds recorded outcomes. */
+export async function loadRoutingData(options: LoadRoutingDataOptions): Promise<RoutingData> {
+  let table = loadOutcomes(options.data);
+  if (options.models !== undefined && options.models.length > 0) table = selectModels(table, options.models);
+  const complete = dropIncomplete(table);
+  table = complete.table;
+  const embedder = await createBackboneEmbedder(options.backbone ?? 'hashing');
+  const holdout = options.holdout ?? 0;
+  const make = async (part: OutcomeTable): Promise<RoutingSet> => ({
+    table: part,
+    features: await embedder.embed(part.prompts.map((p) => p.text)),
+    outcomes: rowsOf(part),
+  });
+  const base = {
+    name: table.name,
+    models: [...table.models],
+    backboneId: embedder.id,
+    dropped: complete.dropped,
+  };
+  if (holdout > 0) {
+    const split = splitByPrompt(table, 1 - holdout, seededRandom(options.seed ?? 0));
+    return {
+      ...base,
+      train: await make(selectPrompts(table, split.train)),
+      test: await make(selectPrompts(table, split.test)),
+    };
+  }
+  return { ...base, train: await make(table) };
+}
+
+/** Mean of each model's outcome, the best single model and the oracle on a set. */
+export function referencePoints(set: RoutingSet): { bestSingle: number; bestModel: number; oracle: number } {
+  const k = set.outcomes[0]?.length ?? 0;
+  const sums = new Float64Array(k);
+  let oracle = 0;
+  for (const row of set.outcomes) {
+    let best = Number.NEGATIVE_INFINITY;
+    row.forEach((v, m) => {
+      sums[m]! += v;
+      if (v > best) best = v;
+    });
+    oracle += best;
+  }
+  const n = set.outcomes.length || 1;
+  let bestModel = 0;
+  for (let m = 1; m < k; m++) if (sums[m]! > sums[bestModel]!) bestModel = m;
+  return { bestSingle: sums[bestModel]! / n, bestModel, oracle: oracle / n };
+}

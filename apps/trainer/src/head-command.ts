@@ -1,0 +1,206 @@
+/**
+ * `openfugu-train head`: load recorded outcomes, train a head (cmaes or grpo) with checkpoints and
+ * resume, write the head file, a results JSON and an SVG learning curve.
+ */
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { renderLineChartSvg } from '@openfugu/eval';
+import { InvalidArgumentError } from '@openfugu/schema';
+import { saveHeadFile } from '@openfugu/trinity';
+import { loadRoutingData, referencePoints } from './data.js';
+import { type CurvePoint, type HeadCheckpoint, routedReward, trainHead } from './head.js';
+import { createProgress, type ProgressSink } from './progress.js';
+
+/** Options of {@link runHeadCommand} (parsed CLI flags). */
+export interface HeadCommandOptions {
+  data: string;
+  models?: string[];
+  backbone: 'hashing' | 'glove';
+  trainer: 'cmaes' | 'grpo';
+  seed: number;
+  generations: number;
+  out: string;
+  holdout: number;
+  validationFraction: number;
+  checkpoint?: string;
+  checkpointEvery: number;
+  resume?: string;
+  json?: string;
+  svg?: string;
+  groupSize?: number;
+  batchSize?: number;
+  learningRate?: number;
+}
+
+/** Writes a file atomically (write to a temporary name, then rename), creating its directory. */
+export function writeFileAtomic(file: string, content: string | Uint8Array): void {
+  mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
+  const temporary = `${file}.tmp-${process.pid}`;
+  writeFileSync(temporary, content);
+  renameSync(temporary, file);
+}
+
+/** Renders a learning curve (train and validation reward against reward evaluations). */
+export function renderLearningCurveSvg(
+  title: string,
+  subtitle: string,
+  curve: readonly CurvePoint[],
+  references: { name: string; y: number; color: string }[] = [],
+): string {
+  return renderLineChartSvg({
+    title,
+    subtitle,
+    xLabel: 'reward evaluations',
+    yLabel: 'mean reward (argmax routing)',
+    series: [
+      { name: 'train', color: '#1f77b4', points: curve.map((c) => ({ x: c.evaluations, y: c.train })) },
+      {
+        name: 'validation',
+        color: '#d62728',
+        points: curve
+          .filter((c) => c.validation !== null)
+          .map((c) => ({ x: c.evaluations, y: c.validation! })),
+      },
+    ],
+    references,
+    xFormat: (x) => (x >= 1e6 ? `${(x / 1e6).toFixed(1)}M` : x >= 1e3 ? `${(x / 1e3).toFixed(0)}k` : `${x}`),
+    yFormat: (y) => y.toFixed(2),
+  });
+}
+
+/** Runs the `head` command; returns the results object it wrote. */
+export async function runHeadCommand(
+  options: HeadCommandOptions,
+  stderr: ProgressSink,
+): Promise<Record<string, unknown>> {
+  const started = performance.now();
+  let resume: HeadCheckpoint | undefined;
+  if (options.resume !== undefined) {
+    if (!existsSync(options.resume))
+      throw new InvalidArgumentError({
+        argument: 'resume',
+        message: `no such checkpoint: ${options.resume}`,
+      });
+    resume = JSON.parse(readFileSync(options.resume, 'utf8')) as HeadCheckpoint;
+    if (resume.trainer !== options.trainer)
+      throw new InvalidArgumentError({
+        argument: 'resume',
+        message: `checkpoint is for --trainer ${resume.trainer}, not ${options.trainer}`,
+      });
+  }
+  const data = await loadRoutingData({
+    data: options.data,
+    ...(options.models ? { models: options.models } : {}),
+    backbone: options.backbone,
+    holdout: options.holdout,
+    seed: options.seed,
+  });
+  const log = (line: string): void => stderr.write(`${line}\n`);
+  log(
+    `openfugu-train head: ${data.name}, ${data.models.length} models, ${data.train.features.length} training prompts` +
+      `${data.test ? `, ${data.test.features.length} held out` : ''}${data.dropped > 0 ? `, ${data.dropped} incomplete dropped` : ''}; trainer ${options.trainer}, seed ${options.seed}`,
+  );
+  const startGeneration = resume?.curve.at(-1)?.generation ?? 0;
+  const progress = createProgress(options.trainer, options.generations, stderr, { start: startGeneration });
+  const fmt = (x: number | null): string => (x === null ? 'n/a' : x.toFixed(4));
+  const result = trainHead({
+    trainer: options.trainer,
+    features: data.train.features,
+    outcomes: data.train.outcomes,
+    models: data.models,
+    backboneId: data.backboneId,
+    seed: options.seed,
+    generations: options.generations,
+    validationFraction: options.validationFraction,
+    checkpointEvery: options.checkpointEvery,
+    grpo: {
+      ...(options.groupSize === undefined ? {} : { groupSize: options.groupSize }),
+      ...(options.batchSize === undefined ? {} : { batchSize: options.batchSize }),
+      ...(options.learningRate === undefined ? {} : { learningRate: options.learningRate }),
+    },
+    ...(resume ? { resume } : {}),
+    onGeneration: (point) => {
+      progress.update(point.generation, `train ${fmt(point.train)} val ${fmt(point.validation)}`);
+    },
+    ...(options.checkpoint === undefined
+      ? {}
+      : {
+          onCheckpoint: (cp: HeadCheckpoint) => writeFileAtomic(options.checkpoint!, JSON.stringify(cp)),
+        }),
+  });
+  progress.stop();
+  await saveHeadFile(options.out, result.head);
+  const seconds = (performance.now() - started) / 1000;
+  const trainRefs = referencePoints(data.train);
+  const test = data.test
+    ? {
+        prompts: data.test.features.length,
+        router: routedReward(result.head.weights, data.test.features, data.test.outcomes, data.models.length),
+        best_single: (() => {
+          const refs = referencePoints(data.test);
+          // The best single model is chosen on the training prompts, then scored on the test prompts.
+          const m = trainRefs.bestModel;
+          return {
+            model: data.models[m],
+            mean: data.test.outcomes.reduce((s, row) => s + row[m]!, 0) / data.test.outcomes.length,
+            oracle: refs.oracle,
+          };
+        })(),
+      }
+    : null;
+  const results = {
+    command: 'head',
+    dataset: data.name,
+    data: options.data,
+    models: data.models,
+    backbone: data.backboneId,
+    trainer: options.trainer,
+    seed: options.seed,
+    generations: options.generations,
+    resumed_from_generation: resume ? startGeneration : null,
+    prompts: {
+      train: result.trainIndices.length,
+      validation: result.validationIndices.length,
+      test: data.test?.features.length ?? 0,
+      dropped_incomplete: data.dropped,
+    },
+    hyperparameters: result.hyperparameters,
+    evaluations: result.evaluations,
+    evaluations_per_generation: result.evaluationsPerGeneration,
+    selected_generation: result.selectedGeneration,
+    selected: result.curve.find((c) => c.generation === result.selectedGeneration) ?? null,
+    train_reference: {
+      best_single: data.models[trainRefs.bestModel],
+      best_single_mean: trainRefs.bestSingle,
+      oracle: trainRefs.oracle,
+    },
+    test,
+    head: { file: options.out, agents: data.models, dimension: result.head.dimension },
+    curve: result.curve,
+    seconds,
+  };
+  if (options.json !== undefined) writeFileAtomic(options.json, `${JSON.stringify(results, null, 2)}\n`);
+  if (options.svg !== undefined) {
+    writeFileAtomic(
+      options.svg,
+      renderLearningCurveSvg(
+        `${data.name}: ${options.trainer} head training`,
+        `${data.models.length} models, ${options.backbone} backbone, seed ${options.seed}, ${result.trainIndices.length} train / ${result.validationIndices.length} validation prompts`,
+        result.curve,
+        [
+          {
+            name: `best single (${data.models[trainRefs.bestModel]}, train)`,
+            y: trainRefs.bestSingle,
+            color: '#7f7f7f',
+          },
+          { name: 'oracle (train)', y: trainRefs.oracle, color: '#2ca02c' },
+        ],
+      ),
+    );
+  }
+  log(
+    `done in ${seconds.toFixed(1)} s: selected generation ${result.selectedGeneration}` +
+      `${test ? `, held-out reward ${test.router.toFixed(4)} (best single ${test.best_single.mean.toFixed(4)})` : ''}; head → ${options.out}`,
+  );
+  return results;
+}

@@ -1,0 +1,362 @@
+/**
+ * Training a TRINITY router head on recorded outcomes with either trainer, generation by generation,
+ * with JSON checkpoints that resume bit-for-bit:
+ *
+ * - `cmaes`: @openfugu/trinity `trainRouterHead` (sep-CMA-ES; its own checkpoint format is embedded).
+ * - `grpo`: @openfugu/grpo `createSoftmaxLinearTrainer` (G samples per prompt, Adam) driven here, because
+ *   the loop state (shuffled order, cursor, best-validation weights) has to be checkpointed too.
+ *
+ * Both hold out the same fraction of the training prompts for model selection and return the weights
+ * with the best validation reward. A "generation" of GRPO is the number of steps that spends the reward
+ * evaluations of one CMA-ES generation (λ candidates × training prompts), so curves share an x-axis.
+ */
+import { createRng, fromState, type Rng } from '@openfugu/cmaes';
+import { createSoftmaxLinearTrainer, type SoftmaxLinearTrainerState } from '@openfugu/grpo';
+import { InvalidArgumentError } from '@openfugu/schema';
+import {
+  createRouterHead,
+  evaluateHead,
+  type RouterHead,
+  splitIndices,
+  type TrainingCheckpoint,
+  trainRouterHead,
+} from '@openfugu/trinity';
+
+/** One point of a learning curve. */
+export interface CurvePoint {
+  generation: number;
+  /** Reward evaluations (table lookups) spent so far by the trainer. */
+  evaluations: number;
+  /** Mean reward of argmax routing with the current iterate on the training prompts. */
+  train: number;
+  /** Same on the validation prompts (null without validation). */
+  validation: number | null;
+}
+
+/** GRPO hyper-parameters. */
+export interface GrpoOptions {
+  /** G, samples per prompt. Default 8. */
+  groupSize?: number;
+  /** Prompts per step. Default min(32, training prompts). */
+  batchSize?: number;
+  /** Adam learning rate. Default 0.05. */
+  learningRate?: number;
+}
+
+/** Settings of {@link trainHead}. */
+export interface TrainHeadSettings {
+  trainer: 'cmaes' | 'grpo';
+  features: readonly Float32Array[];
+  /** `outcomes[prompt][model]`. */
+  outcomes: readonly (readonly number[])[];
+  models: readonly string[];
+  backboneId?: string;
+  seed: number;
+  generations: number;
+  /** Fraction of the training prompts used for model selection. Default 0.2. */
+  validationFraction?: number;
+  grpo?: GrpoOptions;
+  /** Called after every generation with the current iterate's weights (agents × dimension). */
+  onGeneration?: (point: CurvePoint, weights: ArrayLike<number>) => void;
+  /** Called every `checkpointEvery` generations and at the end. */
+  onCheckpoint?: (checkpoint: HeadCheckpoint) => void;
+  checkpointEvery?: number;
+  resume?: HeadCheckpoint;
+}
+
+/** State of the GRPO loop between generations. */
+interface GrpoLoopState {
+  generation: number;
+  step: number;
+  order: number[];
+  cursor: number;
+  best: { score: number; generation: number; weights: number[] };
+  trainer: SoftmaxLinearTrainerState;
+}
+
+/** A checkpoint file's content. */
+export interface HeadCheckpoint {
+  format: 'openfugu.trainer-head/1';
+  trainer: 'cmaes' | 'grpo';
+  /** Settings that must match on resume (data shape, seed, hyper-parameters). */
+  fingerprint: Record<string, unknown>;
+  curve: CurvePoint[];
+  cmaes?: TrainingCheckpoint;
+  grpo?: GrpoLoopState;
+}
+
+/** Result of {@link trainHead}. */
+export interface TrainHeadResult {
+  head: RouterHead;
+  curve: CurvePoint[];
+  /** Generation of the returned (best-validation) weights. */
+  selectedGeneration: number;
+  evaluations: number;
+  trainIndices: number[];
+  validationIndices: number[];
+  /** Reward evaluations per generation (λ × training prompts for CMA-ES; steps × batch × G for GRPO). */
+  evaluationsPerGeneration: number;
+  hyperparameters: Record<string, unknown>;
+  checkpoint: HeadCheckpoint;
+}
+
+/** sep-CMA-ES default population size for `n` parameters (trinity's default). */
+export function cmaesPopulation(n: number): number {
+  return 4 + Math.floor(3 * Math.log(n));
+}
+
+/** Mean reward of argmax routing with `weights` (agents × d, row-major) on a set. */
+export function routedReward(
+  weights: ArrayLike<number>,
+  features: readonly Float32Array[],
+  outcomes: readonly (readonly number[])[],
+  agentCount: number,
+): number {
+  if (features.length === 0) return Number.NaN;
+  const dimension = features[0]!.length;
+  const head = createRouterHead({ agentCount, dimension, roles: false, weights });
+  return evaluateHead(head, features, outcomes).mean;
+}
+
+function pick<T>(items: readonly T[], indices: readonly number[]): T[] {
+  return indices.map((i) => items[i]!);
+}
+
+function checkFingerprint(resume: HeadCheckpoint, fingerprint: Record<string, unknown>): void {
+  if (resume.format !== 'openfugu.trainer-head/1')
+    throw new InvalidArgumentError({ argument: 'resume', message: 'not an openfugu-train head checkpoint' });
+  const differences = Object.keys({ ...fingerprint, ...resume.fingerprint }).filter(
+    (key) => JSON.stringify(fingerprint[key]) !== JSON.stringify(resume.fingerprint[key]),
+  );
+  if (differences.length > 0)
+    throw new InvalidArgumentError({
+      argument: 'resume',
+      message: `checkpoint was written with different settings: ${differences
+        .map((k) => `${k} ${JSON.stringify(resume.fingerprint[k])} ≠ ${JSON.stringify(fingerprint[k])}`)
+        .join(', ')}`,
+    });
+}
+
+/**
+ * Trains the agent rows of a head with sep-CMA-ES or GRPO; same seed and settings give the same head,
+ * and resuming from any checkpoint gives the head of the uninterrupted run, bit for bit.
+ */
+export function trainHead(settings: TrainHeadSettings): TrainHeadResult {
+  const k = settings.models.length;
+  const n = settings.features.length;
+  const d = settings.features[0]?.length ?? 0;
+  if (n === 0) throw new InvalidArgumentError({ argument: 'features', message: 'no training prompts' });
+  if (k < 2)
+    throw new InvalidArgumentError({ argument: 'models', message: 'routing needs at least 2 models' });
+  if (!(Number.isInteger(settings.generations) && settings.generations >= 0))
+    throw new InvalidArgumentError({
+      argument: 'generations',
+      message: 'generations must be an integer ≥ 0',
+    });
+  const validationFraction = settings.validationFraction ?? 0.2;
+  const checkpointEvery = Math.max(1, settings.checkpointEvery ?? 10);
+  const lambda = cmaesPopulation(k * d);
+  const base = {
+    promptCount: n,
+    dimension: d,
+    models: [...settings.models],
+    seed: settings.seed,
+    validationFraction,
+  };
+  const finish = (weights: ArrayLike<number>, extra: Omit<TrainHeadResult, 'head'>): TrainHeadResult => ({
+    head: createRouterHead({
+      agentCount: k,
+      dimension: d,
+      roles: false,
+      weights,
+      agents: settings.models,
+      ...(settings.backboneId === undefined ? {} : { backboneId: settings.backboneId }),
+    }),
+    ...extra,
+  });
+
+  if (settings.trainer === 'cmaes') {
+    const fingerprint = { ...base, trainer: 'cmaes', populationSize: lambda };
+    if (settings.resume) {
+      checkFingerprint(settings.resume, fingerprint);
+      if (!settings.resume.cmaes)
+        throw new InvalidArgumentError({ argument: 'resume', message: 'checkpoint has no CMA-ES state' });
+    }
+    const curve: CurvePoint[] = settings.resume ? settings.resume.curve.map((c) => ({ ...c })) : [];
+    let trainIdx: number[] = [];
+    let validationIdx: number[] = [];
+    const wrap = (cp: TrainingCheckpoint): HeadCheckpoint => ({
+      format: 'openfugu.trainer-head/1',
+      trainer: 'cmaes',
+      fingerprint,
+      curve: curve.map((c) => ({ ...c })),
+      cmaes: cp,
+    });
+    // trinity calls onCheckpoint every generation here (checkpointEvery 1) so the current mean is
+    // available for `onGeneration`; files are written every `checkpointEvery` generations.
+    // Generation 0 (the initial mean) never reaches onCheckpoint, so CMA-ES curves with weights start at 1.
+    const wantsMean = settings.onGeneration !== undefined;
+    let lastReported = settings.resume?.cmaes?.cmaes.generation ?? 0;
+    const result = trainRouterHead({
+      features: settings.features,
+      outcomes: settings.outcomes,
+      seed: settings.seed,
+      maxGenerations: settings.generations,
+      validationFraction,
+      populationSize: lambda,
+      agents: settings.models,
+      ...(settings.backboneId === undefined ? {} : { backboneId: settings.backboneId }),
+      ...(settings.resume?.cmaes ? { resume: settings.resume.cmaes } : {}),
+      checkpointEvery: wantsMean ? 1 : checkpointEvery,
+      onProgress: (g) => {
+        if (curve.length > 0 && curve.at(-1)!.generation >= g.generation) return;
+        curve.push({
+          generation: g.generation,
+          evaluations: g.evaluations,
+          train: g.trainReward,
+          validation: g.validationReward,
+        });
+      },
+      onCheckpoint: (cp) => {
+        trainIdx = cp.trainIndices;
+        validationIdx = cp.validationIndices;
+        const generation = cp.cmaes.generation;
+        if (wantsMean && generation > lastReported) {
+          const point = curve.find((c) => c.generation === generation);
+          if (point) settings.onGeneration!(point, fromState(cp.cmaes).mean);
+          lastReported = generation;
+        }
+        if (generation % checkpointEvery === 0 || generation >= settings.generations)
+          settings.onCheckpoint?.(wrap(cp));
+      },
+    });
+    return finish(result.head.weights.subarray(0, k * d), {
+      curve,
+      selectedGeneration: result.selectedGeneration,
+      evaluations: curve.at(-1)?.evaluations ?? 0,
+      trainIndices: trainIdx.length > 0 ? trainIdx : result.trainIndices,
+      validationIndices: validationIdx.length > 0 ? validationIdx : result.validationIndices,
+      evaluationsPerGeneration: lambda * result.trainIndices.length,
+      hyperparameters: { algorithm: 'sep-CMA-ES', populationSize: lambda, sigma0: 0.3, init: 'best-single' },
+      checkpoint: wrap(result.checkpoint),
+    });
+  }
+
+  // ---- GRPO
+  const split = splitIndices(n, validationFraction, settings.seed);
+  const train = split.train;
+  const validation = split.validation;
+  const groupSize = settings.grpo?.groupSize ?? 8;
+  const batchSize = Math.min(settings.grpo?.batchSize ?? 32, train.length);
+  const learningRate = settings.grpo?.learningRate ?? 0.05;
+  const stepsPerGeneration = Math.max(1, Math.round((lambda * train.length) / (batchSize * groupSize)));
+  const fingerprint = { ...base, trainer: 'grpo', groupSize, batchSize, learningRate, stepsPerGeneration };
+  if (settings.resume) {
+    checkFingerprint(settings.resume, fingerprint);
+    if (!settings.resume.grpo)
+      throw new InvalidArgumentError({ argument: 'resume', message: 'checkpoint has no GRPO state' });
+  }
+  const rng: Rng = createRng(settings.seed);
+  const random = Object.assign(() => rng(), {
+    state: () => [...rng.getState()],
+    setState: (state: unknown) => rng.setState(state as [number, number, number, number]),
+  });
+  const trainer = createSoftmaxLinearTrainer({
+    actions: k,
+    features: d,
+    observations: settings.features,
+    reward: (p, a) => settings.outcomes[p]![a]!,
+    random,
+    groupSize,
+    optimizer: { learningRate },
+  });
+  const trainFeatures = pick(settings.features, train);
+  const trainOutcomes = pick(settings.outcomes, train);
+  const validationFeatures = pick(settings.features, validation);
+  const validationOutcomes = pick(settings.outcomes, validation);
+  const score = (w: ArrayLike<number>): { train: number; validation: number | null } => ({
+    train: routedReward(w, trainFeatures, trainOutcomes, k),
+    validation: validation.length > 0 ? routedReward(w, validationFeatures, validationOutcomes, k) : null,
+  });
+  let loop: GrpoLoopState;
+  let curve: CurvePoint[];
+  if (settings.resume?.grpo) {
+    const saved = settings.resume.grpo;
+    trainer.restore(saved.trainer);
+    loop = structuredClone(saved);
+    curve = settings.resume.curve.map((c) => ({ ...c }));
+  } else {
+    const w0 = trainer.weights();
+    const s0 = score(w0);
+    curve = [{ generation: 0, evaluations: 0, ...s0 }];
+    loop = {
+      generation: 0,
+      step: 0,
+      order: [...train],
+      cursor: train.length,
+      best: { score: s0.validation ?? s0.train, generation: 0, weights: Array.from(w0) },
+      trainer: trainer.state(),
+    };
+    settings.onGeneration?.(curve[0]!, w0);
+  }
+  const snapshot = (): HeadCheckpoint => ({
+    format: 'openfugu.trainer-head/1',
+    trainer: 'grpo',
+    fingerprint,
+    curve: curve.map((c) => ({ ...c })),
+    grpo: { ...structuredClone({ ...loop, trainer: undefined }), trainer: trainer.state() } as GrpoLoopState,
+  });
+  const batch = new Int32Array(batchSize);
+  while (loop.generation < settings.generations) {
+    for (let s = 0; s < stepsPerGeneration; s++) {
+      for (let b = 0; b < batchSize; b++) {
+        if (loop.cursor >= loop.order.length) {
+          for (let i = loop.order.length - 1; i > 0; i--) {
+            const j = Math.floor(rng() * (i + 1));
+            [loop.order[i], loop.order[j]] = [loop.order[j]!, loop.order[i]!];
+          }
+          loop.cursor = 0;
+        }
+        batch[b] = loop.order[loop.cursor++]!;
+      }
+      trainer.step(batch);
+      loop.step++;
+    }
+    loop.generation++;
+    const w = trainer.weights();
+    const s = score(w);
+    const point: CurvePoint = {
+      generation: loop.generation,
+      evaluations: loop.step * batchSize * groupSize,
+      ...s,
+    };
+    curve.push(point);
+    const key = s.validation ?? s.train;
+    if (key > loop.best.score)
+      loop.best = { score: key, generation: loop.generation, weights: Array.from(w) };
+    settings.onGeneration?.(point, w);
+    if (loop.generation % checkpointEvery === 0 && loop.generation < settings.generations)
+      settings.onCheckpoint?.(snapshot());
+  }
+  const final = snapshot();
+  settings.onCheckpoint?.(final);
+  return finish(loop.best.weights, {
+    curve,
+    selectedGeneration: loop.best.generation,
+    evaluations: loop.step * batchSize * groupSize,
+    trainIndices: train,
+    validationIndices: validation,
+    evaluationsPerGeneration: stepsPerGeneration * batchSize * groupSize,
+    hyperparameters: {
+      algorithm: 'GRPO (softmax-linear policy, Adam)',
+      groupSize,
+      batchSize,
+      learningRate,
+      stepsPerGeneration,
+      advantages: 'group (r − mean)/(std + 1e-4)',
+      epsilon: 0.2,
+      beta: 0,
+    },
+    checkpoint: final,
+  });
+}
