@@ -27,6 +27,7 @@ async function main(): Promise<void> {
     url = `${await gateway.listen({ port: 0 })}/v1`;
   }
   process.on('message', (message: { type?: string }) => {
+    if (message?.type === 'exit') process.exit(0);
     if (message?.type === 'mem') {
       (globalThis as { gc?: () => void }).gc?.();
       const memory = process.memoryUsage();
