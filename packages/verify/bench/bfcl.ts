@@ -37,72 +37,88 @@ function median(xs: number[]): number {
   return s[Math.floor(s.length / 2)]!;
 }
 
-/** Median items/s over `rounds` timed passes (after one warm-up pass). */
-function rate(items: number, rounds: number, pass: () => void): number {
+const cpuMs = (): number => {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1000;
+};
+
+/** Median items/s over `rounds` timed passes (after one warm-up pass): [wall-clock, CPU-time]. */
+function rate(items: number, rounds: number, pass: () => void): [number, number] {
   pass();
-  const rates: number[] = [];
+  const wall: number[] = [];
+  const cpu: number[] = [];
   for (let r = 0; r < rounds; r++) {
     const t0 = performance.now();
+    const c0 = cpuMs();
     pass();
-    rates.push(items / ((performance.now() - t0) / 1000));
+    cpu.push(items / ((cpuMs() - c0) / 1000));
+    wall.push(items / ((performance.now() - t0) / 1000));
   }
-  return median(rates);
+  return [median(wall), median(cpu)];
 }
 
 let sink = 0;
-const rows: [string, string, number][] = [];
+const rows: [string, string, number, number][] = [];
+const row = (name: string, unit: string, [wall, cpu]: [number, number]): void => {
+  rows.push([name, unit, wall, cpu]);
+};
 
-rows.push([
+row(
   'checkBfcl, pre-parsed oracle entries',
   'verdicts/s',
   rate(entries.length, 15, () => {
     for (const e of entries) sink += checkBfcl(e).valid ? 1 : 0;
   }),
-]);
-rows.push([
+);
+row(
   'checkBfcl { underscoreToDot: true }',
   'verdicts/s',
   rate(entries.length, 15, () => {
     for (const e of entries) sink += checkBfcl(e, { underscoreToDot: true }).valid ? 1 : 0;
   }),
-]);
-rows.push([
+);
+row(
   'baseline: JSON.parse of each line (native)',
   'lines/s',
   rate(lines.length, 7, () => {
     for (const l of lines) sink += JSON.parse(l) === null ? 0 : 1;
   }),
-]);
-rows.push([
+);
+row(
   'parseJsonLossless of each line',
   'lines/s',
   rate(lines.length, 7, () => {
     for (const l of lines) sink += parseJsonLossless(l).ok ? 1 : 0;
   }),
-]);
-rows.push([
+);
+row(
   'checkBfclLine: parse + check + serialise',
   'lines/s',
   rate(lines.length, 7, () => {
     for (let i = 0; i < lines.length; i++) sink += checkBfclLine(lines[i]!, i + 1).ok ? 1 : 0;
   }),
-]);
-rows.push([
+);
+row(
   'runBfclCommand on the whole file text',
   'lines/s',
   rate(lines.length, 7, () => {
     sink += runBfclCommand(text).exitCode;
   }),
-]);
+);
 
 // --- end to end: spawned processes ----------------------------------------------------------------
+// Preloaded into each spawned process: reports its total CPU time (start-up included) on exit.
+const CPU_HOOK =
+  'data:text/javascript,process.on("exit",()=>{const u=process.cpuUsage();' +
+  'process.stderr.write("CPU_MS "+((u.user+u.system)/1000)+"\\n")})';
+
 const tmp = mkdtempSync(path.join(tmpdir(), 'openfugu-bfcl-bench-'));
 try {
   const big = path.join(tmp, 'oracle_x10.jsonl');
   writeFileSync(big, `${lines.join('\n')}\n`.repeat(10));
 
-  // The exact code path of `openfugu-verify bfcl` (stdin → runBfclCommand → stdout), bundled the way tsup
-  // bundles the package's CLI, so it can be measured even before the package CLI dispatches to it.
+  // The exact code path of `openfugu-verify bfcl` (stdin → runBfclCommand → stdout) bundled alone, to see
+  // what the package CLI's other imports cost at start-up.
   const entry = path.join(tmp, 'entry.ts');
   writeFileSync(
     entry,
@@ -124,41 +140,51 @@ writeSync(1, r.stdout); if (r.stderr) writeSync(2, r.stderr); process.exitCode =
 
   const packageCli = path.join(pkg, 'bin', 'openfugu-verify.js');
   const commands: [string, string[]][] = [['baseline: node -e 0 (start-up only)', ['-e', '0']]];
-  commands.push(['bundled stdin → runBfclCommand → stdout', [bundled]]);
   const probe = existsSync(path.join(pkg, 'dist', 'cli.js'))
     ? spawnSync(process.execPath, [packageCli, 'bfcl'], { input: `${lines[0]}\n`, encoding: 'utf8' })
     : undefined;
   const packageCliWorks = probe?.status === 0 && probe.stdout.startsWith('{"id"');
-  if (packageCliWorks) commands.push(['openfugu-verify bfcl (built package bin)', [packageCli, 'bfcl']]);
+  if (packageCliWorks) commands.push(['`openfugu-verify bfcl` (built package bin)', [packageCli, 'bfcl']]);
+  commands.push(['bundled stdin → runBfclCommand → stdout', [bundled]]);
 
   for (const [input, count, label] of [
     [oracle, lines.length, 'oracle_dev'],
     [big, lines.length * 10, 'oracle_dev ×10'],
   ] as const) {
+    const bytes = readFileSync(input);
     for (const [name, args] of commands) {
       const walls: number[] = [];
+      const cpus: number[] = [];
       for (let r = 0; r < 7; r++) {
         const t0 = performance.now();
-        const p = spawnSync(process.execPath, args, { input: readFileSync(input), maxBuffer: 1 << 30 });
+        const p = spawnSync(process.execPath, ['--import', CPU_HOOK, ...args], {
+          input: bytes,
+          maxBuffer: 1 << 30,
+        });
         walls.push(performance.now() - t0);
         if (p.status !== 0) throw new Error(`${name} failed: ${p.stderr}`);
-        if (args.length > 2 || args[0] !== '-e') {
+        const cpu = /CPU_MS (\d+(?:\.\d+)?)/.exec(p.stderr.toString());
+        if (cpu !== null) cpus.push(Number(cpu[1]));
+        if (args[0] !== '-e') {
           const out = p.stdout.toString().split('\n').length - 1;
           if (out !== count) throw new Error(`${name}: ${out} output lines for ${count} inputs`);
         }
       }
       const wall = median(walls);
+      const cpu = median(cpus);
       rows.push([
-        `${name}, ${label} (${count} lines, wall ${wall.toFixed(0)} ms)`,
+        `${name}, ${label}: ${count} lines, ${wall.toFixed(0)} ms wall, ${cpu.toFixed(0)} ms CPU`,
         'lines/s',
         count / (wall / 1000),
+        count / (cpu / 1000),
       ]);
     }
   }
   if (!packageCliWorks) {
     rows.push([
-      'openfugu-verify bfcl (built package bin): not available (build the package first)',
+      '`openfugu-verify bfcl`: not measured (build the package first)',
       '-',
+      Number.NaN,
       Number.NaN,
     ]);
   }
@@ -168,13 +194,15 @@ writeSync(1, r.stdout); if (r.stderr) writeSync(2, r.stderr); process.exitCode =
 
 const fmt = (x: number) => (Number.isFinite(x) ? Math.round(x).toLocaleString('en-US') : '-');
 console.log(
-  `BFCL bench — ${lines.length} oracle_dev lines, node ${process.version} (median of rounds; shared machine)`,
+  `BFCL bench — ${lines.length} oracle_dev lines, node ${process.version}. Medians of several rounds; the machine ` +
+    'is shared, so wall-clock rates swing with its load; CPU-time rates (process.cpuUsage) are steadier.',
 );
-console.log(`| measurement | unit | rate | × Python checker (${fmt(PYTHON_CHECKER_PER_S)}/s) |`);
-console.log('|---|---|---:|---:|');
-for (const [name, unit, value] of rows) {
-  console.log(
-    `| ${name} | ${unit} | ${fmt(value)} | ${Number.isFinite(value) ? (value / PYTHON_CHECKER_PER_S).toFixed(2) : '-'} |`,
-  );
+console.log(
+  `| measurement | unit | wall-clock rate | CPU-time rate | CPU-time rate ÷ Python checker (${fmt(PYTHON_CHECKER_PER_S)}/s) |`,
+);
+console.log('|---|---|---:|---:|---:|');
+for (const [name, unit, wall, cpu] of rows) {
+  const ratio = Number.isFinite(cpu) ? `${(cpu / PYTHON_CHECKER_PER_S).toFixed(2)}×` : '-';
+  console.log(`| ${name} | ${unit} | ${fmt(wall)} | ${fmt(cpu)} | ${ratio} |`);
 }
 if (sink === 0.5) console.log(sink);

@@ -21,6 +21,7 @@ describe('runBfclCommand', () => {
     });
     expect(runBfclCommand(`${line('a', '5')}\r\n${line('b', '5')}`).stdout.split('\n')).toHaveLength(3);
     expect(runBfclCommand('')).toEqual({ stdout: '', stderr: '', exitCode: 0 });
+    expect(runBfclCommand(`${line('a', '5')}\n\n\r\n`).exitCode).toBe(0);
   });
 
   it('keeps 5.0 a float (the line is re-read losslessly)', () => {

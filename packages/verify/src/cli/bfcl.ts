@@ -85,27 +85,28 @@ export function checkBfclLine(
 }
 
 /**
- * Run `openfugu-verify bfcl` on the whole input text: one verdict line per input line, in order. An empty
- * last line (a trailing newline) is fine; any other malformed line stops the run with exit code 2 and a
- * stderr message naming its 1-based line number (verdicts of earlier lines stay in stdout).
+ * Run `openfugu-verify bfcl` on the whole input text: one verdict line per input line, in order. Blank
+ * lines at the very end are fine; any other malformed line (blank lines in the middle included) stops the
+ * run with exit code 2 and a stderr message naming its 1-based line number (earlier verdicts stay in stdout).
  *
  * @example
  * const { stdout, exitCode } = runBfclCommand(readFileSync(0, 'utf8'));
  */
 export function runBfclCommand(input: string, options: BfclCheckOptions = {}): BfclCommandResult {
-  const lines = input.split('\n');
-  if (lines.length > 0 && lines[lines.length - 1] === '') lines.pop();
-  const out: string[] = [];
-  for (let i = 0; i < lines.length; i++) {
-    const r = checkBfclLine(lines[i]!, i + 1, options);
-    if (!r.ok) {
-      return {
-        stdout: out.length === 0 ? '' : `${out.join('\n')}\n`,
-        stderr: `openfugu-verify bfcl: ${r.message}\n`,
-        exitCode: 2,
-      };
-    }
-    out.push(r.output);
+  let out = '';
+  let lineNumber = 0;
+  // Walk the text line by line (no array of all lines: big inputs stay cheap for the GC).
+  for (let start = 0; start < input.length; ) {
+    let end = input.indexOf('\n', start);
+    if (end === -1) end = input.length;
+    lineNumber++;
+    const line = input.slice(start, end);
+    // Blank lines at the very end of the input (trailing newlines) are fine; anywhere else they are malformed.
+    if ((line === '' || line === '\r') && /^\s*$/.test(input.slice(end))) break;
+    const r = checkBfclLine(line, lineNumber, options);
+    if (!r.ok) return { stdout: out, stderr: `openfugu-verify bfcl: ${r.message}\n`, exitCode: 2 };
+    out += `${r.output}\n`;
+    start = end + 1;
   }
-  return { stdout: out.length === 0 ? '' : `${out.join('\n')}\n`, stderr: '', exitCode: 0 };
+  return { stdout: out, stderr: '', exitCode: 0 };
 }
