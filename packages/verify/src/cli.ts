@@ -4,7 +4,7 @@
 import { readFileSync } from 'node:fs';
 import { runCli } from './cli/main.js';
 
-const result = runCli(process.argv.slice(2), () => readFileSync(0, 'utf8'));
+const result = await runCli(process.argv.slice(2), () => readFileSync(0, 'utf8'));
 if (result.stderr !== '') process.stderr.write(result.stderr);
 if (result.stdout !== '') process.stdout.write(result.stdout);
 process.exitCode = result.exitCode;

@@ -152,39 +152,43 @@ class Scanner {
       this.pos += 3;
     } else this.pos++;
     let out = '';
-    let chunkStart = this.pos;
+    let pos = this.pos;
+    let chunkStart = pos;
     const length = text.length;
-    while (this.pos < length) {
-      const c = text[this.pos]!;
-      if (c === quote || (quote === '\u201d' && c === '\u201c')) {
+    const quoteCode = quote.charCodeAt(0);
+    const smart = quote === '\u201d';
+    while (pos < length) {
+      const code = text.charCodeAt(pos);
+      if (code === quoteCode || (smart && code === 0x201c)) {
         if (!triple) {
-          out += text.slice(chunkStart, this.pos);
-          this.pos++;
-          return out;
+          this.pos = pos + 1;
+          return out + text.slice(chunkStart, pos);
         }
-        if (text.startsWith(quote.repeat(3), this.pos)) {
-          out += text.slice(chunkStart, this.pos);
-          this.pos += 3;
-          return out;
+        if (text.charCodeAt(pos + 1) === quoteCode && text.charCodeAt(pos + 2) === quoteCode) {
+          this.pos = pos + 3;
+          return out + text.slice(chunkStart, pos);
         }
-        this.pos++;
+        pos++;
         continue;
       }
-      if (c === '\\') {
-        out += text.slice(chunkStart, this.pos);
+      if (code === 92 /* \\ */) {
+        out += text.slice(chunkStart, pos);
+        this.pos = pos;
         const escaped = this.readEscape(raw);
         if (escaped === undefined) return undefined;
         out += escaped;
-        chunkStart = this.pos;
+        pos = this.pos;
+        chunkStart = pos;
         continue;
       }
-      const code = c.charCodeAt(0);
       if (code < 0x20) {
+        this.pos = pos;
         if (!this.python && !this.repair('control_characters')) return undefined;
-        if (this.python && !triple && c === '\n') return this.fail('unterminated string (newline)');
+        if (this.python && !triple && code === 10) return this.fail('unterminated string (newline)');
       }
-      this.pos++;
+      pos++;
     }
+    this.pos = pos;
     return this.fail('unterminated string');
   }
 

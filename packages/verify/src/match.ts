@@ -333,7 +333,11 @@ export function matchActions(
           return 1 - scores.get(g * limit + p)!.score + p * 1e-9;
         }),
       );
-      const chosen = assign(cost, rows.length, columns.length);
+      // one row: the best column directly (the common case: each tool called once)
+      const chosen =
+        rows.length === 1
+          ? [cost[0]!.reduce((best, value, index, all) => (value < all[best]! ? index : best), 0)]
+          : assign(cost, rows.length, columns.length);
       chosen.forEach((column, rowIndex) => {
         if (column < 0) return;
         const row = rows[rowIndex]!;

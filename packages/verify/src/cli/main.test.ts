@@ -12,26 +12,26 @@ const gold = [{ name: 'get_user_details', arguments: { user_id: 'u1' } }];
 const good = '<think>x</think><answer>[{"name":"get_user_details","arguments":{"user_id":"u1"}}]</answer>';
 
 describe('openfugu-verify (runCli)', () => {
-  it('prints help and rejects bad usage with exit 2', () => {
-    expect(runCli(['--help'], () => '')).toMatchObject({
+  it('prints help and rejects bad usage with exit 2', async () => {
+    expect(await runCli(['--help'], () => '')).toMatchObject({
       exitCode: 0,
       stdout: expect.stringContaining('reward --kind'),
     });
-    expect(runCli([], () => '').exitCode).toBe(2);
-    expect(runCli(['frobnicate'], () => '')).toMatchObject({
+    expect((await runCli([], () => '')).exitCode).toBe(2);
+    expect(await runCli(['frobnicate'], () => '')).toMatchObject({
       exitCode: 2,
       stderr: expect.stringContaining("unknown command 'frobnicate'"),
     });
-    expect(runCli(['reward'], () => '')).toMatchObject({
+    expect(await runCli(['reward'], () => '')).toMatchObject({
       exitCode: 2,
       stderr: expect.stringContaining('--kind'),
     });
-    expect(runCli(['reward', '--kind', 'nope'], () => '').exitCode).toBe(2);
-    expect(runCli(['reward', '--kind', 'action', '--bogus'], () => '').exitCode).toBe(2);
+    expect((await runCli(['reward', '--kind', 'nope'], () => '')).exitCode).toBe(2);
+    expect((await runCli(['reward', '--kind', 'action', '--bogus'], () => '')).exitCode).toBe(2);
   });
 
-  it('reward --kind action|format: one {reward, details} line per input line, in order', () => {
-    const result = runCli(
+  it('reward --kind action|format: one {reward, details} line per input line, in order', async () => {
+    const result = await runCli(
       ['reward', '--kind', 'action'],
       input([
         { completion: good, reference: gold },
@@ -45,7 +45,7 @@ describe('openfugu-verify (runCli)', () => {
       .map((line) => JSON.parse(line));
     expect(lines.map((line) => line.reward)).toEqual([1, 0]);
     expect(lines[1].details.unparsed).toBe(true);
-    const format = runCli(
+    const format = await runCli(
       ['reward', '--kind', 'format'],
       input([{ completion: good }, { completion: 'x', reference: null }]),
     );
@@ -55,14 +55,14 @@ describe('openfugu-verify (runCli)', () => {
         .split('\n')
         .map((line) => JSON.parse(line).reward),
     ).toEqual([1, 0]);
-    const reference = runCli(
+    const reference = await runCli(
       ['reward', '--kind', 'openfugu-action'],
       input([{ completion: good, reference: gold }]),
     );
     expect(JSON.parse(reference.stdout).reward).toBe(1);
   });
 
-  it('reward --kind bfcl keeps 5.0 a float', () => {
+  it('reward --kind bfcl keeps 5.0 a float', async () => {
     const fn = {
       name: 'f',
       parameters: { type: 'dict', properties: { x: { type: 'float' } }, required: ['x'] },
@@ -70,13 +70,13 @@ describe('openfugu-verify (runCli)', () => {
     const stdin = () =>
       '{"completion": "[f(x=5.0)]", "reference": {"category": "simple_python", "function": ' +
       `${JSON.stringify([fn])}, "possible_answer": [{"f": {"x": [5.0]}}]}}\n`;
-    const result = runCli(['reward', '--kind', 'bfcl'], stdin);
+    const result = await runCli(['reward', '--kind', 'bfcl'], stdin);
     expect(result.exitCode).toBe(0);
     expect(result.stdout).toContain('"reward":1');
     expect(result.stdout).toContain('"x":5.0');
   });
 
-  it('exits 2 naming the line of a malformed line, keeping earlier output', () => {
+  it('exits 2 naming the line of a malformed line, keeping earlier output', async () => {
     for (const [text, message] of [
       ['{"completion": "x", "reference": []}\nnot json\n', /line 2: invalid JSON/],
       ['{"completion": 3, "reference": []}\n', /line 1: "completion" must be a string/],
@@ -84,13 +84,16 @@ describe('openfugu-verify (runCli)', () => {
       ['{"completion": "x", "reference": []}\n\n{"completion": "x", "reference": []}\n', /line 2/],
       ['[1]\n', /line 1: expected a JSON object/],
     ] as const) {
-      const result = runCli(['reward', '--kind', 'action'], () => text);
+      const result = await runCli(['reward', '--kind', 'action'], () => text);
       expect(result.exitCode, text).toBe(2);
       expect(result.stderr).toMatch(message);
     }
-    const partial = runCli(['reward', '--kind', 'action'], () => '{"completion": "x", "reference": []}\n{\n');
+    const partial = await runCli(
+      ['reward', '--kind', 'action'],
+      () => '{"completion": "x", "reference": []}\n{\n',
+    );
     expect(partial.stdout.trimEnd().split('\n')).toHaveLength(1);
-    const bfcl = runCli(
+    const bfcl = await runCli(
       ['reward', '--kind', 'bfcl'],
       () => '{"completion": "x", "reference": {"category": "simple_python"}}\n',
     );
@@ -100,8 +103,8 @@ describe('openfugu-verify (runCli)', () => {
     });
   });
 
-  it('dispatches bfcl to the BFCL line judge', () => {
-    const result = runCli(
+  it('dispatches bfcl to the BFCL line judge', async () => {
+    const result = await runCli(
       ['bfcl'],
       () => '{"id":"x","category":"irrelevance","function":[],"model_output":[]}\n',
     );
@@ -110,7 +113,7 @@ describe('openfugu-verify (runCli)', () => {
       stderr: '',
       exitCode: 0,
     });
-    expect(runCli(['bfcl'], () => 'oops\n')).toMatchObject({
+    expect(await runCli(['bfcl'], () => 'oops\n')).toMatchObject({
       exitCode: 2,
       stderr: expect.stringContaining('line 1'),
     });
@@ -118,7 +121,7 @@ describe('openfugu-verify (runCli)', () => {
 });
 
 describe('openfugu-verify (process)', () => {
-  it('reads stdin, writes stdout and sets the exit code', () => {
+  it('reads stdin, writes stdout and sets the exit code', async () => {
     const cli = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'cli.ts');
     const run = (args: string[], stdin: string) =>
       spawnSync(process.execPath, ['--import', 'tsx', cli, ...args], {

@@ -2,8 +2,18 @@
 // returns what to write and the exit code. `src/cli.ts` does the reading and writing.
 
 import { parseArgs } from 'node:util';
-import { runBfclCommand } from './bfcl.js';
-import { type CommandResult, REWARD_KINDS, type RewardKind, runRewardCommand } from './reward.js';
+
+/** Result of a CLI command: what to write, and the exit code. */
+export interface CommandResult {
+  stdout: string;
+  stderr: string;
+  exitCode: number;
+}
+
+/** Reward kinds the CLI knows. `action`, `format` and `bfcl` are the contract; the `openfugu-*` ones are the reference formulas. */
+export const REWARD_KINDS = ['action', 'format', 'bfcl', 'openfugu-action', 'openfugu-format'] as const;
+/** One of {@link REWARD_KINDS}. */
+export type RewardKind = (typeof REWARD_KINDS)[number];
 
 export const HELP = `openfugu-verify — check tool calls and compute rewards (JSON Lines on stdin, JSON Lines on stdout)
 
@@ -23,8 +33,11 @@ Exit codes: 0 ok; 2 bad usage or a malformed input line (stderr names the line n
 are already written).
 `;
 
-/** What the CLI does with `argv` (arguments after the program name) and the whole of stdin. */
-export function runCli(argv: readonly string[], readInput: () => string): CommandResult {
+/**
+ * What the CLI does with `argv` (arguments after the program name) and the whole of stdin. Command
+ * modules are imported on demand, so `bfcl` never loads the reward code (start-up time matters there).
+ */
+export async function runCli(argv: readonly string[], readInput: () => string): Promise<CommandResult> {
   const [command, ...rest] = argv;
   if (command === undefined) return { stdout: '', stderr: HELP, exitCode: 2 };
   if (command === '--help' || command === '-h' || command === 'help')
@@ -49,14 +62,17 @@ export function runCli(argv: readonly string[], readInput: () => string): Comman
   }
   if (values.help) return { stdout: HELP, stderr: '', exitCode: 0 };
   switch (command) {
-    case 'bfcl':
+    case 'bfcl': {
+      const { runBfclCommand } = await import('./bfcl.js');
       return runBfclCommand(readInput(), { underscoreToDot: values['underscore-to-dot'] === true });
+    }
     case 'reward': {
       const kind = values.kind;
       if (typeof kind !== 'string') return usage('reward needs --kind action|format|bfcl');
       if (!(REWARD_KINDS as readonly string[]).includes(kind)) {
         return usage(`unknown reward kind '${kind}' (expected one of ${REWARD_KINDS.join(', ')})`);
       }
+      const { runRewardCommand } = await import('./reward.js');
       return runRewardCommand(readInput(), kind as RewardKind);
     }
     default:

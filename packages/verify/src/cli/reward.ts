@@ -12,17 +12,7 @@ import {
   openfuguActionReward,
   openfuguFormatReward,
 } from '../rewards.js';
-
-/** Reward kinds the CLI knows. `action`, `format` and `bfcl` are the contract; the `openfugu-*` ones are the reference formulas. */
-export const REWARD_KINDS = ['action', 'format', 'bfcl', 'openfugu-action', 'openfugu-format'] as const;
-export type RewardKind = (typeof REWARD_KINDS)[number];
-
-/** Result of a CLI command: what to write, and the exit code. */
-export interface CommandResult {
-  stdout: string;
-  stderr: string;
-  exitCode: number;
-}
+import type { CommandResult, RewardKind } from './main.js';
 
 const isRecord = (value: unknown): value is Record<string, unknown> =>
   typeof value === 'object' && value !== null && !Array.isArray(value);
