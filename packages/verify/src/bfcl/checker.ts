@@ -507,7 +507,11 @@ function classifyUncached(category: string): CategoryInfo {
     category.includes('multi_turn') ||
     category.includes('agentic') ||
     category.includes('memory') ||
-    category.includes('web_search')
+    category.includes('web_search') ||
+    category.startsWith('exec') ||
+    category === 'rest' ||
+    category.includes('sql') ||
+    category.includes('chatable')
   ) {
     kind = 'unsupported';
   } else if (category.includes('irrelevance')) kind = 'irrelevance';
@@ -615,8 +619,8 @@ function verdict(f: Fail): BfclVerdict {
  *
  * Categories are recognised by upstream's substring rules: `irrelevance` (valid iff no call),
  * `relevance` (valid iff some call), `parallel` (order-free, greedy), `multiple`, anything else simple;
- * `java` / `javascript` in the name pick the language. Multi-turn, agentic, memory and web-search
- * categories are not AST-checked: `unsupported_category`.
+ * `java` / `javascript` in the name pick the language. Categories upstream does not AST-check (multi_turn,
+ * agentic, memory, web_search, exec*, rest, sql, chatable) give error_type `unsupported_category`.
  *
  * @example
  * checkBfcl({ category: 'simple_python', function: [fn], possible_answer: [{ f: { x: [1, ''] } }],
