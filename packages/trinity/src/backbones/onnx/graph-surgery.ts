@@ -263,7 +263,7 @@ function encodeValueInfo(name: string, elemType: number | undefined): Uint8Array
  * Returns a copy of the model whose only graph output is `hiddenState.name` (all other outputs removed),
  * with a `openfugu.hidden_state` metadata entry. Nodes and initializers the new output does not depend on
  * (the LM head, the KV-cache outputs' private nodes) are dropped — ONNX Runtime would otherwise still run
- * them — unless some node holds a subgraph (If/Loop/Scan), whose implicit reads are not tracked; then all
+ * them — and so are graph inputs nothing kept reads, unless some node holds a subgraph (If/Loop/Scan), whose implicit reads are not tracked; then all
  * nodes are kept. Everything kept is copied byte for byte.
  */
 export function rewriteOutputs(
@@ -300,6 +300,8 @@ export function rewriteOutputs(
     if (prune && f.wireType === WIRE_LENGTH_DELIMITED) {
       if (f.field === GRAPH_NODE && !keptNodes.has(f)) continue;
       if (f.field === GRAPH_INITIALIZER && !needed.has(readInitializerName(bytes, f))) continue;
+      // Inputs only the dropped nodes read (e.g. `num_logits_to_keep`) would still have to be fed.
+      if (f.field === GRAPH_INPUT && !needed.has(readValueInfo(bytes, f).name)) continue;
     }
     graphParts.push(bytes.subarray(f.start, f.end));
   }

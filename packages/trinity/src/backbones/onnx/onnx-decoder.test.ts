@@ -282,6 +282,27 @@ describe('other export shapes', () => {
     );
   });
 
+  it('drops inputs only the LM head path reads, so they need not be fed', async () => {
+    const dir = join(root, 'extra-input');
+    await writeTinyQwen3Dir(dir, config, weights);
+    const model = onnx.ModelProto.decode(buildTinyQwen3Onnx(config, weights));
+    model.graph!.input!.push({
+      name: 'custom_logits_flag',
+      type: { tensorType: { elemType: onnx.TensorProto.DataType.INT64, shape: { dim: [] } } },
+    });
+    model.graph!.node!.push({ opType: 'Identity', input: ['custom_logits_flag'], output: ['flag_copy'] });
+    model.graph!.output!.push({ name: 'flag_copy' });
+    await writeFile(join(dir, 'onnx', 'model.onnx'), onnx.ModelProto.encode(model).finish());
+    const pruned = await createOnnxDecoderBackbone({ modelDir: dir, threads: 1 });
+    try {
+      const [a] = await pruned.embed([TEXTS[0]!]);
+      const [b] = await backbone.embed([TEXTS[0]!]);
+      expect(maxAbsDiff(a!, b!)).toBe(0);
+    } finally {
+      await pruned.dispose();
+    }
+  });
+
   it('uses an existing last_hidden_state output without rewriting', async () => {
     const dir = join(root, 'feature-export');
     await writeTinyQwen3Dir(dir, config, weights);

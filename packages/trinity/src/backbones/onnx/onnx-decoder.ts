@@ -501,7 +501,10 @@ export async function createOnnxDecoderBackbone(
         feeds[input.name] = new ort.Tensor('int64', attention, [rows, width]);
       else if (input.kind === 'position_ids')
         feeds[input.name] = new ort.Tensor('int64', positions, [rows, width]);
-      else feeds[input.name] = new ort.Tensor('bool', [false], [1]);
+      else if (input.kind === 'logits_to_keep') {
+        // 0 keeps every position (transformers' `logits_to_keep` semantics).
+        feeds[input.name] = new ort.Tensor('int64', new BigInt64Array(1), input.scalar ? [] : [1]);
+      } else feeds[input.name] = new ort.Tensor('bool', [false], [1]);
     }
     let output: Tensor;
     try {
@@ -594,6 +597,7 @@ export async function createOnnxDecoderBackbone(
 
 type FeedInput =
   | { kind: 'input_ids' | 'attention_mask' | 'position_ids' | 'use_cache_branch'; name: string }
+  | { kind: 'logits_to_keep'; name: string; scalar: boolean }
   | { kind: 'past'; name: string; type: 'float32' | 'float16'; heads: number; headDim: number };
 
 /** Decides what to feed each model input; rejects inputs a decoder export should not have. */
@@ -608,6 +612,10 @@ function planFeeds(session: InferenceSession, config: DecoderConfig, modelPath: 
       name === 'use_cache_branch'
     ) {
       plan.push({ kind: name, name });
+      continue;
+    }
+    if (name === 'num_logits_to_keep' || name === 'logits_to_keep') {
+      plan.push({ kind: 'logits_to_keep', name, scalar: metadata.isTensor && metadata.shape.length === 0 });
       continue;
     }
     if (
