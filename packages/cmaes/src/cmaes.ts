@@ -635,7 +635,8 @@ class CmaesImpl implements Cmaes {
       for (let k = 0; k < lambda; k++) {
         const row = rows[k]!;
         const distance = row < lambda ? this.penaltyDistance[row]! : this.clip(candidates[k]!, this.work2);
-        if (Number.isFinite(values[k]!)) values[k] = values[k]! + scale * distance;
+        if (distance > 0 && Number.isFinite(values[k]!))
+          values[k] = values[k]! + Math.min(scale, Number.MAX_VALUE) * distance;
       }
     }
 
