@@ -19,9 +19,25 @@ export function knnUtilities(
   const utilities = new Float64Array(queries.length * models);
   const scores = new Float64Array(n);
   const top = new Int32Array(kk);
+  const nonzero = new Int32Array(queries[0]?.length ?? 0);
   queries.forEach((query, q) => {
     const queryNorm = Math.sqrt(dot(query, query)) || 1;
-    for (let i = 0; i < n; i++) scores[i] = dot(query, trainFeatures[i]!) / (queryNorm * norms[i]!);
+    // Short prompts give sparse hashing features: then the dot products run over the query's non-zeros only.
+    let nnz = 0;
+    for (let j = 0; j < query.length; j++) if (query[j] !== 0) nonzero[nnz++] = j;
+    for (let i = 0; i < n; i++) {
+      const row = trainFeatures[i]!;
+      if (nnz * 2 > query.length) {
+        scores[i] = dot(query, row) / (queryNorm * norms[i]!);
+        continue;
+      }
+      let sum = 0;
+      for (let t = 0; t < nnz; t++) {
+        const j = nonzero[t]!;
+        sum += query[j]! * row[j]!;
+      }
+      scores[i] = sum / (queryNorm * norms[i]!);
+    }
     // Partial selection of the k best (k is small).
     let filled = 0;
     for (let i = 0; i < n; i++) {
