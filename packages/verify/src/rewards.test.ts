@@ -278,3 +278,64 @@ describe('python repr', () => {
     );
   });
 });
+
+describe('README examples', () => {
+  // The table "Both action rewards on examples" in README.md shows exactly these values.
+  const gold: GoldAction[] = [
+    { name: 'get_reservation_details', arguments: { reservation_id: 'EHGLP3' } },
+    { name: 'cancel_reservation', arguments: { reservation_id: 'EHGLP3' } },
+  ];
+  const ref = {
+    actions: gold,
+    tools: ['get_reservation_details', 'cancel_reservation', 'get_user_details', 'book_reservation'],
+  };
+  const a = (calls: unknown) => `<think>…</think><answer>${JSON.stringify(calls)}</answer>`;
+  const [g0, g1] = gold;
+  const cases: Array<[string, string, number, number, number]> = [
+    ['exact', a(gold), 1, 1, 1],
+    [
+      'padded with 3 real-tool calls',
+      a([
+        g0,
+        g1,
+        { name: 'get_user_details', arguments: { user_id: 'x' } },
+        { name: 'book_reservation', arguments: {} },
+        { name: 'cancel_reservation', arguments: { reservation_id: 'ZZZ' } },
+      ]),
+      1,
+      0.571,
+      1,
+    ],
+    [
+      'padded with a hallucinated tool',
+      a([g0, g1, { name: 'refund_everything', arguments: {} }]),
+      1,
+      0.667,
+      1,
+    ],
+    ['same call repeated 5×', a([g0, g1, g1, g1, g1, g1]), 1, 0.5, 1],
+    ['order swapped', a([g1, g0]), 0.72, 0.9, 1],
+    [
+      'wrong reservation id in the cancel',
+      a([g0, { name: 'cancel_reservation', arguments: { reservation_id: 'XXXXXX' } }]),
+      0.85,
+      0.75,
+      1,
+    ],
+    ['second call dropped', a([g0]), 0.5, 0.667, 1],
+    ['single quotes (repaired JSON)', a(gold).replace(/"/g, "'"), 1, 1, 0.5],
+    [
+      'Hermes blocks, no <answer>',
+      gold.map((c) => `<tool_call>${JSON.stringify(c)}</tool_call>`).join('\n'),
+      0,
+      1,
+      0,
+    ],
+    ['prose, no calls', 'I have cancelled it for you.', 0, 0, 0],
+  ];
+  it.each(cases)('%s', (_name, completion, reference, ours, format) => {
+    expect(openfuguActionReward(completion, ref)).toBeCloseTo(reference, 3);
+    expect(actionReward(completion, ref)).toBeCloseTo(ours, 3);
+    expect(formatReward(completion, null)).toBe(format);
+  });
+});
