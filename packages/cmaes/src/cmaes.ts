@@ -860,8 +860,12 @@ class CmaesImpl implements Cmaes {
 
     let tolX = true;
     for (let i = 0; i < n; i++) {
-      const cii = full ? C[i * n + i]! : C[i]!;
-      if (sigma * Math.sqrt(cii) >= this.tolX || sigma * Math.abs(pc[i]!) >= this.tolX) tolX = false;
+      // sep keeps D = √C exactly, so skip the square roots there.
+      const sd = full ? Math.sqrt(C[i * n + i]!) : D[i]!;
+      if (sigma * sd >= this.tolX || sigma * Math.abs(pc[i]!) >= this.tolX) {
+        tolX = false;
+        break;
+      }
     }
     if (tolX) return 'tolX';
 
@@ -887,8 +891,8 @@ class CmaesImpl implements Cmaes {
       if (noEffect) return 'noEffectAxis';
     }
     for (let i = 0; i < n; i++) {
-      const cii = full ? C[i * n + i]! : C[i]!;
-      if (m[i]! === m[i]! + 0.2 * sigma * Math.sqrt(cii)) return 'noEffectCoord';
+      const sd = full ? Math.sqrt(C[i * n + i]!) : D[i]!;
+      if (m[i]! === m[i]! + 0.2 * sigma * sd) return 'noEffectCoord';
     }
 
     const window = this.stagnationWindow;
