@@ -169,6 +169,18 @@ describe('createOnnxDecoderBackbone on a generated Qwen3-architecture decoder', 
     await expect(pending).rejects.toMatchObject({ code: 'aborted' });
   });
 
+  it('serialises concurrent calls; dispose() waits for the queue and fails pending passes cleanly', async () => {
+    const shared = await createOnnxDecoderBackbone({ modelDir: tiedDir, threads: 1 });
+    const [one, two] = await Promise.all([shared.embed(TEXTS), shared.embed([...TEXTS].reverse())]);
+    TEXTS.forEach((_, i) => {
+      expect(Array.from(two![TEXTS.length - 1 - i]!)).toEqual(Array.from(one![i]!));
+    });
+    const pending = shared.embed(TEXTS);
+    await shared.dispose();
+    // dispose() takes effect at once: passes still queued fail cleanly instead of running on a released session.
+    await expect(pending).rejects.toMatchObject({ code: 'invalid_argument' });
+  });
+
   it('throws after dispose()', async () => {
     const temporary = await createOnnxDecoderBackbone({ modelDir: tiedDir, threads: 1 });
     await temporary.dispose();

@@ -474,6 +474,14 @@ export async function createOnnxDecoderBackbone(
   };
 
   let released = false;
+  // One forward pass at a time: ONNX Runtime already uses every core for one pass, and dispose() must not
+  // release the session under a running pass.
+  let queue: Promise<unknown> = Promise.resolve();
+  const serialised = <T>(task: () => Promise<T>): Promise<T> => {
+    const result = queue.then(task);
+    queue = result.catch(() => undefined);
+    return result;
+  };
   const runBatch = async (batch: readonly number[][]): Promise<Float32Array[]> => {
     const rows = batch.length;
     const width = Math.max(...batch.map((ids) => ids.length));
@@ -578,9 +586,17 @@ export async function createOnnxDecoderBackbone(
       if (batchSize > 1) order.sort((a, b) => tokenised[a]!.length - tokenised[b]!.length);
       const features: Float32Array[] = new Array(texts.length);
       for (let start = 0; start < order.length; start += batchSize) {
-        checkAborted(options.signal);
         const indices = order.slice(start, start + batchSize);
-        const vectors = await runBatch(indices.map((i) => tokenised[i]!));
+        const vectors = await serialised(() => {
+          checkAborted(options.signal);
+          if (released) {
+            throw new InvalidArgumentError({
+              argument: 'backbone',
+              message: 'backbone disposed during embed()',
+            });
+          }
+          return runBatch(indices.map((i) => tokenised[i]!));
+        });
         indices.forEach((index, k) => {
           features[index] = vectors[k]!;
         });
@@ -590,7 +606,7 @@ export async function createOnnxDecoderBackbone(
     async dispose(): Promise<void> {
       if (released) return;
       released = true;
-      await session.release();
+      await serialised(() => session.release());
     },
   };
 }
