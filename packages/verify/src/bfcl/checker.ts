@@ -325,6 +325,35 @@ function listDictChecker(param: string, value: unknown[], possibleAnswers: unkno
   return result;
 }
 
+/** What `simple_function_checker` reads from the doc and the expected call before looking at the output. */
+interface PreparedCall {
+  answers: unknown;
+  name: unknown;
+  details: unknown;
+  required: unknown;
+}
+
+/**
+ * The output-independent first half of `simple_function_checker` (same lookups, same crash points), done once
+ * per expected call: parallel matching then tries it against each unmatched output call.
+ */
+function prepareExpected(
+  description: unknown,
+  expectedCall: unknown,
+  underscoreToDot: boolean,
+): PreparedCall {
+  const answers = pyGetItem(expectedCall, firstKey(expectedCall));
+  let name = pyGetItem(description, 'name');
+  const parameters = pyGetItem(description, 'parameters');
+  const details = pyGetItem(parameters, 'properties');
+  const required = pyGetItem(parameters, 'required');
+  if (underscoreToDot && pyContains(name, '.')) {
+    if (typeof name !== 'string') throw new PyCrash('TypeError', 'expected string or bytes-like object');
+    name = name.replaceAll('.', '_');
+  }
+  return { answers, name, details, required };
+}
+
 /** `simple_function_checker`: one model call against one expected call. */
 function simpleFunctionChecker(
   description: unknown,
@@ -333,13 +362,11 @@ function simpleFunctionChecker(
   language: BfclLanguage,
   underscoreToDot: boolean,
 ): Fail | null {
-  const answers = pyGetItem(expectedCall, firstKey(expectedCall));
-  let name = pyGetItem(description, 'name');
-  const parameters = pyGetItem(description, 'parameters');
-  const details = pyGetItem(parameters, 'properties');
-  const required = pyGetItem(parameters, 'required');
+  return checkPreparedCall(prepareExpected(description, expectedCall, underscoreToDot), call, language);
+}
 
-  if (underscoreToDot && pyContains(name, '.')) name = (name as string).replaceAll('.', '_');
+function checkPreparedCall(prepared: PreparedCall, call: unknown, language: BfclLanguage): Fail | null {
+  const { answers, name, details, required } = prepared;
   if (!pyContains(call, name)) {
     return fail(
       'simple_function_checker:wrong_func_name',
@@ -541,10 +568,11 @@ function astChecker(
     for (let i = 0; i < expectedCalls.length; i++) {
       const expectedCall = expectedCalls[i];
       const description = findDescription(functions, firstKey(expectedCall));
+      const prepared = prepareExpected(description, expectedCall, underscoreToDot);
       let found = false;
       for (let j = 0; j < output.length; j++) {
         if (matched[j]) continue;
-        if (simpleFunctionChecker(description, output[j], expectedCall, language, underscoreToDot) === null) {
+        if (checkPreparedCall(prepared, output[j], language) === null) {
           matched[j] = true;
           found = true;
           break;
