@@ -88,6 +88,15 @@ describe('createOnnxDecoderBackbone on a generated Qwen3-architecture decoder', 
     });
   });
 
+  it('tokenises with the Qwen pre-tokenizer through transformers.js (no special tokens added)', () => {
+    // 'user' is one merged token; ':' and ' ' are bytes; Qwen's regex splits numbers into single digits.
+    const ids = backbone.tokenize('user: 123');
+    expect(ids).toHaveLength(6);
+    // Byte tokens have id = byte value in the fixture vocabulary: ':' 58, ' ' 32, '1' 49, '2' 50, '3' 51.
+    expect(ids.slice(1)).toEqual([58, 32, 49, 50, 51]);
+    expect(ids[0]).toBeGreaterThanOrEqual(256);
+  });
+
   it('reads the second-to-last token: the last token does not matter, the one before does', async () => {
     const base = backbone.tokenize('user: 12');
     const lastChanged = backbone.tokenize('user: 13');

@@ -439,6 +439,10 @@ const MERGES: [string, string][] = [
   ['as', 's'],
 ];
 
+/** The Split pattern of Qwen2/Qwen3's tokenizer.json. */
+export const QWEN_SPLIT_REGEX =
+  "(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}| ?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+";
+
 /** Special end-of-text token (Qwen's name); the last id of the vocabulary. */
 export const TINY_EOS = '<|endoftext|>';
 
@@ -468,7 +472,20 @@ export function tinyTokenizerJson(): Record<string, unknown> {
       },
     ],
     normalizer: { type: 'NFC' },
-    pre_tokenizer: { type: 'ByteLevel', add_prefix_space: false, trim_offsets: true, use_regex: true },
+    // Qwen2/Qwen3's pre-tokenizer: a Split on Qwen's regex (single digits, letters with one leading
+    // non-letter, …), then byte-level mapping without GPT-2's regex.
+    pre_tokenizer: {
+      type: 'Sequence',
+      pretokenizers: [
+        {
+          type: 'Split',
+          pattern: { Regex: QWEN_SPLIT_REGEX },
+          behavior: 'Isolated',
+          invert: false,
+        },
+        { type: 'ByteLevel', add_prefix_space: false, trim_offsets: false, use_regex: false },
+      ],
+    },
     post_processor: { type: 'ByteLevel', add_prefix_space: false, trim_offsets: false, use_regex: true },
     decoder: { type: 'ByteLevel', add_prefix_space: false, trim_offsets: true, use_regex: true },
     model: {
