@@ -8,7 +8,9 @@ describe('embedded default', () => {
     try {
       const url = await server.gateway.listen({ port: 0 });
       const banner = renderBanner({ url, server, configPath: undefined });
-      expect(banner).toContain('EMBEDDED SIMULATED DEFAULT');
+      expect(banner).toContain(
+        'EMBEDDED SIMULATED DEFAULT: no configuration given, so the pool is 4 simulated workers',
+      );
       expect(banner).toContain(`curl -s ${url}/v1/chat/completions`);
       const response = await fetch(`${url}/v1/chat/completions`, {
         method: 'POST',

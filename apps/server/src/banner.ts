@@ -15,7 +15,7 @@ export function renderBanner(options: {
   const lines = [
     `OpenFugu gateway listening on ${url}`,
     server.simulated
-      ? `  EMBEDDED SIMULATED DEFAULT: no configuration given, so the pool is ${server.models.length - 1} simulated workers on ${server.simulated.baseURL} (no real models).`
+      ? `  EMBEDDED SIMULATED DEFAULT: no configuration given, so the pool is ${server.workerCount} simulated workers on ${server.simulated.baseURL} (no real models).`
       : `  configuration: ${options.configPath}`,
     `  models: ${server.models.join(', ')}`,
     ...server.notes.map((note) => `  routing: ${note}`),

@@ -29,6 +29,8 @@ export interface ConfiguredServer {
   readonly simulated: SimulatedUpstream | undefined;
   /** Public model names served. */
   readonly models: readonly string[];
+  /** Number of pool members. */
+  readonly workerCount: number;
   /** One line per mode: how it routes (honest about heuristics). */
   readonly notes: readonly string[];
   close(): Promise<void>;
@@ -192,6 +194,7 @@ export async function createServerFromConfig(
     gateway,
     simulated,
     models,
+    workerCount: workers.length,
     notes,
     async close() {
       await gateway.close();

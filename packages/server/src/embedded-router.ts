@@ -44,13 +44,15 @@ export function trainEmbeddedRouter(
     seed?: number;
     taskCount?: number;
     generations?: number;
+    /** Hashing dimension (default 128: few enough parameters for CMA-ES to converge in seconds). */
+    dimension?: number;
   } = {},
 ): EmbeddedRouter {
   const pool = options.pool ?? DEFAULT_SIMULATED_POOL;
   const seed = options.seed ?? 1;
   const started = performance.now();
-  const backbone = createHashingBackbone({ dimension: 256 });
-  const tasks = generateSimTasks(options.taskCount ?? 400, seed + 10);
+  const backbone = createHashingBackbone({ dimension: options.dimension ?? 128 });
+  const tasks = generateSimTasks(options.taskCount ?? 800, seed + 10);
   // The router reads `role: content` renderings, so train on the same form.
   const features = tasks.map((task) => backbone.embedSync(`user: ${task.prompt}`));
   const outcomes = tasks.map((task) =>

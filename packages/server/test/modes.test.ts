@@ -113,4 +113,13 @@ describe('fugu-ultra: the Conductor over the simulated pool', () => {
     expect(answer.openfugu_trace.calls.map((call) => call.workerId)).toEqual(['generalist', 'math', 'math']);
     expect(JSON.stringify(answer.choices)).not.toMatch(/sim-/);
   });
+
+  it('gives writing tasks to the writer (the step framing does not confuse the workers)', async () => {
+    const answer = await traced('fugu-ultra', 'Write a haiku about trains');
+    expect(answer.openfugu_trace.modeTrace.workflow?.steps.map((step) => step.worker)).toEqual([
+      'writer',
+      'writer',
+    ]);
+    expect(answer.choices[0]?.message.content).not.toMatch(/The answer is/);
+  });
 });

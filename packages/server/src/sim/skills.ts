@@ -161,7 +161,24 @@ export function simulatedReply(
     return skilled ? 'ACCEPT' : 'The answer is vague; be more specific.';
   }
   if (/You are the Thinker/.test(system)) return 'NEXT: VERIFIER\nHINT: Check the computation step by step.';
-  return simulatedAnswer(spec, all, seed);
+  return simulatedAnswer(spec, questionOf(users), seed);
+}
+
+const NOTE_PREFIXES = [
+  'A previous answer to this request was:',
+  "A reviewer's critique",
+  'Guidance from a planner',
+];
+
+/** The user's actual question, without orchestration scaffolding (Conductor step framing, TRINITY notes). */
+function questionOf(users: readonly string[]): string {
+  for (let i = users.length - 1; i >= 0; i--) {
+    const text = users[i]!;
+    const framed = /# The user's question\n([\s\S]*?)(?:\n\n# |$)/.exec(text);
+    if (framed) return framed[1]!;
+    if (!NOTE_PREFIXES.some((prefix) => text.startsWith(prefix))) return text;
+  }
+  return users.join('\n');
 }
 
 /** A Conductor workflow (lists format) for a planner prompt: the domain's specialist solves, then answers. */
@@ -200,6 +217,13 @@ export function generateSimTasks(count: number, seed: number): SimTask[] {
   const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)]!;
   const tasks: SimTask[] = [];
   const operators = ['+', '-', '*', '/'];
+  const mathAsks = [
+    'What is {}?',
+    'Calculate {}.',
+    'Compute {} for me.',
+    'Solve {} step by step.',
+    'How much is {}?',
+  ];
   const languages = ['python', 'typescript', 'rust', 'sql', 'javascript'];
   const codeAsks = [
     'Write a function that reverses a string in',
@@ -220,7 +244,8 @@ export function generateSimTasks(count: number, seed: number): SimTask[] {
     const domain = SIM_DOMAINS[i % SIM_DOMAINS.length]!;
     let prompt: string;
     if (domain === 'math') {
-      prompt = `What is ${Math.floor(random() * 900) + 10} ${pick(operators)} ${Math.floor(random() * 90) + 2}?`;
+      const expression = `${Math.floor(random() * 900) + 10} ${pick(operators)} ${Math.floor(random() * 90) + 2}`;
+      prompt = pick(mathAsks).replace('{}', expression);
     } else if (domain === 'code') {
       prompt = `${pick(codeAsks)} ${pick(languages)} (case ${i}).`;
     } else if (domain === 'writing') {
