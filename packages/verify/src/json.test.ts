@@ -111,9 +111,13 @@ describe('parseJsonTolerant', () => {
     },
   );
 
-  it('parses 1 MB of deep nesting that is well formed (no recursion)', () => {
+  it('parses 1 MB of deep nesting when allowed (no recursion), and stops fast past maxDepth by default', () => {
     const depth = 500_000;
-    const result = parseJsonTolerant('['.repeat(depth) + ']'.repeat(depth));
-    expect(result.ok).toBe(true);
+    const text = '['.repeat(depth) + ']'.repeat(depth);
+    expect(parseJsonTolerant(text, { maxDepth: depth }).ok).toBe(true);
+    const limited = parseJsonTolerant(text);
+    expect(limited.ok).toBe(false);
+    if (!limited.ok) expect(limited.issues[0]!.message).toMatch(/nesting deeper than 10000 at offset 10000/);
+    expect(parseJsonTolerant('['.repeat(10_000) + ']'.repeat(10_000)).ok).toBe(true);
   });
 });

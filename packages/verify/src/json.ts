@@ -22,6 +22,8 @@ export interface JsonParseOptions {
   readonly lossless?: boolean;
   /** Allow text after the value (reported as repair `surrounding_text`). Default false. */
   readonly allowTrailingText?: boolean;
+  /** Deepest nesting accepted. Default 10,000. */
+  readonly maxDepth?: number;
 }
 
 /**
@@ -72,7 +74,12 @@ export function parseJsonTolerant(text: string, options: JsonParseOptions = {}):
   const result = scanLiteral(
     body,
     0,
-    { mode: 'json', repairs: repair, lossless: options.lossless ?? false },
+    {
+      mode: 'json',
+      repairs: repair,
+      lossless: options.lossless ?? false,
+      maxDepth: options.maxDepth ?? 10_000,
+    },
     repairs,
   );
   if (!result.ok) {

@@ -46,6 +46,8 @@ export interface ScanOptions {
   readonly repairs?: boolean;
   /** Return numbers as `NumberLiteral` (text kept). Default false. */
   readonly lossless?: boolean;
+  /** Deepest nesting of arrays/objects accepted (deeper input is an error, found fast). Default 10,000. */
+  readonly maxDepth?: number;
 }
 
 /** Result of one scan: the value and where it ended, or an error with the offset. */
@@ -90,6 +92,7 @@ class Scanner {
   readonly python: boolean;
   readonly allowRepairs: boolean;
   readonly lossless: boolean;
+  readonly maxDepth: number;
   readonly repairs: Set<RepairKind>;
   error: { message: string; index: number } | undefined;
 
@@ -99,6 +102,7 @@ class Scanner {
     this.python = options.mode === 'python';
     this.allowRepairs = options.repairs ?? true;
     this.lossless = options.lossless ?? false;
+    this.maxDepth = options.maxDepth ?? 10_000;
     this.repairs = repairs;
   }
 
@@ -347,6 +351,7 @@ class Scanner {
         if (c === undefined) return this.fail('unexpected end of input');
         if (c === '[' || c === '{' || c === '(') {
           if (c === '(' && !this.repair('python_literals')) return undefined;
+          if (stack.length >= this.maxDepth) return this.fail(`nesting deeper than ${this.maxDepth}`);
           const kind = c === '[' ? 'array' : c === '{' ? 'object' : 'tuple';
           stack.push({ kind, value: kind === 'object' ? {} : [], key: '' });
           this.pos++;

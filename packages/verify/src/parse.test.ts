@@ -196,10 +196,10 @@ describe('parsePythonicCalls', () => {
             .join(', ')}]`;
           const result = parsePythonicCalls(text);
           expect(result.ok).toBe(true);
-          expect(result.calls).toEqual(JSON.parse(JSON.stringify(calls)));
+          expect(result.calls).toEqual(calls);
         },
       ),
-      { numRuns: 300 },
+      { numRuns: Number(process.env.FC_RUNS ?? 300) },
     );
   });
 
