@@ -1,10 +1,17 @@
 // The `openfugu-verify` bin (bin/openfugu-verify.js imports the built dist/cli.js): reads stdin only for
 // commands that need it, writes stdout/stderr, sets the exit code. All logic is in cli/main.ts.
 
-import { readFileSync } from 'node:fs';
 import { runCli } from './cli/main.js';
 
-const result = await runCli(process.argv.slice(2), () => readFileSync(0, 'utf8'));
+/** All of stdin as UTF-8 (async: works for pipes, files and non-blocking descriptors alike). */
+async function readStdin(): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of process.stdin)
+    chunks.push(typeof chunk === 'string' ? Buffer.from(chunk) : chunk);
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+const result = await runCli(process.argv.slice(2), readStdin);
 if (result.stderr !== '') process.stderr.write(result.stderr);
 if (result.stdout !== '') process.stdout.write(result.stdout);
 process.exitCode = result.exitCode;

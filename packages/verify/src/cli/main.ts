@@ -37,7 +37,10 @@ are already written).
  * What the CLI does with `argv` (arguments after the program name) and the whole of stdin. Command
  * modules are imported on demand, so `bfcl` never loads the reward code (start-up time matters there).
  */
-export async function runCli(argv: readonly string[], readInput: () => string): Promise<CommandResult> {
+export async function runCli(
+  argv: readonly string[],
+  readInput: () => string | Promise<string>,
+): Promise<CommandResult> {
   const [command, ...rest] = argv;
   if (command === undefined) return { stdout: '', stderr: HELP, exitCode: 2 };
   if (command === '--help' || command === '-h' || command === 'help')
@@ -64,7 +67,7 @@ export async function runCli(argv: readonly string[], readInput: () => string): 
   switch (command) {
     case 'bfcl': {
       const { runBfclCommand } = await import('./bfcl.js');
-      return runBfclCommand(readInput(), { underscoreToDot: values['underscore-to-dot'] === true });
+      return runBfclCommand(await readInput(), { underscoreToDot: values['underscore-to-dot'] === true });
     }
     case 'reward': {
       const kind = values.kind;
@@ -73,7 +76,7 @@ export async function runCli(argv: readonly string[], readInput: () => string): 
         return usage(`unknown reward kind '${kind}' (expected one of ${REWARD_KINDS.join(', ')})`);
       }
       const { runRewardCommand } = await import('./reward.js');
-      return runRewardCommand(readInput(), kind as RewardKind);
+      return runRewardCommand(await readInput(), kind as RewardKind);
     }
     default:
       return usage(`unknown command '${command}'`);
