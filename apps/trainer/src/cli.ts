@@ -102,6 +102,10 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     .option('--group-size <n>', 'GRPO: samples per prompt', integer('--group-size', 2))
     .option('--batch-size <n>', 'GRPO: prompts per step', integer('--batch-size', 1))
     .option('--learning-rate <lr>', 'GRPO: Adam learning rate', positive('--learning-rate'))
+    .option(
+      '--no-roles',
+      'write agent rows only (default: agent rows + 3 zero role rows, the TRINITY layout)',
+    )
     .action(async (opts) => {
       await runHeadCommand(
         {
@@ -122,6 +126,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
           ...(opts.groupSize === undefined ? {} : { groupSize: opts.groupSize }),
           ...(opts.batchSize === undefined ? {} : { batchSize: opts.batchSize }),
           ...(opts.learningRate === undefined ? {} : { learningRate: opts.learningRate }),
+          roles: opts.roles !== false,
         },
         io.stderr,
       );

@@ -78,15 +78,15 @@ export async function runCompareCommand(
   const runs: SeedRun[] = [];
   let label = options.name ?? options.data;
   let models: string[] = [];
+  // Load and embed once; the subsample (if any) is fixed, the test split changes with the seed.
+  let data = await loadRoutingData({
+    data: options.data,
+    ...(options.models ? { models: options.models } : {}),
+    backbone: 'hashing',
+    holdout: 0,
+  });
+  if (options.maxPrompts !== undefined) data = subsample(data, options.maxPrompts, 0);
   for (const seed of options.seeds) {
-    // Load once per seed: the seed fixes the test split (and the subsample), then both trainers share it.
-    let data = await loadRoutingData({
-      data: options.data,
-      ...(options.models ? { models: options.models } : {}),
-      backbone: 'hashing',
-      holdout: 0,
-    });
-    if (options.maxPrompts !== undefined) data = subsample(data, options.maxPrompts, seed);
     const table = data.train.table;
     label = options.name ?? data.name;
     models = data.models;

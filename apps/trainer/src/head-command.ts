@@ -30,6 +30,8 @@ export interface HeadCommandOptions {
   groupSize?: number;
   batchSize?: number;
   learningRate?: number;
+  /** Write the three (zero) role rows. Default true. */
+  roles?: boolean;
 }
 
 /** Writes a file atomically (write to a temporary name, then rename), creating its directory. */
@@ -113,6 +115,7 @@ export async function runHeadCommand(
     generations: options.generations,
     validationFraction: options.validationFraction,
     checkpointEvery: options.checkpointEvery,
+    roles: options.roles !== false,
     grpo: {
       ...(options.groupSize === undefined ? {} : { groupSize: options.groupSize }),
       ...(options.batchSize === undefined ? {} : { batchSize: options.batchSize }),
@@ -135,7 +138,12 @@ export async function runHeadCommand(
   const test = data.test
     ? {
         prompts: data.test.features.length,
-        router: routedReward(result.head.weights, data.test.features, data.test.outcomes, data.models.length),
+        router: routedReward(
+          result.head.weights.subarray(0, data.models.length * result.head.dimension),
+          data.test.features,
+          data.test.outcomes,
+          data.models.length,
+        ),
         best_single: (() => {
           const refs = referencePoints(data.test);
           // The best single model is chosen on the training prompts, then scored on the test prompts.
@@ -175,7 +183,12 @@ export async function runHeadCommand(
       oracle: trainRefs.oracle,
     },
     test,
-    head: { file: options.out, agents: data.models, dimension: result.head.dimension },
+    head: {
+      file: options.out,
+      agents: data.models,
+      role_rows: result.head.roleCount,
+      dimension: result.head.dimension,
+    },
     curve: result.curve,
     seconds,
   };

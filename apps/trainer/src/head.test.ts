@@ -99,5 +99,7 @@ describe('trainHead budget', () => {
     // λ = 4 + ⌊3 ln 36⌋ = 14; 96 training prompts → 1344 lookups per generation; GRPO: 16 × 8 = 128 per step.
     expect(c.evaluationsPerGeneration).toBe(14 * 96);
     expect(g.evaluationsPerGeneration).toBe(Math.round(1344 / 128) * 128);
+    expect(c.curve.map((p) => p.evaluations)).toEqual([0, 1344, 2688]);
+    expect(g.curve.map((p) => p.evaluations)).toEqual([0, 1408, 2816]);
   });
 });

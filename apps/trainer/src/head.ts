@@ -62,6 +62,11 @@ export interface TrainHeadSettings {
   onCheckpoint?: (checkpoint: HeadCheckpoint) => void;
   checkpointEvery?: number;
   resume?: HeadCheckpoint;
+  /**
+   * Append the three role rows (Worker, Thinker, Verifier) as zeros, the published TRINITY layout that
+   * loaders expect by default (role argmax → Worker). Default true.
+   */
+  roles?: boolean;
 }
 
 /** State of the GRPO loop between generations. */
@@ -114,7 +119,9 @@ export function routedReward(
 ): number {
   if (features.length === 0) return Number.NaN;
   const dimension = features[0]!.length;
-  const head = createRouterHead({ agentCount, dimension, roles: false, weights });
+  // Agent rows only (role rows, when present, follow them and do not route).
+  const agentWeights = Float64Array.from({ length: agentCount * dimension }, (_, i) => weights[i]!);
+  const head = createRouterHead({ agentCount, dimension, roles: false, weights: agentWeights });
   return evaluateHead(head, features, outcomes).mean;
 }
 
@@ -163,12 +170,16 @@ export function trainHead(settings: TrainHeadSettings): TrainHeadResult {
     seed: settings.seed,
     validationFraction,
   };
+  const withRoles = settings.roles !== false;
   const finish = (weights: ArrayLike<number>, extra: Omit<TrainHeadResult, 'head'>): TrainHeadResult => ({
     head: createRouterHead({
       agentCount: k,
       dimension: d,
-      roles: false,
-      weights,
+      roles: withRoles,
+      // Agent rows, then (by default) three zero role rows.
+      weights: Float64Array.from({ length: (k + (withRoles ? 3 : 0)) * d }, (_, i) =>
+        i < k * d ? weights[i]! : 0,
+      ),
       agents: settings.models,
       ...(settings.backboneId === undefined ? {} : { backboneId: settings.backboneId }),
     }),
@@ -183,6 +194,8 @@ export function trainHead(settings: TrainHeadSettings): TrainHeadResult {
         throw new InvalidArgumentError({ argument: 'resume', message: 'checkpoint has no CMA-ES state' });
     }
     const curve: CurvePoint[] = settings.resume ? settings.resume.curve.map((c) => ({ ...c })) : [];
+    // trinity counts candidates; one candidate costs one reward lookup per training prompt.
+    const trainCount = n - Math.round(n * validationFraction);
     let trainIdx: number[] = [];
     let validationIdx: number[] = [];
     const wrap = (cp: TrainingCheckpoint): HeadCheckpoint => ({
@@ -212,7 +225,7 @@ export function trainHead(settings: TrainHeadSettings): TrainHeadResult {
         if (curve.length > 0 && curve.at(-1)!.generation >= g.generation) return;
         curve.push({
           generation: g.generation,
-          evaluations: g.evaluations,
+          evaluations: g.evaluations * trainCount,
           train: g.trainReward,
           validation: g.validationReward,
         });

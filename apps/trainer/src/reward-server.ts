@@ -327,7 +327,6 @@ export function createRewardServer(settings: RewardServerSettings = {}): RewardS
             needs_reference: k.needsReference,
           })),
         });
-      return fail(new HttpError(404, 'not_found', `no route GET ${url.pathname}`));
     }
     if (first === 'v1' && second === 'rewards' && third === undefined) route = 'v1/rewards';
     else if (first === 'get_reward' && second === undefined) route = 'openrlhf';

@@ -69,6 +69,19 @@ export function loadTau2Tasks(dir: string, split?: string): { tasks: Tau2Task[];
   return { tasks: selected, tools: tools as ToolDefinition[] };
 }
 
+/**
+ * Removes `e.g. '…'` example values from descriptions: the bundled tau2 `tools.json` uses real database ids
+ * as examples (retail `'6086499569'` is the T-shirt product id that three tasks' gold actions look up).
+ */
+export function redactExamples<T>(value: T): T {
+  if (typeof value === 'string')
+    return value.replace(/,?\s*\(?e\.g\.,?\s*'[^']*'(?:\s*(?:or|,)\s*'[^']*')*\)?/g, '') as T;
+  if (Array.isArray(value)) return value.map(redactExamples) as T;
+  if (value && typeof value === 'object')
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, redactExamples(v)])) as T;
+  return value;
+}
+
 const FORMAT = `Answer in exactly this format:
 <think>your reasoning</think><answer>[{"name": "tool_name", "arguments": {...}}, ...]</answer>
 The answer is the JSON list of every tool call to make, in order. Use only the tools listed above and only argument values stated in the request or obtainable from earlier calls.`;
@@ -79,7 +92,7 @@ The answer is the JSON list of every tool call to make, in order. Use only the t
  * `user_scenario` (or `ticket`) — never from `evaluation_criteria`, `description` or `initial_state`.
  */
 export function buildTaskPrompt(task: Tau2Task, tools: readonly ToolDefinition[]): PromptMessage[] {
-  const toolText = tools.map((t) => JSON.stringify(t.function)).join('\n');
+  const toolText = tools.map((t) => JSON.stringify(redactExamples(t.function))).join('\n');
   const system = `You are a customer-service agent. Plan the tool calls that resolve the customer's request.
 
 Tools (JSON schemas):
