@@ -60,6 +60,22 @@ describe('openfugu-verify (runCli)', () => {
       input([{ completion: good, reference: gold }]),
     );
     expect(JSON.parse(reference.stdout).reward).toBe(1);
+    // the reference compares Python str(): a gold 5.0 (float) does not match a predicted 5 (int)
+    const line = (x: string) =>
+      JSON.stringify({
+        completion: `<answer>[{"name": "f", "arguments": {"x": ${x}}}]</answer>`,
+        reference: [],
+      }).replace('"reference":[]', '"reference":[{"name": "f", "arguments": {"x": 5.0}}]');
+    const floats = await runCli(
+      ['reward', '--kind', 'openfugu-action'],
+      () => `${line('5')}\n${line('5.0')}\n`,
+    );
+    expect(
+      floats.stdout
+        .trimEnd()
+        .split('\n')
+        .map((out) => JSON.parse(out).reward),
+    ).toEqual([0.7, 1]);
   });
 
   it('reward --kind bfcl keeps 5.0 a float', async () => {

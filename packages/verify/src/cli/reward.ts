@@ -4,6 +4,7 @@
 
 import { parseJsonLossless, stringifyJsonLossless } from '../bfcl/index.js';
 import { type BfclReference, bfclCompletionReward } from '../bfcl-reward.js';
+import { parseJsonTolerant } from '../json.js';
 import type { Reward } from '../reward.js';
 import {
   type ActionReference,
@@ -68,9 +69,14 @@ function rewardFor(kind: RewardKind): Reward<never, object> {
 
 function parseLine(
   line: string,
-  lossless: boolean,
+  mode: 'bfcl' | 'python' | 'plain',
 ): { ok: true; value: unknown } | { ok: false; message: string } {
-  if (lossless) {
+  if (mode === 'python') {
+    // the reference formula compares Python str() of values: keep 5.0 a float in the gold as well
+    const parsed = parseJsonTolerant(line, { repair: false, lossless: true });
+    return parsed.ok ? { ok: true, value: parsed.value } : { ok: false, message: parsed.issues[0]!.message };
+  }
+  if (mode === 'bfcl') {
     const parsed = parseJsonLossless(line);
     return parsed.ok
       ? { ok: true, value: parsed.value }
@@ -96,6 +102,7 @@ function parseLine(
 export function runRewardCommand(input: string, kind: RewardKind): CommandResult {
   const reward = rewardFor(kind);
   const lossless = kind === 'bfcl';
+  const mode = lossless ? 'bfcl' : kind === 'openfugu-action' ? 'python' : 'plain';
   const lines = input.split('\n');
   if (lines.length > 0 && lines[lines.length - 1] === '') lines.pop();
   const out: string[] = [];
@@ -108,7 +115,7 @@ export function runRewardCommand(input: string, kind: RewardKind): CommandResult
       stderr: `openfugu-verify reward: line ${i + 1}: ${message}\n`,
       exitCode: 2,
     });
-    const parsed = parseLine(line, lossless);
+    const parsed = parseLine(line, mode);
     if (!parsed.ok) return fail(parsed.message);
     const row = parsed.value;
     if (!isRecord(row)) return fail('expected a JSON object {completion, reference}');
