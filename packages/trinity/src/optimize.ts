@@ -67,9 +67,7 @@ export interface OptimizeRouterHeadSettings {
  * });
  * ```
  */
-export async function optimizeRouterHead(
-  settings: OptimizeRouterHeadSettings,
-): Promise<{
+export async function optimizeRouterHead(settings: OptimizeRouterHeadSettings): Promise<{
   head: RouterHead;
   bestScore: number;
   history: OptimizeGeneration[];

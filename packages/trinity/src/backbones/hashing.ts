@@ -264,7 +264,7 @@ export function createHashingBackbone(settings: HashingBackboneSettings = {}): H
       let used = usedCount;
       for (let i = 0; i + minN <= length; i++) {
         let h = saltChar;
-        const end = i + maxN < length ? i + maxN : length;
+        const end = Math.min(i + maxN, length);
         for (let j = i; j < end; j++) {
           h = Math.imul(h ^ buffer[j]!, FNV_PRIME);
           if (j - i + 1 < minN) continue;
