@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+import { resolve } from 'node:path';
 /**
  * `openfugu-server`: the OpenAI-compatible gateway. With no configuration it starts the embedded default
  * (a simulated pool on loopback) so `curl` works at once; `--config <file>` (or OPENFUGU_CONFIG) points it
@@ -21,10 +22,14 @@ async function main(): Promise<void> {
     .description('OpenAI-compatible gateway in front of a hidden pool (TRINITY router / Conductor).')
     .option('-c, --config <file>', 'JSON or YAML configuration file (env OPENFUGU_CONFIG)')
     .option('--host <host>', 'address to listen on (env HOST, default 127.0.0.1)')
-    .option('--port <port>', 'port to listen on (env PORT, default 8088)', parsePort)
-    .parse();
+    .option('--port <port>', 'port to listen on (env PORT, default 8088)', parsePort);
+  // `pnpm --filter server start -- --port 9000` passes the `--` through; drop it.
+  const argv = process.argv.slice(2);
+  program.parse(argv[0] === '--' ? argv.slice(1) : argv, { from: 'user' });
   const flags = program.opts<{ config?: string; host?: string; port?: number }>();
-  const configPath = flags.config ?? process.env.OPENFUGU_CONFIG;
+  // pnpm runs the script in apps/server; resolve a relative path against where the user typed the command.
+  const given = flags.config ?? process.env.OPENFUGU_CONFIG;
+  const configPath = given === undefined ? undefined : resolve(process.env.INIT_CWD ?? process.cwd(), given);
   const config = configPath ? await loadConfigFile(configPath) : parseConfig({});
   const host = flags.host ?? process.env.HOST ?? config.server?.host ?? '127.0.0.1';
   const envPort =

@@ -137,6 +137,34 @@ describe('upstream faults', () => {
   });
 });
 
+describe('client disconnects', () => {
+  it('a client that goes away cancels the upstream work and frees the request', async () => {
+    harness = await startHarness({ faults: { 'sim-math-7b': { stallRate: 1, stallMs: 10_000 } } });
+    const controller = new AbortController();
+    const pending = fetch(`${harness.url}/v1/chat/completions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ model: 'math', messages: user('1 + 1') }),
+      signal: controller.signal,
+    }).catch((error: unknown) => error);
+    const inFlight = async (): Promise<number> =>
+      ((await (await fetch(`${harness!.url}/health`)).json()) as { inFlight: number }).inFlight;
+    for (let i = 0; i < 100 && (await inFlight()) === 0; i++)
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    expect(await inFlight()).toBe(1);
+    controller.abort();
+    await pending;
+    let count = 1;
+    for (let i = 0; i < 100 && count > 0; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 10));
+      count = await inFlight();
+    }
+    expect(count).toBe(0);
+    const metrics = await (await fetch(`${harness.url}/metrics`)).text();
+    expect(metrics).toMatch(/openfugu_upstream_calls_total\{worker="math",outcome="aborted"\} 1/);
+  });
+});
+
 describe('under concurrent load with injected faults', () => {
   it('every request gets a valid completion or a proper OpenAI error; none hangs', async () => {
     harness = await startHarness({
