@@ -1,6 +1,7 @@
 // BFCL throughput: in-process verdicts/s on every line of oracle_dev.jsonl (entries pre-parsed, checker
 // calls only), the per-line CLI path in-process (parse + check + serialise), and the CLI end to end
-// (a spawned process: start-up, reading stdin, JSON I/O). Run: `pnpm --filter @openfugu/verify bench:bfcl`.
+// (a spawned process: start-up, reading stdin, JSON I/O). Run: `pnpm --filter @openfugu/verify bench` (all
+// verify benches) or, in packages/verify, `node --import tsx bench/bfcl.ts`.
 // Timings on shared machines are noisy: each row is the median of several rounds.
 
 import { execFileSync, spawnSync } from 'node:child_process';
