@@ -4,7 +4,7 @@
  * split), random routing and the oracle, with 95 % bootstrap intervals, for the hashing and GloVe backbones.
  *
  *   pnpm --filter @openfugu/trinity bench:routing [--generations 150] [--seed 2026] [--sigma 0.3] [--hash-dim 1024]
- *     [--train-cap 3000] [--only alpaca-a,alpaca-b,gsm8k,mmlu]
+ *     [--train-cap 3000] [--only alpaca-a,alpaca-b,gsm8k,mmlu] [--trainer cmaes|grpo]
  *
  * Held-out discipline: the test split (30 % of prompts, seeded) never enters training; model selection
  * (which generation's head to keep) uses a validation part (20 %) of the train split only.
@@ -18,6 +18,7 @@ import {
   evaluateHead,
   splitIndices,
   trainRouterHead,
+  trainRouterHeadGrpo,
 } from '../src/index.js';
 import { loadAlpacaEval, loadRouteLlm, type OutcomeTable } from './data.js';
 
@@ -36,6 +37,8 @@ const BOOTSTRAP = 2000;
 const TRAIN_CAP = Number(arg('train-cap', '3000'));
 /** Hashing backbone dimension (ablation: fewer features → fewer head parameters). */
 const HASH_DIM = Number(arg('hash-dim', '1024'));
+/** `cmaes` (sep-CMA-ES, default) or `grpo` (@openfugu/grpo softmax-linear trainer, 30 epochs). */
+const TRAINER = arg('trainer', 'cmaes');
 
 const POOL_A = [
   'FuseChat-Gemma-2-9B-Instruct',
@@ -103,7 +106,9 @@ async function main(): Promise<void> {
   await glove.load();
   console.error(`GloVe vectors loaded in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
   console.log(
-    `# Routing on recorded outcomes (seed ${SEED}, test ${TEST_FRACTION * 100} %, ${GENERATIONS} generations, sep-CMA-ES σ₀ ${SIGMA0})\n`,
+    TRAINER === 'grpo'
+      ? `# Routing on recorded outcomes (seed ${SEED}, test ${TEST_FRACTION * 100} %, GRPO 30 epochs, batch 32, G 8, Adam lr 0.05)\n`
+      : `# Routing on recorded outcomes (seed ${SEED}, test ${TEST_FRACTION * 100} %, ${GENERATIONS} generations, sep-CMA-ES σ₀ ${SIGMA0})\n`,
   );
   console.log(
     '| dataset | backbone | n test | router | best single (train-chosen) | random | oracle | router − best [95 % CI] | train s |',
@@ -121,19 +126,35 @@ async function main(): Promise<void> {
     const agentCount = table.models.length;
     const trainMeans = table.models.map((_, a) => mean(train.map((p) => table.outcomes[p]![a]!)));
     const bestAgent = trainMeans.indexOf(Math.max(...trainMeans));
-    for (const { name, backbone } of backbones) {
+    for (const { name: backboneName, backbone } of backbones) {
+      const name = TRAINER === 'grpo' ? `${backboneName} · GRPO` : backboneName;
       const features = table.texts.map((t) => backbone.embedSync(t));
       const started = performance.now();
-      const result = trainRouterHead({
-        features: train.map((p) => features[p]!),
-        outcomes: train.map((p) => table.outcomes[p]!),
-        agents: table.models,
-        seed: SEED,
-        sigma0: SIGMA0,
-        maxGenerations: GENERATIONS,
-        validationFraction: 0.2,
-        backboneId: backbone.id,
-      });
+      const trainFeatures = train.map((p) => features[p]!);
+      const trainOutcomes = train.map((p) => table.outcomes[p]!);
+      const result =
+        TRAINER === 'grpo'
+          ? (() => {
+              const r = trainRouterHeadGrpo({
+                features: trainFeatures,
+                outcomes: trainOutcomes,
+                agents: table.models,
+                seed: SEED,
+                epochs: 30,
+                validationFraction: 0.2,
+              });
+              return { ...r, selectedGeneration: r.selectedEpoch };
+            })()
+          : trainRouterHead({
+              features: trainFeatures,
+              outcomes: trainOutcomes,
+              agents: table.models,
+              seed: SEED,
+              sigma0: SIGMA0,
+              maxGenerations: GENERATIONS,
+              validationFraction: 0.2,
+              backboneId: backbone.id,
+            });
       const seconds = (performance.now() - started) / 1000;
       const testOutcomes = test.map((p) => table.outcomes[p]!);
       const routed = evaluateHead(

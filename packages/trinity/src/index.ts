@@ -15,3 +15,4 @@ export * from './render.js';
 export * from './router.js';
 export * from './safetensors.js';
 export * from './train.js';
+export * from './train-grpo.js';
