@@ -194,7 +194,7 @@ async function main(): Promise<void> {
   const keyword = percentiles((text) => heuristic.route(text));
   console.log('\n| router decision (in-process, 5000 prompts) | p50 µs | p99 µs |\n|---|---|---|');
   console.log(
-    `| TRINITY: hashing backbone (256-d) + trained head, routeSync | ${fmt(trinity.p50, 1)} | ${fmt(trinity.p99, 1)} |`,
+    `| TRINITY: hashing backbone (128-d) + trained head, routeSync | ${fmt(trinity.p50, 1)} | ${fmt(trinity.p99, 1)} |`,
   );
   console.log(`| keyword-domain heuristic (baseline) | ${fmt(keyword.p50, 1)} | ${fmt(keyword.p99, 1)} |`);
   console.log(
