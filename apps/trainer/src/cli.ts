@@ -10,7 +10,7 @@ import { runHeadCommand } from './head-command.js';
 import { createProgress, type ProgressSink } from './progress.js';
 import { createRewardServer } from './reward-server.js';
 import { REWARD_KINDS } from './rewards.js';
-import { loadTau2Tasks, runRollouts } from './rollouts.js';
+import { buildDatasetRows, loadTau2Tasks, runRollouts } from './rollouts.js';
 
 /** Where the CLI writes; tests pass buffers. */
 export interface CliIo {
@@ -226,6 +226,21 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
       io.stderr.write(
         `${stats.samples} samples from ${stats.tasks} tasks: reward mean ${stats.reward_mean.toFixed(4)} std ${stats.reward_std.toFixed(4)}, zero-variance groups ${(100 * stats.zero_variance_fraction).toFixed(1)}%, parse failures ${(100 * stats.parse_failure_rate).toFixed(1)}%; ${stats.requests} requests (${stats.fallback_requests} fallback) in ${stats.seconds.toFixed(1)} s → ${opts.out}\n`,
       );
+    });
+
+  program
+    .command('dataset')
+    .description('write tau2 tasks as a JSONL training set (prompt + reference) for TRL, OpenRLHF or verl')
+    .requiredOption('--tasks <dir>', 'tau2 domain folder (tasks.json + tools.json [+ split_tasks.json])')
+    .option('--split <name>', 'split of split_tasks.json (train, test, base)')
+    .option('--data-source <name>', 'verl data_source field', 'openfugu/tau2')
+    .requiredOption('--out <file>', 'JSONL of {task_id, prompt, reference, data_source, reward_model}')
+    .action((opts) => {
+      const { tasks, tools } = loadTau2Tasks(opts.tasks, opts.split);
+      if (tasks.length === 0) throw new UsageError('no tasks selected');
+      const rows = buildDatasetRows(tasks, tools, opts.dataSource);
+      writeFileSync(opts.out, rows.map((r) => JSON.stringify(r)).join('\n') + '\n');
+      io.stderr.write(`${rows.length} rows → ${opts.out}\n`);
     });
 
   program

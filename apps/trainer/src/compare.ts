@@ -211,7 +211,7 @@ export async function runCompareCommand(
       options.svg,
       renderLineChartSvg({
         title: `${label}: GRPO vs sep-CMA-ES, held-out reward`,
-        subtitle: `${models.length} models, hashing backbone, mean of ${options.seeds.length} seeds (${options.seeds.join(', ')}), same reward-evaluation budget`,
+        subtitle: `${models.length} models, hashing backbone, ${runs[0]?.prompts.train ?? 0} train / ${runs[0]?.prompts.test ?? 0} held-out prompts${options.maxPrompts === undefined ? '' : ` (subsample of ${options.maxPrompts})`}, mean of ${options.seeds.length} seeds, same budget`,
         xLabel: 'reward evaluations (table lookups)',
         yLabel: 'held-out mean reward (argmax routing)',
         series: summary.map((s) => ({
@@ -220,7 +220,7 @@ export async function runCompareCommand(
           points: s.curve.map((c) => ({ x: c.evaluations, y: c.test_mean })),
         })),
         references: [
-          { name: 'best single (chosen on train)', y: bestSingle, color: '#7f7f7f' },
+          { name: 'best single', y: bestSingle, color: '#7f7f7f' },
           { name: 'oracle', y: oracle, color: '#2ca02c' },
         ],
         xFormat: (x) =>

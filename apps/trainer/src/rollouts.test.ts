@@ -223,6 +223,32 @@ describeWithData('rollouts on tau2 retail', ['tau2'], (dir) => {
     }
   });
 
+  it('openfugu-train dataset writes prompts with references kept apart from the prompt', async () => {
+    const out = mkdtempSync(path.join(tmpdir(), 'openfugu-dataset-'));
+    const file = path.join(out, 'train.jsonl');
+    expect(
+      await runCli(['dataset', '--tasks', path.join(dir, 'retail'), '--split', 'train', '--out', file], {
+        stdout: { write: () => {} },
+        stderr: { write: () => {} },
+        env: {},
+      }),
+    ).toBe(0);
+    const rows = readFileSync(file, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
+    expect(rows).toHaveLength(74);
+    const row = rows[0];
+    expect(row.prompt.map((m: { role: string }) => m.role)).toEqual(['system', 'user']);
+    expect(row.reward_model.ground_truth).toBe(row.reference);
+    const reference = JSON.parse(row.reference);
+    expect(reference.actions.length).toBeGreaterThan(0);
+    expect(reference.tools).toHaveLength(16);
+    // The gold's first action arguments are not in the prompt unless the scenario states them.
+    const promptText = JSON.stringify(row.prompt);
+    expect(promptText.includes(JSON.stringify(reference.actions))).toBe(false);
+  });
+
   it('openfugu-train rollouts writes JSONL and statistics (stand-in server, train split, 3 tasks)', async () => {
     const stand = await standIn(true);
     servers.push(stand.server);

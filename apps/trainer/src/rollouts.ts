@@ -117,6 +117,37 @@ ${FORMAT}`;
   ];
 }
 
+/** One training-set row: the prompt and, separately, the gold the reward needs (never shown to the policy). */
+export interface DatasetRow {
+  task_id: string;
+  /** Chat messages (TRL "conversational" prompt; OpenRLHF `--input_key prompt --apply_chat_template`). */
+  prompt: PromptMessage[];
+  /** JSON text of `{ actions, tools }` for the `action` reward (TRL column / OpenRLHF `--label_key`). */
+  reference: string;
+  /** verl's fields: `data_source` and `reward_model.ground_truth` (same JSON text). */
+  data_source: string;
+  reward_model: { style: 'rule'; ground_truth: string };
+}
+
+/** Rows of a training set for an external RL engine (prompts and references for the reward server). */
+export function buildDatasetRows(
+  tasks: readonly Tau2Task[],
+  tools: readonly ToolDefinition[],
+  dataSource: string,
+): DatasetRow[] {
+  const toolNames = tools.map((t) => t.function.name);
+  return tasks.map((task) => {
+    const reference = JSON.stringify({ actions: task.evaluation_criteria?.actions ?? [], tools: toolNames });
+    return {
+      task_id: String(task.id),
+      prompt: buildTaskPrompt(task, tools),
+      reference,
+      data_source: dataSource,
+      reward_model: { style: 'rule', ground_truth: reference },
+    };
+  });
+}
+
 /** One OpenAI-compatible choice. */
 interface Choice {
   text: string;
