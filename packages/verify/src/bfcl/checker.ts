@@ -7,6 +7,7 @@ import { JAVA_TYPES, javaTypeConverter } from './java.js';
 import { JS_TYPES, jsTypeConverter } from './javascript.js';
 import {
   intToFloat,
+  JsonFloat,
   PyCrash,
   type PyTypeName,
   pyContains,
@@ -609,16 +610,15 @@ function astChecker(
 /** The runner's `is_function_calling_format_output`: a list of single-key dicts whose value is a dict. */
 export function isBfclCallList(output: unknown): output is BfclModelCall[] {
   if (!Array.isArray(output)) return false;
-  for (const item of output) {
-    if (pyType(item) !== 'dict') return false;
-    let count = 0;
-    let only: unknown;
-    for (const k in item) {
-      if (!hasOwn.call(item, k)) continue;
-      if (++count > 1) return false;
-      only = (item as Record<string, unknown>)[k];
-    }
-    if (count !== 1 || pyType(only) !== 'dict') return false;
+  for (let i = 0; i < output.length; i++) {
+    const item: unknown = output[i];
+    if (typeof item !== 'object' || item === null || Array.isArray(item) || item instanceof JsonFloat)
+      return false;
+    const keys = Object.keys(item);
+    if (keys.length !== 1) return false;
+    const only: unknown = (item as Record<string, unknown>)[keys[0]!];
+    if (typeof only !== 'object' || only === null || Array.isArray(only) || only instanceof JsonFloat)
+      return false;
   }
   return true;
 }
