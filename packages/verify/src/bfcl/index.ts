@@ -1,4 +1,11 @@
 // Public API of the BFCL part of @openfugu/verify.
+
+export {
+  type BfclCommandResult,
+  type BfclLineResult,
+  checkBfclLine,
+  runBfclCommand,
+} from '../cli/bfcl.js';
 export {
   type BfclCheckOptions,
   type BfclEntry,
