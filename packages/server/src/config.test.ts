@@ -26,6 +26,12 @@ describe('configuration', () => {
     expect((await loadConfigFile(jsonPath)).server?.port).toBe(9000);
   });
 
+  it('validates the example LiteLLM configuration shipped in examples/', async () => {
+    const config = await loadConfigFile(new URL('../examples/litellm.yaml', import.meta.url).pathname);
+    expect(config.upstreams?.map((upstream) => upstream.id)).toEqual(['fast', 'strong']);
+    expect(config.conductor?.planner).toBe('strong');
+  });
+
   it('points at the bad field', () => {
     const bad = () =>
       parseConfig({ upstreams: [{ id: 'a', baseURL: 'ftp://x', model: 'm' }], server: { port: 'eighty' } });

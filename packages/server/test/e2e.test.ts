@@ -120,6 +120,14 @@ describe('gateway end to end (official openai client)', () => {
     expect(JSON.stringify(health)).not.toMatch(/sim-/);
   });
 
+  it('retrieves one model and 404s an unknown one', async () => {
+    expect((await client.models.retrieve('fugu')).id).toBe('fugu');
+    await expect(client.models.retrieve('sim-math-7b')).rejects.toMatchObject({
+      status: 404,
+      code: 'model_not_found',
+    });
+  });
+
   it('returns the debug trace only when asked', async () => {
     const body = { model: 'fugu', messages: [{ role: 'user', content: 'What is 2 + 2?' }] };
     type Traced = { openfugu_trace?: { calls: unknown[]; costUsd: number } };
