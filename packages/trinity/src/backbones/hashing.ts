@@ -17,7 +17,7 @@
  * 5. The vector is scaled to unit L2 norm (an empty text gives the zero vector).
  *
  * Deterministic (no randomness, no locale-dependent behaviour except Unicode case mapping, which is
- * locale-independent in `toLowerCase`), allocation-light (scratch buffers are reused between calls) and
+ * locale-independent in `toLowerCase`), allocation-light (scratch buffers are reused between calls; not re-entrant, which synchronous JS never needs) and
  * synchronous, so `embedSync` is the router's hot path.
  */
 import type { AbortSignalLike } from '@openfugu/schema';
@@ -151,29 +151,22 @@ export function createHashingBackbone(settings: HashingBackboneSettings = {}): H
   const saltBigram = (SALT_BIGRAM ^ Math.imul(seed, 0x27d4eb2f)) >>> 0;
   const saltChar = (FNV_OFFSET ^ SALT_CHAR ^ Math.imul(seed, 0x165667b1)) >>> 0;
 
-  // Open-addressing table of distinct feature hashes (keys carry the family in their salt), interleaved as
-  // [key, stamp, count, family] per slot so a probe touches one cache line. Slots are invalidated by bumping
-  // a generation stamp instead of clearing, so a call costs only what it touches.
+  // Open-addressing table of distinct feature hashes (keys carry the family in their salt): two int32 per
+  // slot, [key, count · 4 + family], meta 0 = empty, so a probe touches one cache line. Used slots are
+  // listed and zeroed after each call, so a call costs only what it touches.
   let table = new Int32Array(0);
   let tableUsed = new Int32Array(0);
   let tableMask = 0;
-  let generation = 0;
   let usedCount = 0;
   let codes = new Uint16Array(4096);
 
   function resetTable(maxFeatures: number): void {
     let capacity = 1024;
     while (capacity < maxFeatures * 1.5) capacity *= 2;
-    if (capacity * 4 > table.length) {
-      table = new Int32Array(capacity * 4);
+    if (capacity * 2 > table.length) {
+      table = new Int32Array(capacity * 2);
       tableUsed = new Int32Array(capacity);
       tableMask = capacity - 1;
-      generation = 0;
-    }
-    generation++;
-    if (generation === 0x7fffffff) {
-      table.fill(0);
-      generation = 1;
     }
     usedCount = 0;
   }
@@ -181,17 +174,16 @@ export function createHashingBackbone(settings: HashingBackboneSettings = {}): H
   function add(key: number, family: number): void {
     let slot = key & tableMask;
     for (;;) {
-      const base = slot << 2;
-      if (table[base + 1] !== generation) {
+      const base = slot << 1;
+      const meta = table[base + 1]!;
+      if (meta === 0) {
         table[base] = key;
-        table[base + 1] = generation;
-        table[base + 2] = 1;
-        table[base + 3] = family;
+        table[base + 1] = 4 + family;
         tableUsed[usedCount++] = base;
         return;
       }
       if (table[base] === key) {
-        table[base + 2]!++;
+        table[base + 1] = meta + 4;
         return;
       }
       slot = (slot + 1) & tableMask;
@@ -260,14 +252,13 @@ export function createHashingBackbone(settings: HashingBackboneSettings = {}): H
       const entries = table;
       const usedSlots = tableUsed;
       const mask = tableMask;
-      const stamp = generation;
       let used = usedCount;
       for (let i = 0; i + minN <= length; i++) {
         let h = saltChar;
+        for (let j = i; j < i + minN - 1; j++) h = Math.imul(h ^ buffer[j]!, FNV_PRIME);
         const end = Math.min(i + maxN, length);
-        for (let j = i; j < end; j++) {
+        for (let j = i + minN - 1; j < end; j++) {
           h = Math.imul(h ^ buffer[j]!, FNV_PRIME);
-          if (j - i + 1 < minN) continue;
           let key = h ^ (h >>> 16);
           key = Math.imul(key, 0x85ebca6b);
           key ^= key >>> 13;
@@ -275,17 +266,16 @@ export function createHashingBackbone(settings: HashingBackboneSettings = {}): H
           key ^= key >>> 16;
           let slot = key & mask;
           for (;;) {
-            const base = slot << 2;
-            if (entries[base + 1] !== stamp) {
+            const base = slot << 1;
+            const meta = entries[base + 1]!;
+            if (meta === 0) {
               entries[base] = key;
-              entries[base + 1] = stamp;
-              entries[base + 2] = 1;
-              entries[base + 3] = FAMILY_CHAR;
+              entries[base + 1] = 4 + FAMILY_CHAR;
               usedSlots[used++] = base;
               break;
             }
             if (entries[base] === key) {
-              entries[base + 2]!++;
+              entries[base + 1] = meta + 4;
               break;
             }
             slot = (slot + 1) & mask;
@@ -299,8 +289,10 @@ export function createHashingBackbone(settings: HashingBackboneSettings = {}): H
     for (let u = 0; u < usedCount; u++) {
       const base = tableUsed[u]!;
       const key = table[base]!;
-      const count = table[base + 2]!;
-      const value = familyWeight[table[base + 3]!]! * (count === 1 ? 1 : 1 + Math.log(count));
+      const meta = table[base + 1]!;
+      table[base + 1] = 0;
+      const count = meta >>> 2;
+      const value = familyWeight[meta & 3]! * (count === 1 ? 1 : 1 + Math.log(count));
       const bucket = powerOfTwo ? key & bucketMask : (key & 0x7fffffff) % dimension;
       out[bucket]! += key < 0 ? -value : value;
     }
