@@ -73,6 +73,7 @@ export function renderLineChartSvg(chart: SvgChart): string {
   const out: string[] = [];
   out.push(
     `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="Helvetica, Arial, sans-serif" font-size="12">`,
+    `<title>${escapeXml(chart.title)}</title>`,
     `<rect width="100%" height="100%" fill="#ffffff"/>`,
     `<text x="${margin.left}" y="24" font-size="16" font-weight="bold" fill="#222">${escapeXml(chart.title)}</text>`,
   );

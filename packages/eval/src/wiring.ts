@@ -40,7 +40,7 @@ export async function createBackboneEmbedder(
     async embed(texts) {
       const missing = [...new Set(texts.filter((t) => !cache.has(t)))];
       const vectors = missing.length > 0 ? await backbone.embed(missing) : [];
-      missing.forEach((text, i) => cache.set(text, vectors[i]!));
+      for (let i = 0; i < missing.length; i++) cache.set(missing[i]!, vectors[i]!);
       return texts.map((t) => cache.get(t)!);
     },
   };
