@@ -92,6 +92,12 @@ describe('parseToolCalls — formats', () => {
     expect(
       parseToolCalls('[{"name": "f", "arguments": {}}, {"name": "g", "arguments": {}}]').calls,
     ).toHaveLength(2);
+    expect(parseToolCalls('[TOOL_CALLS] [{"name": "f", "arguments": {"a": 1}}]')).toMatchObject({
+      ok: true,
+      format: 'json',
+      repaired: [],
+      calls: [{ name: 'f', arguments: { a: 1 } }],
+    });
   });
 
   it('reports tolerant JSON repairs, never silently', () => {

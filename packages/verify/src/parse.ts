@@ -141,6 +141,18 @@ const newCollector = (options: NumberOptions = {}): Collector => ({
   repairs: new Set(),
 });
 
+/** Markers some chat templates put before JSON tool calls: Llama 3.1 `<|python_tag|>`, Mistral `[TOOL_CALLS]`. */
+const CALL_PREFIXES = ['<|python_tag|>', '[TOOL_CALLS]'];
+
+/** Drops one leading call marker (after optional whitespace); linear, no copy when there is none. */
+function stripCallPrefix(text: string): string {
+  let start = 0;
+  while (start < text.length && text.charCodeAt(start) <= 32) start++;
+  for (const prefix of CALL_PREFIXES)
+    if (text.startsWith(prefix, start)) return text.slice(start + prefix.length);
+  return text;
+}
+
 /**
  * Reads JSON call(s) (`{"name", "arguments"|"parameters"}` or a list of them) or, failing that, a
  * pythonic call list, from a text body. Used for `<answer>` and `<tool_call>` contents too.
@@ -151,9 +163,7 @@ function readBody(
   out: Collector,
   allowPythonic: boolean,
 ): 'json' | 'pythonic' | null {
-  let text = body;
-  const pythonTag = text.indexOf('<|python_tag|>');
-  if (pythonTag !== -1 && text.slice(0, pythonTag).trim() === '') text = text.slice(pythonTag + 14);
+  const text = stripCallPrefix(body);
   const parsed = parseJsonTolerant(text, { lossless: out.lossless });
   if (parsed.ok) {
     addRepairs(out.repairs, parsed.repaired);
@@ -305,7 +315,7 @@ function looksOpenAI(value: unknown): boolean {
 /**
  * Parses model output into tool calls, detecting the format: `<answer>` blocks, `<tool_call>` blocks,
  * OpenAI `tool_calls` JSON, Llama-style JSON `{"name", "parameters"|"arguments"}` (one, a list, or
- * `;`-separated), pythonic `[f(a=1)]`. Tolerant JSON repairs are listed in `repaired`, never silent.
+ * `;`-separated; after `<|python_tag|>` or Mistral's `[TOOL_CALLS]`), pythonic `[f(a=1)]`. Tolerant JSON repairs are listed in `repaired`, never silent.
  *
  * Default: all formats in {@link TOOL_CALL_FORMATS} order.
  *
@@ -343,9 +353,7 @@ export function parseToolCalls(text: string, options: ParseToolCallsOptions = {}
   const jsonWanted = allowed('openai') || allowed('json');
   let firstIssues: ValidationIssue[] = [];
   if (jsonWanted) {
-    let body = text;
-    const tag = body.indexOf('<|python_tag|>');
-    if (tag !== -1 && body.slice(0, tag).trim() === '') body = body.slice(tag + 14);
+    const body = stripCallPrefix(text);
     const parsed = parseJsonTolerant(body, { lossless: numbers.lossless ?? false });
     if (parsed.ok) {
       const out = newCollector(numbers);
@@ -378,10 +386,7 @@ export function parseToolCalls(text: string, options: ParseToolCallsOptions = {}
   if (allowed('json')) {
     // several JSON objects separated by ';' or newlines (Llama 3.x), or prose around one JSON value;
     // tried last so that a dict literal inside a pythonic call is never taken for a call
-    let body = text;
-    const tag = body.indexOf('<|python_tag|>');
-    if (tag !== -1 && body.slice(0, tag).trim() === '') body = body.slice(tag + 14);
-    const sequence = readJsonSequence(body, numbers);
+    const sequence = readJsonSequence(stripCallPrefix(text), numbers);
     if (sequence) return sequence;
   }
   const issues: ValidationIssue[] = [
