@@ -312,6 +312,7 @@ export function createGateway(settings: GatewaySettings): Gateway {
             pool,
             target.id,
             upstreamBody,
+            ledger,
             controller.signal,
             fallback,
           );
@@ -321,6 +322,7 @@ export function createGateway(settings: GatewaySettings): Gateway {
             model: publicModel,
             includeUsage,
             ledger,
+            pool,
             workerId,
             trace,
             debug,
@@ -494,6 +496,7 @@ async function openStream(
   pool: WorkerPool,
   workerId: string,
   body: JsonObject,
+  ledger: Ledger,
   signal: AbortSignal,
   fallback: boolean,
 ): Promise<{ chunks: AsyncIterable<ChatCompletionChunk>; workerId: string }> {
@@ -503,11 +506,12 @@ async function openStream(
     if (!pool.isAvailable(id)) continue;
     const worker = pool.get(id);
     if (!worker || !isUpstreamWorker(worker)) continue;
+    const started = performance.now();
     try {
-      // The breaker sees the opening of the stream; body failures are reported by pipeStream.
-      const chunks = await pool.run(id, createLedger(), () => worker.chatStream(body, { signal }));
-      return { chunks, workerId: id };
+      // Success is reported once the body has been streamed (pipeStream), with its usage.
+      return { chunks: await worker.chatStream(body, { signal }), workerId: id };
     } catch (error) {
+      pool.report(id, ledger, { ms: performance.now() - started, error });
       lastError = error;
       if (signal.aborted || !fallback) throw error;
     }
@@ -637,6 +641,7 @@ async function pipeStream(
     model: string;
     includeUsage: boolean;
     ledger: Ledger;
+    pool: WorkerPool;
     workerId: string;
     trace: () => unknown;
     debug: boolean;
@@ -655,28 +660,21 @@ async function pipeStream(
       await write(reply, sseData({ ...rest, id: options.id, model: options.model }));
     }
   } catch (error) {
-    options.ledger.calls.push({
-      workerId: options.workerId,
-      outcome: 'error',
-      ms: performance.now() - started,
-      error: 'upstream_error',
-    });
+    options.pool.report(options.workerId, options.ledger, { ms: performance.now() - started, error });
     throw error;
   }
-  if (usage) {
-    const entry = {
-      promptTokens: usage.prompt_tokens,
-      completionTokens: usage.completion_tokens,
-      totalTokens: usage.total_tokens,
-    };
-    options.ledger.usage = { ...entry };
-    options.ledger.calls.push({
-      workerId: options.workerId,
-      outcome: 'ok',
-      ms: performance.now() - started,
-      usage: entry,
-    });
-  }
+  options.pool.report(options.workerId, options.ledger, {
+    ms: performance.now() - started,
+    ...(usage
+      ? {
+          usage: {
+            promptTokens: usage.prompt_tokens,
+            completionTokens: usage.completion_tokens,
+            totalTokens: usage.total_tokens,
+          },
+        }
+      : {}),
+  });
   if (!finished) {
     await write(reply, sseData(chunkOf(options.id, options.model, {}, 'stop')));
   }

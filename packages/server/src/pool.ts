@@ -93,6 +93,11 @@ export interface WorkerPool {
   ): Promise<{ response: WorkerResponse; workerId: string }>;
   /** The pool's workers as plain `Worker`s that go through breaker, fallback and `ledger` (for modes). */
   bind(ledger: Ledger): Worker[];
+  /**
+   * Records the end of work that happened outside `run` (a stream's body): cost from the price table,
+   * ledger, observer, and, for a failure, the worker's health.
+   */
+  report(workerId: string, ledger: Ledger, result: { ms: number; usage?: Usage; error?: unknown }): void;
 }
 
 interface Health {
@@ -131,6 +136,18 @@ export function createWorkerPool(settings: WorkerPoolSettings): WorkerPool {
     return state !== undefined && state.openUntil <= now();
   };
 
+  const markFailure = (state: Health): void => {
+    state.failures++;
+    if (state.failures >= threshold) state.openUntil = now() + cooldownMs;
+  };
+
+  const costOf = (workerId: string, usage: Usage): number | undefined => {
+    const price = priceOf(workerId);
+    return price
+      ? (usage.promptTokens * price.input + usage.completionTokens * price.output) / 1e6
+      : undefined;
+  };
+
   const record = (ledger: Ledger, call: TraceCall): void => {
     ledger.calls.push(call);
     if (call.usage) ledger.usage = addUsage(ledger.usage, call.usage);
@@ -157,18 +174,14 @@ export function createWorkerPool(settings: WorkerPoolSettings): WorkerPool {
       const entry: TraceCall = { workerId, outcome: 'ok', ms: performance.now() - started };
       if (usage) {
         entry.usage = usage;
-        const price = priceOf(workerId);
-        if (price)
-          entry.costUsd = (usage.promptTokens * price.input + usage.completionTokens * price.output) / 1e6;
+        const cost = costOf(workerId, usage);
+        if (cost !== undefined) entry.costUsd = cost;
       }
       record(ledger, entry);
       return value;
     } catch (error) {
       const outcome = outcomeOf(error);
-      if (outcome !== 'aborted' && countsAgainstHealth(error)) {
-        state.failures++;
-        if (state.failures >= threshold) state.openUntil = now() + cooldownMs;
-      }
+      if (outcome !== 'aborted' && countsAgainstHealth(error)) markFailure(state);
       record(ledger, {
         workerId,
         outcome,
@@ -226,6 +239,27 @@ export function createWorkerPool(settings: WorkerPoolSettings): WorkerPool {
     },
     run,
     complete,
+    report(workerId, ledger, result) {
+      const entry: TraceCall = {
+        workerId,
+        outcome: result.error === undefined ? 'ok' : outcomeOf(result.error),
+        ms: result.ms,
+      };
+      if (result.usage) {
+        entry.usage = result.usage;
+        const cost = costOf(workerId, result.usage);
+        if (cost !== undefined) entry.costUsd = cost;
+      }
+      const state = health.get(workerId);
+      if (result.error !== undefined) {
+        entry.error = OpenFuguError.isInstance(result.error) ? result.error.code : 'internal_error';
+        if (state && entry.outcome !== 'aborted' && countsAgainstHealth(result.error)) markFailure(state);
+      } else if (state) {
+        state.failures = 0;
+        state.openUntil = 0;
+      }
+      record(ledger, entry);
+    },
     bind(ledger) {
       return workers.map(
         (worker): Worker => ({

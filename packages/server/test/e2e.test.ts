@@ -156,5 +156,8 @@ describe('gateway end to end (official openai client)', () => {
     expect(text).toMatch(/openfugu_upstream_calls_total\{worker="math",outcome="ok"\} \d+/);
     expect(text).toMatch(/openfugu_cost_usd_total\{model="fugu"\} [0-9.e-]+/);
     expect(text).not.toMatch(/sim-/);
+    // The direct stream to `coder` (tool-call test) was counted once, with its cost, after the body ended.
+    expect(text).toMatch(/openfugu_upstream_calls_total\{worker="coder",outcome="ok"\} 1\n/);
+    expect(Number(/openfugu_cost_usd_total\{model="coder"\} (\S+)/.exec(text)?.[1])).toBeGreaterThan(0);
   });
 });

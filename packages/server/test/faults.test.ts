@@ -134,6 +134,8 @@ describe('upstream faults', () => {
       }
     };
     await expect(consume()).rejects.toBeInstanceOf(OpenAI.APIError);
+    const metrics = await (await fetch(`${harness.url}/metrics`)).text();
+    expect(metrics).toMatch(/openfugu_upstream_calls_total\{worker="writer",outcome="timeout"\} 1\n/);
   });
 });
 
