@@ -145,6 +145,12 @@ describe('actionReward (default)', () => {
     const details = actionReward.details(answer([g0, g1, { arguments: {} }]), REF);
     expect(details.details.invalidCalls).toBe(1);
     expect(details.reward).toBeCloseTo(0.8, 12);
+    const hermes = actionReward.details(
+      `<tool_call>${JSON.stringify(g0)}</tool_call><tool_call>${JSON.stringify(g1)}</tool_call><tool_call>{oops</tool_call>`,
+      REF,
+    );
+    expect(hermes.details.invalidCalls).toBe(1);
+    expect(hermes.reward).toBeCloseTo(0.8, 12);
   });
 
   it('options change the weights', () => {

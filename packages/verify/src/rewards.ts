@@ -297,7 +297,8 @@ export interface ActionRewardDetails {
   match: Pick<ActionMatch, 'pairs' | 'missing' | 'extra' | 'hallucinated' | 'exactMatch'>;
 }
 
-const INVALID_CALL_CODES = new Set(['invalid_call', 'missing_name', 'invalid_arguments']);
+/** Issues that stand for one unreadable call (e.g. a `<tool_call>` block that is not JSON). */
+const INVALID_CALL_CODES = new Set(['invalid_call', 'missing_name', 'invalid_arguments', 'invalid_json']);
 
 /**
  * Creates our default action reward: an F1 score over one-to-one matched calls in which each pair earns
