@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-import { resolve } from 'node:path';
+import { dirname, resolve } from 'node:path';
 /**
  * `openfugu-server`: the OpenAI-compatible gateway. With no configuration it starts the embedded default
  * (a simulated pool on loopback) so `curl` works at once; `--config <file>` (or OPENFUGU_CONFIG) points it
@@ -31,6 +31,9 @@ async function main(): Promise<void> {
   const given = flags.config ?? process.env.OPENFUGU_CONFIG;
   const configPath = given === undefined ? undefined : resolve(process.env.INIT_CWD ?? process.cwd(), given);
   const config = configPath ? await loadConfigFile(configPath) : parseConfig({});
+  // A head file named in the configuration is relative to the configuration file.
+  if (configPath && config.router?.headPath)
+    config.router.headPath = resolve(dirname(configPath), config.router.headPath);
   const host = flags.host ?? process.env.HOST ?? config.server?.host ?? '127.0.0.1';
   const envPort =
     process.env.PORT === undefined || process.env.PORT === '' ? undefined : parsePort(process.env.PORT);
