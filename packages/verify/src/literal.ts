@@ -56,9 +56,14 @@ export type ScanResult =
   | { ok: false; message: string; index: number };
 
 interface Frame {
-  readonly kind: 'array' | 'object' | 'tuple';
+  readonly kind: 'array' | 'object' | 'tuple' | 'call';
   readonly value: unknown[] | Record<string, unknown>;
+  /** Pending key (object), or keyword (call; '' = positional argument). */
   key: string;
+  /** call: the (dotted) function name, where its text starts, whether it has keyword arguments. */
+  name?: string;
+  start?: number;
+  keywords?: boolean;
 }
 
 const WS = new Uint8Array(128);
@@ -341,7 +346,7 @@ class Scanner {
   scan(): unknown {
     const text = this.text;
     const stack: Frame[] = [];
-    let state: 'value' | 'after' | 'key' = 'value';
+    let state: 'value' | 'after' | 'key' | 'callarg' = 'value';
     let value: unknown;
     for (;;) {
       this.skipWs();
@@ -373,8 +378,30 @@ class Scanner {
           const code = c.charCodeAt(0);
           if ((code >= 48 && code <= 57) || c === '-' || c === '+' || c === '.') value = this.readNumber();
           else if (isIdentStart(code)) {
+            const wordStart = this.pos;
             const word = this.readWord();
             value = word?.value;
+            if (this.python && typeof value === 'string' && text.slice(wordStart, this.pos) === value) {
+              const afterName = this.pos;
+              this.skipWs();
+              if (text[this.pos] === '(') {
+                // a nested call, decoded as BFCL's AST decoder does: {name: {keyword args}}, or its source
+                // text when it has no keyword arguments
+                if (stack.length >= this.maxDepth) return this.fail(`nesting deeper than ${this.maxDepth}`);
+                stack.push({
+                  kind: 'call',
+                  value: {},
+                  key: '',
+                  name: value,
+                  start: wordStart,
+                  keywords: false,
+                });
+                this.pos++;
+                state = 'callarg';
+                continue;
+              }
+              this.pos = afterName;
+            }
           } else return this.fail(`unexpected character '${c}'`);
         }
         if (this.error) return undefined;
@@ -385,6 +412,26 @@ class Scanner {
       }
       const top = stack[stack.length - 1]!;
       const close = top.kind === 'array' ? ']' : top.kind === 'object' ? '}' : ')';
+      if (state === 'callarg') {
+        if (c === ')') {
+          state = 'after';
+          continue;
+        }
+        top.key = '';
+        if (c !== undefined && isIdentStart(c.charCodeAt(0))) {
+          let end = this.pos;
+          while (end < text.length && isIdentPart(text.charCodeAt(end))) end++;
+          let eq = end;
+          while (eq < text.length && (text[eq] === ' ' || text[eq] === '\t')) eq++;
+          if (text[eq] === '=' && text[eq + 1] !== '=') {
+            top.key = text.slice(this.pos, end);
+            top.keywords = true;
+            this.pos = eq + 1;
+          }
+        }
+        state = 'value';
+        continue;
+      }
       if (state === 'key') {
         let key: string | undefined;
         if (c === '"' || c === "'" || c === '\u201c') key = this.readString();
@@ -416,13 +463,16 @@ class Scanner {
           if (!(this.python || this.repair('trailing_commas'))) return undefined;
           continue; // the closer is handled on the next turn
         }
-        state = top.kind === 'object' ? 'key' : 'value';
+        state = top.kind === 'object' ? 'key' : top.kind === 'call' ? 'callarg' : 'value';
         continue;
       }
       if (c === close) {
         this.pos++;
         stack.pop();
         value = top.value;
+        if (top.kind === 'call') {
+          value = top.keywords ? { [top.name!]: top.value } : text.slice(top.start, this.pos);
+        }
         if (stack.length === 0) return value;
         this.deliver(stack[stack.length - 1]!, value);
         continue;
@@ -434,7 +484,8 @@ class Scanner {
   }
 
   deliver(frame: Frame, value: unknown): void {
-    if (frame.kind === 'object') {
+    if (frame.kind === 'call' && frame.key === '') return; // positional arguments are dropped, as BFCL does
+    if (frame.kind === 'object' || frame.kind === 'call') {
       const object = frame.value as Record<string, unknown>;
       if (frame.key === '__proto__') {
         Object.defineProperty(object, '__proto__', {

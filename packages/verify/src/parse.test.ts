@@ -215,6 +215,23 @@ describe('parsePythonicCalls', () => {
     expect(result.issues[0]!.code).toBe('positional_argument');
   });
 
+  it('decodes nested calls as BFCL does: {name: {keywords}}, or the source text without keywords', () => {
+    const result = parsePythonicCalls('[f(x=g(1, 2), y=math.sqrt(x=2), z=[h()], w=k(a=1, b=[m(c=3)],))]');
+    expect(result).toMatchObject({ ok: true, issues: [] });
+    expect(result.calls).toEqual([
+      {
+        name: 'f',
+        arguments: {
+          x: 'g(1, 2)',
+          y: { 'math.sqrt': { x: 2 } },
+          z: ['h()'],
+          w: { k: { a: 1, b: [{ m: { c: 3 } }] } },
+        },
+      },
+    ]);
+    expect(parsePythonicCalls('[f(x=g(1)]').ok).toBe(false);
+  });
+
   it('rejects broken calls with an offset', () => {
     const result = parsePythonicCalls('[f(a=1, b=)]');
     expect(result.ok).toBe(false);
