@@ -5,8 +5,7 @@
  * prompts never reach them.
  */
 import { createRng } from '@openfugu/cmaes';
-import { createSoftmaxLinearTrainer } from '@openfugu/grpo';
-import { type Backbone, InvalidArgumentError, type Random } from '@openfugu/schema';
+import type { Backbone, Random } from '@openfugu/schema';
 import * as trinity from '@openfugu/trinity';
 import type { RouterTrainer, RouterTrainingInput, TrainedRouter } from './evaluate.js';
 
@@ -23,16 +22,9 @@ export async function createBackboneEmbedder(
   if (name === 'hashing') {
     backbone = trinity.createHashingBackbone({ dimension: 1024 });
   } else {
-    const factory = (trinity as Record<string, unknown>).createGloveBackbone as
-      | ((settings?: Record<string, unknown>) => Backbone | Promise<Backbone>)
-      | undefined;
-    if (!factory) {
-      throw new InvalidArgumentError({
-        argument: 'backbone',
-        message: 'this build of @openfugu/trinity has no glove backbone',
-      });
-    }
-    backbone = await factory();
+    const glove = trinity.createGloveBackbone({ pooling: 'sif' });
+    await glove.load();
+    backbone = glove;
   }
   const cache = new Map<string, Float32Array>();
   return {
@@ -126,79 +118,39 @@ export function createRouterTrainer(
     async train(input) {
       const k = input.models.length;
       const d = input.features[0]?.length ?? 0;
-      const n = input.features.length;
-      const random = createRng(input.seed);
-      // Same 80/20 selection split as the CMA-ES trainer, drawn with the run's seed.
-      const order = Array.from({ length: n }, (_, i) => i);
-      for (let i = n - 1; i > 0; i--) {
-        const j = Math.floor(random() * (i + 1));
-        [order[i], order[j]] = [order[j]!, order[i]!];
-      }
-      const validationCount = n >= 10 ? Math.round(n * 0.2) : 0;
-      const validation = order.slice(0, validationCount);
-      const train = order.slice(validationCount);
       const groupSize = 8;
-      const batchSize = Math.min(32, train.length);
-      // Budget: CMA-ES evaluates λ candidates on every training prompt per generation.
+      // Same budget of reward look-ups as CMA-ES: λ candidates × every training prompt per generation,
+      // against G samples per prompt per GRPO epoch.
       const lambda = 4 + Math.floor(3 * Math.log(k * d));
-      const budget = generations * lambda * train.length;
-      const steps = Math.max(1, Math.round(budget / (batchSize * groupSize)));
-      const trainer = createSoftmaxLinearTrainer({
-        actions: k,
-        features: d,
-        observations: input.features,
-        reward: (p, a) => input.outcomes[p * k + a]!,
-        random,
+      const epochs = Math.max(1, Math.round((generations * lambda) / groupSize));
+      const result = trinity.trainRouterHeadGrpo({
+        features: input.features,
+        outcomes: rows(input),
+        seed: input.seed,
+        epochs,
         groupSize,
-        optimizer: { learningRate: 0.05 },
-      });
-      const evalEvery = Math.max(1, Math.round(steps / generations));
-      let best = {
-        score: validation.length > 0 ? trainer.evaluate(validation).meanReward : 0,
-        step: 0,
-        weights: trainer.weights(),
-      };
-      const curve: { step: number; evaluations: number; train: number; validation: number | null }[] = [];
-      let cursor = train.length;
-      const batch = new Int32Array(batchSize);
-      for (let s = 1; s <= steps; s++) {
-        for (let b = 0; b < batchSize; b++) {
-          if (cursor >= train.length) {
-            for (let i = train.length - 1; i > 0; i--) {
-              const j = Math.floor(random() * (i + 1));
-              [train[i], train[j]] = [train[j]!, train[i]!];
-            }
-            cursor = 0;
-          }
-          batch[b] = train[cursor++]!;
-        }
-        trainer.step(batch);
-        if (s % evalEvery === 0 || s === steps) {
-          const validationReward = validation.length > 0 ? trainer.evaluate(validation).meanReward : null;
-          const trainReward = trainer.evaluate(train).meanReward;
-          curve.push({
-            step: s,
-            evaluations: s * batchSize * groupSize,
-            train: trainReward,
-            validation: validationReward,
-          });
-          if (validationReward !== null && validationReward > best.score)
-            best = { score: validationReward, step: s, weights: trainer.weights() };
-          if (curve.length % 10 === 0)
+        validationFraction: 0.2,
+        agents: input.models,
+        onEpoch: (e) => {
+          if (e.epoch % Math.max(1, Math.round(epochs / 10)) === 0) {
             log(
-              `grpo step ${s}/${steps}: train ${trainReward.toFixed(4)} validation ${validationReward?.toFixed(4) ?? 'n/a'}`,
+              `grpo epoch ${e.epoch}/${epochs}: train ${e.trainReward.toFixed(4)} validation ${e.validationReward?.toFixed(4) ?? 'n/a'}`,
             );
-        }
-      }
-      const weights = validation.length > 0 ? best.weights : trainer.weights();
+          }
+        },
+      });
       const history = {
         algorithm: 'GRPO (softmax-linear, Adam lr 0.05, G 8, batch 32)',
-        steps,
-        evaluations: steps * batchSize * groupSize,
-        selected_step: validation.length > 0 ? best.step : steps,
-        curve,
+        epochs,
+        selected_epoch: result.selectedEpoch,
+        curve: result.history.map((e) => ({
+          epoch: e.epoch,
+          evaluations: e.epoch * result.trainIndices.length * groupSize,
+          train: e.trainReward,
+          validation: e.validationReward,
+        })),
       };
-      return linearRouter(weights, k, d, history);
+      return linearRouter(result.head.weights, k, d, history);
     },
   };
 }
