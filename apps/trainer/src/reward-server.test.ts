@@ -170,6 +170,13 @@ describe('reward server — bad requests are clear 4xx errors', () => {
     ],
     ['OpenRLHF without query', '/get_reward', { prompts: [] }, 400, 'missing_field'],
     [
+      'OpenRLHF with empty labels',
+      '/get_reward',
+      { query: ['a'], prompts: [''], labels: [''] },
+      400,
+      'missing_reference',
+    ],
+    [
       'OpenRLHF length mismatch',
       '/get_reward',
       { query: ['a', 'b'], prompts: ['a'], labels: ['[]', '[]'] },
@@ -219,7 +226,10 @@ describe('reward server — bad requests are clear 4xx errors', () => {
           maxLength: 4,
         }),
         async (kind, pairs) => {
-          const items = pairs.map(([completion, reference]) => ({ completion, reference: reference ?? 0 }));
+          const items = pairs.map(([completion, reference]) => ({
+            completion,
+            reference: reference === null || reference === '' ? 0 : reference,
+          }));
           const { status, json } = await post('/v1/rewards', { kind, items });
           expect(status).toBe(200);
           expect(json.rewards).toHaveLength(items.length);

@@ -130,7 +130,8 @@ function trlCompletion(value: unknown, index: number): string {
 }
 
 function requireReference(kind: RewardKind, reference: unknown, where: string): void {
-  if (kind.needsReference && (reference === undefined || reference === null))
+  // An empty label (OpenRLHF without --label_key sends "") is missing, not an empty gold list.
+  if (kind.needsReference && (reference === undefined || reference === null || reference === ''))
     throw new HttpError(400, 'missing_reference', `this reward kind needs a reference (${where})`, where);
 }
 
