@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { describeWithData } from '@openfugu/vitest-config/data';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { type BfclEntry, type BfclFunction, bfclReward, checkBfcl } from './checker.js';
+import { type BfclEntry, type BfclFunction, bfclReward, checkBfcl, checkBfclVerdictOnly } from './checker.js';
 import { parseJsonLossless } from './lossless-json.js';
 import { JsonFloat } from './python.js';
 
@@ -366,6 +366,22 @@ describeWithData(
         const want = e.meta.official_underscore_to_dot;
         if (v.valid !== want.valid || v.error_type !== want.error_type) mismatch.push(`${e.id}#${e.cand}`);
       }
+      expect(mismatch).toEqual([]);
+    });
+
+    it('checkBfclVerdictOnly (the CLI path) gives the same valid and error_type, without messages', () => {
+      const mismatch: string[] = [];
+      let invalid = 0;
+      for (const e of entries) {
+        for (const options of [{}, { underscoreToDot: true }]) {
+          const full = checkBfcl(e, options);
+          const quick = checkBfclVerdictOnly(e, options);
+          if (quick.valid !== full.valid || quick.error_type !== full.error_type)
+            mismatch.push(`${e.id}#${e.cand}`);
+          if (!full.valid) invalid++;
+        }
+      }
+      expect(invalid).toBeGreaterThan(1000);
       expect(mismatch).toEqual([]);
     });
 

@@ -158,7 +158,7 @@ function typeChecker(
   param: string,
   value: unknown,
   possible: unknown,
-  typeDescription: string,
+  typeDescription: unknown,
   expected: PyClass,
   nested: PyClass | null,
 ): number | Fail {
@@ -385,13 +385,14 @@ function checkPreparedCall(prepared: PreparedCall, call: unknown, language: Bfcl
     }
   }
 
+  const detailsIsDict = pyType(details) === 'dict';
+  const answersIsDict = pyType(answers) === 'dict';
   for (const param in args) {
     if (!hasOwn.call(args, param)) continue;
     let value = args[param];
-    const detailsIsDict = pyType(details) === 'dict';
     if (
       !(detailsIsDict ? hasOwn.call(details, param) : pyContains(details, param)) ||
-      !(pyType(answers) === 'dict' ? hasOwn.call(answers, param) : pyContains(answers, param))
+      !(answersIsDict ? hasOwn.call(answers, param) : pyContains(answers, param))
     ) {
       return fail('simple_function_checker:unexpected_param', "Unexpected parameter: '%a'.", param);
     }
@@ -433,8 +434,8 @@ function checkPreparedCall(prepared: PreparedCall, call: unknown, language: Bfcl
       value = intToFloat(value as number | bigint);
     }
 
-    const possible = pyGetItem(answers, param);
-    const typeCheck = typeChecker(param, value, possible, String(typeDescription), expected, nested);
+    const possible = answersIsDict ? (answers as Record<string, unknown>)[param] : pyGetItem(answers, param);
+    const typeCheck = typeChecker(param, value, possible, typeDescription, expected, nested);
     if (typeof typeCheck !== 'number') return typeCheck;
 
     if (typeCheck === TYPE_OK) {
@@ -471,7 +472,7 @@ function checkPreparedCall(prepared: PreparedCall, call: unknown, language: Bfcl
     }
   }
 
-  if (pyType(answers) === 'dict') {
+  if (answersIsDict) {
     for (const param in answers as object) {
       if (!hasOwn.call(answers, param)) continue;
       if (!hasOwn.call(args, param) && !containsEmpty((answers as Record<string, unknown>)[param])) {
@@ -614,9 +615,15 @@ export function isBfclCallList(output: unknown): output is BfclModelCall[] {
     const item: unknown = output[i];
     if (typeof item !== 'object' || item === null || Array.isArray(item) || item instanceof JsonFloat)
       return false;
-    const keys = Object.keys(item);
-    if (keys.length !== 1) return false;
-    const only: unknown = (item as Record<string, unknown>)[keys[0]!];
+    // Exactly one own enumerable key (as `Object.keys(item).length === 1`, without allocating the array).
+    let count = 0;
+    let only: unknown;
+    for (const k in item) {
+      if (!hasOwn.call(item, k)) continue;
+      if (++count > 1) return false;
+      only = (item as Record<string, unknown>)[k];
+    }
+    if (count !== 1) return false;
     if (typeof only !== 'object' || only === null || Array.isArray(only) || only instanceof JsonFloat)
       return false;
   }
@@ -635,7 +642,8 @@ export function bfclLanguageOf(category: string): BfclLanguage {
   return 'python';
 }
 
-function verdict(f: Fail): BfclVerdict {
+function verdict(f: Fail, messages: boolean): BfclVerdict {
+  if (!messages) return { valid: false, error_type: f.type, errors: [] };
   const message = failMessage(f);
   return { valid: false, error_type: f.type, errors: message === '' ? [] : [message] };
 }
@@ -655,6 +663,22 @@ function verdict(f: Fail): BfclVerdict {
  *             model_output: [{ f: { x: 1 } }] }); // { valid: true, error_type: null, errors: [] }
  */
 export function checkBfcl(entry: BfclEntry, options: BfclCheckOptions = {}): BfclVerdict {
+  return judge(entry, options, true);
+}
+
+/**
+ * `checkBfcl` without building the human-readable messages of failed checks (`errors` is `[]` where
+ * `checkBfcl` would explain a failed check; `valid` and `error_type` are the same). For callers that only
+ * report the verdict and its type, such as the `openfugu-verify bfcl` CLI. Internal (not re-exported).
+ *
+ * @example
+ * checkBfclVerdictOnly(entry).error_type; // same as checkBfcl(entry).error_type
+ */
+export function checkBfclVerdictOnly(entry: BfclEntry, options: BfclCheckOptions = {}): BfclVerdict {
+  return judge(entry, options, false);
+}
+
+function judge(entry: BfclEntry, options: BfclCheckOptions, messages: boolean): BfclVerdict {
   try {
     const category = typeof entry?.category === 'string' ? entry.category : String(entry?.category);
     const output = entry?.model_output;
@@ -703,7 +727,7 @@ export function checkBfcl(entry: BfclEntry, options: BfclCheckOptions = {}): Bfc
       info.kind,
       options.underscoreToDot === true,
     );
-    return f === null ? { valid: true, error_type: null, errors: [] } : verdict(f);
+    return f === null ? { valid: true, error_type: null, errors: [] } : verdict(f, messages);
   } catch (error) {
     if (error instanceof PyCrash) {
       return {
@@ -727,5 +751,5 @@ export function checkBfcl(entry: BfclEntry, options: BfclCheckOptions = {}): Bfc
  * bfclReward([{ f: { x: 1 } }], entry); // 1 or 0
  */
 export function bfclReward(modelOutput: unknown, entry: Omit<BfclEntry, 'model_output'>): 0 | 1 {
-  return checkBfcl({ ...entry, model_output: modelOutput }).valid ? 1 : 0;
+  return judge({ ...entry, model_output: modelOutput }, {}, false).valid ? 1 : 0;
 }

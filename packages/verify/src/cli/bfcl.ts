@@ -6,7 +6,7 @@
 // misread (a float with an integral value such as `5.0`, very long digit runs, NaN/Infinity) are parsed
 // again with the lossless parser, so `5.0` stays a float wherever the verdict could depend on it.
 
-import { type BfclCheckOptions, type BfclEntry, checkBfcl } from '../bfcl/checker.js';
+import { type BfclCheckOptions, type BfclEntry, checkBfclVerdictOnly } from '../bfcl/checker.js';
 import { parseJsonLossless, stringifyJsonLossless } from '../bfcl/lossless-json.js';
 
 /** Result of judging one input line. */
@@ -24,26 +24,20 @@ export interface BfclCommandResult {
 // strings only cost a second, lossless parse.
 const NEEDS_LOSSLESS = /\d\.0+(?![0-9])|\d[eE]|\d[\d.]{15}|NaN|Infinity/;
 
-function describeJsonError(line: string): string {
-  const r = parseJsonLossless(line);
-  return r.ok ? 'invalid JSON' : `invalid JSON (${r.error.message} at column ${r.error.offset + 1})`;
-}
-
 function parseLine(line: string): { ok: true; value: unknown } | { ok: false; message: string } {
-  let value: unknown;
-  try {
-    value = JSON.parse(line);
-  } catch {
-    const r = parseJsonLossless(line);
-    if (!r.ok) return { ok: false, message: describeJsonError(line) };
-    return { ok: true, value: r.value };
+  // A line that may hold such a number goes straight to the lossless parser (parsing it natively first
+  // would be wasted work); any other line is parsed natively, and only a line JSON.parse rejects is handed
+  // to the lossless parser, which accepts what Python's json.loads accepts or says where the text is wrong.
+  if (!NEEDS_LOSSLESS.test(line)) {
+    try {
+      return { ok: true, value: JSON.parse(line) };
+    } catch {
+      // fall through
+    }
   }
-  if (NEEDS_LOSSLESS.test(line)) {
-    const r = parseJsonLossless(line);
-    if (r.ok) return { ok: true, value: r.value };
-    return { ok: false, message: describeJsonError(line) };
-  }
-  return { ok: true, value };
+  const r = parseJsonLossless(line);
+  if (r.ok) return { ok: true, value: r.value };
+  return { ok: false, message: `invalid JSON (${r.error.message} at column ${r.error.offset + 1})` };
 }
 
 function shapeProblem(v: unknown): string | null {
@@ -78,7 +72,7 @@ export function checkBfclLine(
   const problem = shapeProblem(parsed.value);
   if (problem !== null) return { ok: false, message: `line ${lineNumber}: ${problem}` };
   const entry = parsed.value as BfclEntry & { id: unknown };
-  const verdict = checkBfcl(entry, options);
+  const verdict = checkBfclVerdictOnly(entry, options);
   const id = typeof entry.id === 'string' ? JSON.stringify(entry.id) : stringifyJsonLossless(entry.id);
   const errorType = verdict.error_type === null ? 'null' : JSON.stringify(verdict.error_type);
   return { ok: true, output: `{"id":${id},"valid":${verdict.valid},"error_type":${errorType}}` };
