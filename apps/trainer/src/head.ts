@@ -3,23 +3,24 @@
  * with JSON checkpoints that resume bit-for-bit:
  *
  * - `cmaes`: @openfugu/trinity `trainRouterHead` (sep-CMA-ES; its own checkpoint format is embedded).
- * - `grpo`: @openfugu/grpo `createSoftmaxLinearTrainer` (G samples per prompt, Adam) driven here, because
- *   the loop state (shuffled order, cursor, best-validation weights) has to be checkpointed too.
+ * - `grpo`: @openfugu/trinity `trainRouterHeadGrpo` (@openfugu/grpo's softmax-linear trainer, G samples per
+ *   prompt, Adam) with a fixed number of full-batch steps per generation; its checkpoint is embedded too.
  *
  * Both hold out the same fraction of the training prompts for model selection and return the weights
  * with the best validation reward. A "generation" of GRPO is the number of steps that spends the reward
  * evaluations of one CMA-ES generation (λ candidates × training prompts), so curves share an x-axis.
  */
-import { createRng, fromState, type Rng } from '@openfugu/cmaes';
-import { createSoftmaxLinearTrainer, type SoftmaxLinearTrainerState } from '@openfugu/grpo';
+import { fromState } from '@openfugu/cmaes';
 import { InvalidArgumentError } from '@openfugu/schema';
 import {
   createRouterHead,
   evaluateHead,
+  type GrpoEpoch,
+  type GrpoTrainingCheckpoint,
   type RouterHead,
-  splitIndices,
   type TrainingCheckpoint,
   trainRouterHead,
+  trainRouterHeadGrpo,
 } from '@openfugu/trinity';
 
 /** One point of a learning curve. */
@@ -69,16 +70,6 @@ export interface TrainHeadSettings {
   roles?: boolean;
 }
 
-/** State of the GRPO loop between generations. */
-interface GrpoLoopState {
-  generation: number;
-  step: number;
-  order: number[];
-  cursor: number;
-  best: { score: number; generation: number; weights: number[] };
-  trainer: SoftmaxLinearTrainerState;
-}
-
 /** A checkpoint file's content. */
 export interface HeadCheckpoint {
   format: 'openfugu.trainer-head/1';
@@ -87,7 +78,7 @@ export interface HeadCheckpoint {
   fingerprint: Record<string, unknown>;
   curve: CurvePoint[];
   cmaes?: TrainingCheckpoint;
-  grpo?: GrpoLoopState;
+  grpo?: GrpoTrainingCheckpoint;
 }
 
 /** Result of {@link trainHead}. */
@@ -123,10 +114,6 @@ export function routedReward(
   const agentWeights = Float64Array.from({ length: agentCount * dimension }, (_, i) => weights[i]!);
   const head = createRouterHead({ agentCount, dimension, roles: false, weights: agentWeights });
   return evaluateHead(head, features, outcomes).mean;
-}
-
-function pick<T>(items: readonly T[], indices: readonly number[]): T[] {
-  return indices.map((i) => items[i]!);
 }
 
 function checkFingerprint(resume: HeadCheckpoint, fingerprint: Record<string, unknown>): void {
@@ -255,110 +242,61 @@ export function trainHead(settings: TrainHeadSettings): TrainHeadResult {
     });
   }
 
-  // ---- GRPO
-  const split = splitIndices(n, validationFraction, settings.seed);
-  const train = split.train;
-  const validation = split.validation;
+  // ---- GRPO: trinity's trainRouterHeadGrpo with a fixed number of full-batch steps per generation.
+  const trainCount = n - Math.round(n * validationFraction);
   const groupSize = settings.grpo?.groupSize ?? 8;
-  const batchSize = Math.min(settings.grpo?.batchSize ?? 32, train.length);
+  const batchSize = Math.min(settings.grpo?.batchSize ?? 32, trainCount);
   const learningRate = settings.grpo?.learningRate ?? 0.05;
-  const stepsPerGeneration = Math.max(1, Math.round((lambda * train.length) / (batchSize * groupSize)));
+  const stepsPerGeneration = Math.max(1, Math.round((lambda * trainCount) / (batchSize * groupSize)));
   const fingerprint = { ...base, trainer: 'grpo', groupSize, batchSize, learningRate, stepsPerGeneration };
   if (settings.resume) {
     checkFingerprint(settings.resume, fingerprint);
     if (!settings.resume.grpo)
       throw new InvalidArgumentError({ argument: 'resume', message: 'checkpoint has no GRPO state' });
   }
-  const rng: Rng = createRng(settings.seed);
-  const random = Object.assign(() => rng(), {
-    state: () => [...rng.getState()],
-    setState: (state: unknown) => rng.setState(state as [number, number, number, number]),
+  const toPoint = (e: GrpoEpoch): CurvePoint => ({
+    generation: e.epoch,
+    evaluations: e.evaluations,
+    train: e.trainReward,
+    validation: e.validationReward,
   });
-  const trainer = createSoftmaxLinearTrainer({
-    actions: k,
-    features: d,
-    observations: settings.features,
-    reward: (p, a) => settings.outcomes[p]![a]!,
-    random,
-    groupSize,
-    optimizer: { learningRate },
-  });
-  const trainFeatures = pick(settings.features, train);
-  const trainOutcomes = pick(settings.outcomes, train);
-  const validationFeatures = pick(settings.features, validation);
-  const validationOutcomes = pick(settings.outcomes, validation);
-  const score = (w: ArrayLike<number>): { train: number; validation: number | null } => ({
-    train: routedReward(w, trainFeatures, trainOutcomes, k),
-    validation: validation.length > 0 ? routedReward(w, validationFeatures, validationOutcomes, k) : null,
-  });
-  let loop: GrpoLoopState;
-  let curve: CurvePoint[];
-  if (settings.resume?.grpo) {
-    const saved = settings.resume.grpo;
-    trainer.restore(saved.trainer);
-    loop = structuredClone(saved);
-    curve = settings.resume.curve.map((c) => ({ ...c }));
-  } else {
-    const w0 = trainer.weights();
-    const s0 = score(w0);
-    curve = [{ generation: 0, evaluations: 0, ...s0 }];
-    loop = {
-      generation: 0,
-      step: 0,
-      order: [...train],
-      cursor: train.length,
-      best: { score: s0.validation ?? s0.train, generation: 0, weights: Array.from(w0) },
-      trainer: trainer.state(),
-    };
-    settings.onGeneration?.(curve[0]!, w0);
-  }
-  const snapshot = (): HeadCheckpoint => ({
+  const wrap = (cp: GrpoTrainingCheckpoint): HeadCheckpoint => ({
     format: 'openfugu.trainer-head/1',
     trainer: 'grpo',
     fingerprint,
-    curve: curve.map((c) => ({ ...c })),
-    grpo: { ...structuredClone({ ...loop, trainer: undefined }), trainer: trainer.state() } as GrpoLoopState,
+    curve: cp.history.map(toPoint),
+    grpo: cp,
   });
-  const batch = new Int32Array(batchSize);
-  while (loop.generation < settings.generations) {
-    for (let s = 0; s < stepsPerGeneration; s++) {
-      for (let b = 0; b < batchSize; b++) {
-        if (loop.cursor >= loop.order.length) {
-          for (let i = loop.order.length - 1; i > 0; i--) {
-            const j = Math.floor(rng() * (i + 1));
-            [loop.order[i], loop.order[j]] = [loop.order[j]!, loop.order[i]!];
-          }
-          loop.cursor = 0;
-        }
-        batch[b] = loop.order[loop.cursor++]!;
-      }
-      trainer.step(batch);
-      loop.step++;
-    }
-    loop.generation++;
-    const w = trainer.weights();
-    const s = score(w);
-    const point: CurvePoint = {
-      generation: loop.generation,
-      evaluations: loop.step * batchSize * groupSize,
-      ...s,
-    };
-    curve.push(point);
-    const key = s.validation ?? s.train;
-    if (key > loop.best.score)
-      loop.best = { score: key, generation: loop.generation, weights: Array.from(w) };
-    settings.onGeneration?.(point, w);
-    if (loop.generation % checkpointEvery === 0 && loop.generation < settings.generations)
-      settings.onCheckpoint?.(snapshot());
-  }
-  const final = snapshot();
-  settings.onCheckpoint?.(final);
-  return finish(loop.best.weights, {
+  const result = trainRouterHeadGrpo({
+    features: settings.features,
+    outcomes: settings.outcomes,
+    seed: settings.seed,
+    validationFraction,
+    epochs: settings.generations,
+    stepsPerEpoch: stepsPerGeneration,
+    batchSize,
+    groupSize,
+    learningRate,
+    roles: withRoles,
+    agents: settings.models,
+    ...(settings.backboneId === undefined ? {} : { backboneId: settings.backboneId }),
+    ...(settings.resume?.grpo ? { resume: settings.resume.grpo } : {}),
+    checkpointEvery,
+    ...(settings.onGeneration === undefined
+      ? {}
+      : { onProgress: (e: GrpoEpoch, w: Float64Array) => settings.onGeneration!(toPoint(e), w) }),
+    ...(settings.onCheckpoint === undefined
+      ? {}
+      : { onCheckpoint: (cp: GrpoTrainingCheckpoint) => settings.onCheckpoint!(wrap(cp)) }),
+  });
+  const curve = result.history.map(toPoint);
+  return {
+    head: result.head,
     curve,
-    selectedGeneration: loop.best.generation,
-    evaluations: loop.step * batchSize * groupSize,
-    trainIndices: train,
-    validationIndices: validation,
+    selectedGeneration: result.selectedEpoch,
+    evaluations: curve.at(-1)!.evaluations,
+    trainIndices: result.trainIndices,
+    validationIndices: result.validationIndices,
     evaluationsPerGeneration: stepsPerGeneration * batchSize * groupSize,
     hyperparameters: {
       algorithm: 'GRPO (softmax-linear policy, Adam)',
@@ -370,6 +308,6 @@ export function trainHead(settings: TrainHeadSettings): TrainHeadResult {
       epsilon: 0.2,
       beta: 0,
     },
-    checkpoint: final,
-  });
+    checkpoint: wrap(result.checkpoint),
+  };
 }
