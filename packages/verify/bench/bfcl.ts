@@ -9,7 +9,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { type BfclEntry, checkBfcl } from '../src/bfcl/checker.js';
+import { type BfclEntry, checkBfcl, checkBfclVerdictOnly } from '../src/bfcl/checker.js';
 import { parseJsonLossless } from '../src/bfcl/lossless-json.js';
 import { checkBfclLine, runBfclCommand } from '../src/cli/bfcl.js';
 
@@ -76,6 +76,13 @@ row(
   'verdicts/s',
   rate(entries.length, 15, () => {
     for (const e of entries) sink += checkBfcl(e, { underscoreToDot: true }).valid ? 1 : 0;
+  }),
+);
+row(
+  'checkBfclVerdictOnly (the CLI path: no messages)',
+  'verdicts/s',
+  rate(entries.length, 15, () => {
+    for (const e of entries) sink += checkBfclVerdictOnly(e).valid ? 1 : 0;
   }),
 );
 row(

@@ -119,6 +119,35 @@ describe('parseJsonLossless', () => {
     );
   });
 
+  it('accepts and rejects exactly what JSON.parse does on string-heavy token soup (property)', () => {
+    // Exercises both string paths: the searched fast path (no raw control character in the text) and the
+    // character loop (a raw tab or U+0001 anywhere), with escapes, \u sequences and unterminated strings.
+    const tokens = ['[', ']', '{', '}', '"', '"', ':', ',', '\\', '\\"', ' ', 'n', 'u', 't', 'a', '0', '/'];
+    fc.assert(
+      fc.property(
+        fc.array(fc.constantFrom(...tokens, 'true', 'null', '\t', '\u0001', '"x"', '"\\u00a0"'), {
+          maxLength: 40,
+        }),
+        (parts) => {
+          const text = parts.join('');
+          let expected: { ok: true; value: unknown } | { ok: false };
+          try {
+            expected = { ok: true, value: JSON.parse(text) };
+          } catch {
+            expected = { ok: false };
+          }
+          const r = parseJsonLossless(text);
+          expect(r.ok).toBe(expected.ok);
+          if (r.ok && expected.ok) expect(r.value).toEqual(expected.value);
+        },
+      ),
+      { numRuns: 5000 },
+    );
+    expect(parseJsonLossless('["a\\"b", "c\\\\", "d"]')).toEqual({ ok: true, value: ['a"b', 'c\\', 'd'] });
+    expect(parseJsonLossless('["a", "b\tc"]').ok).toBe(false);
+    expect(parseJsonLossless('{"k": "v\u0001"}').ok).toBe(false);
+  });
+
   it('is linear-time on 1 MB adversarial inputs', () => {
     const MB = 1 << 20;
     const inputs = [

@@ -71,6 +71,9 @@ export function parseJsonLossless(text: string, options: LosslessJsonOptions = {
   }
 }
 
+// Any character JSON forbids raw inside a string; a text without one lets strings be cut out by searching.
+const CONTROL_CHAR = /[\u0000-\u001f]/;
+
 function isWs(c: number): boolean {
   return c === 32 || c === 10 || c === 13 || c === 9;
 }
@@ -86,9 +89,28 @@ function parse(s: string, maxDepth: number): LosslessJson {
     while (i < n && isWs(s.charCodeAt(i))) i++;
   };
 
+  // Fast path for strings: when the text has no raw control character, a string with no backslash before
+  // its closing quote is the slice up to that quote, found by a native search (`nextBackslash` is the first
+  // backslash at or after the current string's start, or n).
+  const noControl = !CONTROL_CHAR.test(s);
+  let nextBackslash = -1;
+
   const parseString = (): string => {
     // s[i] is the opening quote
     const start = ++i;
+    if (noControl) {
+      const quote = s.indexOf('"', start);
+      if (quote !== -1) {
+        if (nextBackslash < start) {
+          nextBackslash = s.indexOf('\\', start);
+          if (nextBackslash === -1) nextBackslash = n;
+        }
+        if (quote < nextBackslash) {
+          i = quote + 1;
+          return s.slice(start, quote);
+        }
+      }
+    }
     while (i < n) {
       const c = s.charCodeAt(i);
       if (c === 34) return s.slice(start, i++);
