@@ -1,26 +1,45 @@
 /**
- * Routing quality on recorded outcomes: trains a router head with sep-CMA-ES on a seeded train split and
- * reports the held-out mean outcome of the trained head vs the best single model (chosen on the train
- * split), random routing and the oracle, with 95 % bootstrap intervals, for the hashing and GloVe backbones.
+ * TRINITY routing quality on recorded outcomes: trains a router head (@openfugu/trinity, sep-CMA-ES or
+ * GRPO) on a seeded train split and reports the held-out mean outcome of the trained head vs the best single
+ * model (chosen on the train split), random routing and the oracle, with 95 % bootstrap intervals, for the
+ * hashing and GloVe backbones. Data loading and metrics are this package's (loadAlpacaEval, loadRouteLLM,
+ * selectModels, dropIncomplete, bestSingle, oracleValues, randomValues, routedValues, bootstrapInterval).
  *
- *   pnpm --filter @openfugu/trinity bench:routing [--generations 150] [--seed 2026] [--sigma 0.3] [--hash-dim 1024]
- *     [--train-cap 3000] [--only alpaca-a,alpaca-b,gsm8k,mmlu] [--trainer cmaes|grpo]
+ *   pnpm --filter @openfugu/eval bench:trinity-routing [--generations 150] [--seed 2026] [--sigma 0.3]
+ *     [--hash-dim 1024] [--train-cap 3000] [--only alpaca-a,alpaca-b,gsm8k,mmlu] [--trainer cmaes|grpo]
  *
- * Held-out discipline: the test split (30 % of prompts, seeded) never enters training; model selection
- * (which generation's head to keep) uses a validation part (20 %) of the train split only.
+ * Held-out discipline: the test split (30 % of prompts, seeded with trinity's `splitIndices`) never enters
+ * training; model selection (which generation's head to keep) uses a validation part (20 %) of the train
+ * split only. Prompts are rendered as the router sees them: `user: <text>` (trinity's `renderMessages`).
+ * Data: $OPENFUGU_DATA_DIR (relative to the repo root) or ../shared/data.
  */
-
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { createRng } from '@openfugu/cmaes';
 import type { Backbone } from '@openfugu/schema';
 import {
   createGloveBackbone,
   createHashingBackbone,
   evaluateHead,
+  renderMessages,
   splitIndices,
   trainRouterHead,
   trainRouterHeadGrpo,
+} from '@openfugu/trinity';
+import {
+  bestSingle,
+  bootstrapInterval,
+  dropIncomplete,
+  type Interval,
+  loadAlpacaEval,
+  loadRouteLLM,
+  type OutcomeTable,
+  oracleValues,
+  randomValues,
+  routedValues,
+  selectModels,
+  selectPrompts,
 } from '../src/index.js';
-import { loadAlpacaEval, loadRouteLlm, type OutcomeTable } from './data.js';
 
 const args = process.argv.slice(2);
 const arg = (name: string, fallback: string): string => {
@@ -37,8 +56,11 @@ const BOOTSTRAP = 2000;
 const TRAIN_CAP = Number(arg('train-cap', '3000'));
 /** Hashing backbone dimension (ablation: fewer features → fewer head parameters). */
 const HASH_DIM = Number(arg('hash-dim', '1024'));
-/** `cmaes` (sep-CMA-ES, default) or `grpo` (@openfugu/grpo softmax-linear trainer, 30 epochs). */
+/** `cmaes` (sep-CMA-ES, default) or `grpo` (trinity's trainRouterHeadGrpo, 30 epochs). */
 const TRAINER = arg('trainer', 'cmaes');
+
+const repoRoot = path.resolve(fileURLToPath(new URL('.', import.meta.url)), '..', '..', '..');
+const dataDir = path.resolve(repoRoot, process.env.OPENFUGU_DATA_DIR ?? '../shared/data');
 
 const POOL_A = [
   'FuseChat-Gemma-2-9B-Instruct',
@@ -55,46 +77,36 @@ const POOL_B = [
   'Mixtral-8x7B-Instruct-v0.1_concise',
 ];
 
+/** AlpacaEval dev prompts, P(model beats gpt4_1106_preview), only the prompts every pool model has. */
+const alpaca = (pool: readonly string[]): OutcomeTable =>
+  dropIncomplete(selectModels(loadAlpacaEval(path.join(dataDir, 'alpacaeval')), pool)).table;
+/** RouteLLM GSM8K / MMLU 0/1 correctness, contaminated ids dropped (models `gpt4`, `mixtral`). */
+const routellm = (set: 'gsm8k' | 'mmlu'): OutcomeTable =>
+  loadRouteLLM(path.join(dataDir, 'routellm', `${set}.csv`));
+
 const datasets: { key: string; label: string; load: () => OutcomeTable }[] = [
   {
     key: 'alpaca-a',
     label: 'AlpacaEval, pool A (5 models incl. FuseChat-Gemma-2-9B)',
-    load: () => loadAlpacaEval(POOL_A),
+    load: () => alpaca(POOL_A),
   },
-  {
-    key: 'alpaca-b',
-    label: 'AlpacaEval, pool B (5 models, no FuseChat)',
-    load: () => loadAlpacaEval(POOL_B),
-  },
-  { key: 'gsm8k', label: 'RouteLLM GSM8K (GPT-4 vs Mixtral)', load: () => loadRouteLlm('gsm8k') },
-  { key: 'mmlu', label: 'RouteLLM MMLU (GPT-4 vs Mixtral)', load: () => loadRouteLlm('mmlu') },
+  { key: 'alpaca-b', label: 'AlpacaEval, pool B (5 models, no FuseChat)', load: () => alpaca(POOL_B) },
+  { key: 'gsm8k', label: 'RouteLLM GSM8K (GPT-4 vs Mixtral)', load: () => routellm('gsm8k') },
+  { key: 'mmlu', label: 'RouteLLM MMLU (GPT-4 vs Mixtral)', load: () => routellm('mmlu') },
 ];
 
-function mean(values: readonly number[]): number {
-  return values.reduce((a, b) => a + b, 0) / (values.length || 1);
-}
+/** Rows of a row-major prompts × models table, as trinity's trainers take them. */
+const rowsOf = (table: OutcomeTable): number[][] => {
+  const k = table.models.length;
+  return table.prompts.map((_, p) => Array.from(table.outcomes.subarray(p * k, p * k + k)));
+};
 
-/** Percentile bootstrap 95 % interval of the mean of each series, resampling prompts (paired across series). */
-function bootstrap(series: readonly (readonly number[])[], seed: number): [number, number][] {
-  const n = series[0]!.length;
-  const rng = createRng(seed);
-  const samples = series.map(() => new Float64Array(BOOTSTRAP));
-  for (let b = 0; b < BOOTSTRAP; b++) {
-    const sums = series.map(() => 0);
-    for (let k = 0; k < n; k++) {
-      const i = Math.floor(rng() * n);
-      for (let s = 0; s < series.length; s++) sums[s]! += series[s]![i]!;
-    }
-    for (let s = 0; s < series.length; s++) samples[s]![b] = sums[s]! / n;
-  }
-  return samples.map((x) => {
-    const sorted = Array.from(x).sort((a, b) => a - b);
-    return [sorted[Math.floor(0.025 * BOOTSTRAP)]!, sorted[Math.ceil(0.975 * BOOTSTRAP) - 1]!];
-  });
-}
+/** 95 % percentile interval; every series is resampled with the same seed, so resamples are paired. */
+const interval = (values: ArrayLike<number>): Interval =>
+  bootstrapInterval(values, createRng(SEED), { resamples: BOOTSTRAP, level: 0.95 });
 
 const fmt = (x: number): string => x.toFixed(3);
-const ci = (x: number, [lo, hi]: [number, number]): string => `${fmt(x)} [${fmt(lo)}, ${fmt(hi)}]`;
+const ci = (i: Interval): string => `${fmt(i.mean)} [${fmt(i.low)}, ${fmt(i.high)}]`;
 
 async function main(): Promise<void> {
   const glove = createGloveBackbone({ pooling: 'sif' });
@@ -111,27 +123,32 @@ async function main(): Promise<void> {
       : `# Routing on recorded outcomes (seed ${SEED}, test ${TEST_FRACTION * 100} %, ${GENERATIONS} generations, sep-CMA-ES σ₀ ${SIGMA0})\n`,
   );
   console.log(
+    'RouteLLM models are named as @openfugu/eval loads them: `gpt4` = gpt-4-1106-preview, `mixtral` = Mixtral-8x7B-Instruct-v0.1.\n',
+  );
+  console.log(
     '| dataset | backbone | n test | router | best single (train-chosen) | random | oracle | router − best [95 % CI] | train s |',
   );
   console.log('|---|---|---|---|---|---|---|---|---|');
   for (const dataset of datasets) {
     if (ONLY.length > 0 && !ONLY.includes(dataset.key)) continue;
     const table = dataset.load();
-    const { train: trainAll, validation: test } = splitIndices(table.ids.length, TEST_FRACTION, SEED);
+    const texts = table.prompts.map((p) => renderMessages([{ role: 'user', content: p.text }]));
+    const outcomes = rowsOf(table);
+    const { train: trainAll, validation: test } = splitIndices(table.prompts.length, TEST_FRACTION, SEED);
     let train = trainAll;
     if (train.length > TRAIN_CAP)
       train = splitIndices(train.length, 1 - TRAIN_CAP / train.length, SEED + 1).train.map(
         (i) => trainAll[i]!,
       );
     const agentCount = table.models.length;
-    const trainMeans = table.models.map((_, a) => mean(train.map((p) => table.outcomes[p]![a]!)));
-    const bestAgent = trainMeans.indexOf(Math.max(...trainMeans));
+    const bestAgent = bestSingle(selectPrompts(table, train)).index;
+    const testTable = selectPrompts(table, test);
     for (const { name: backboneName, backbone } of backbones) {
       const name = TRAINER === 'grpo' ? `${backboneName} · GRPO` : backboneName;
-      const features = table.texts.map((t) => backbone.embedSync(t));
+      const features = texts.map((t) => backbone.embedSync(t));
       const started = performance.now();
       const trainFeatures = train.map((p) => features[p]!);
-      const trainOutcomes = train.map((p) => table.outcomes[p]!);
+      const trainOutcomes = train.map((p) => outcomes[p]!);
       const result =
         TRAINER === 'grpo'
           ? (() => {
@@ -156,24 +173,21 @@ async function main(): Promise<void> {
               backboneId: backbone.id,
             });
       const seconds = (performance.now() - started) / 1000;
-      const testOutcomes = test.map((p) => table.outcomes[p]!);
-      const routed = evaluateHead(
+      const { choices } = evaluateHead(
         result.head,
         test.map((p) => features[p]!),
-        testOutcomes,
+        test.map((p) => outcomes[p]!),
       );
-      const best = testOutcomes.map((o) => o[bestAgent]!);
-      const random = testOutcomes.map((o) => mean(o));
-      const oracle = testOutcomes.map((o) => Math.max(...o));
-      const diff = routed.rewards.map((r, i) => r - best[i]!);
-      const [ciRouter, ciBest, ciRandom, ciOracle, ciDiff] = bootstrap(
-        [routed.rewards, best, random, oracle, diff],
-        SEED,
+      const routed = routedValues(testTable, choices);
+      const best = routedValues(
+        testTable,
+        test.map(() => bestAgent),
       );
-      const share = table.models.map((_, a) => routed.choices.filter((c) => c === a).length / test.length);
+      const diff = routed.map((r, i) => r - best[i]!);
       console.log(
-        `| ${dataset.label} | ${name} | ${test.length} | ${ci(mean(routed.rewards), ciRouter!)} | ${ci(mean(best), ciBest!)} (${table.models[bestAgent]}) | ${ci(mean(random), ciRandom!)} | ${ci(mean(oracle), ciOracle!)} | ${ci(mean(diff), ciDiff!)} | ${seconds.toFixed(0)} |`,
+        `| ${dataset.label} | ${name} | ${test.length} | ${ci(interval(routed))} | ${ci(interval(best))} (${table.models[bestAgent]}) | ${ci(interval(randomValues(testTable)))} | ${ci(interval(oracleValues(testTable)))} | ${ci(interval(diff))} | ${seconds.toFixed(0)} |`,
       );
+      const share = table.models.map((_, a) => choices.filter((c) => c === a).length / test.length);
       const chosen = result.history[result.selectedGeneration]!;
       console.error(
         `  ${dataset.key}/${name}: train ${train.length} (fit ${result.trainIndices.length}, validation ${result.validationIndices.length}), selected generation ${result.selectedGeneration} ` +
