@@ -118,5 +118,12 @@ describe('trainRouterHeadGrpo', () => {
         resume: r.checkpoint,
       }),
     ).toThrow(/does not match/);
+    const foreign = {
+      ...r.checkpoint,
+      format: 'openfugu.trinity-training/1',
+    } as unknown as GrpoTrainingCheckpoint;
+    expect(() => trainRouterHeadGrpo({ ...data, epochs: 3, resume: foreign })).toThrow(
+      /not a trainRouterHeadGrpo/,
+    );
   });
 });

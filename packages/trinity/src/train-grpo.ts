@@ -200,11 +200,13 @@ export function trainRouterHeadGrpo(settings: TrainRouterHeadGrpoSettings): Trai
     stepsPerEpoch,
   };
   if (resume !== undefined) {
+    if (resume.format !== 'openfugu.trinity-grpo-training/1')
+      throw new InvalidArgumentError({
+        argument: 'resume',
+        message: `not a trainRouterHeadGrpo checkpoint (format ${JSON.stringify(resume.format)})`,
+      });
     const mismatch =
-      resume.format !== 'openfugu.trinity-grpo-training/1' ||
-      resume.agentCount !== agentCount ||
-      resume.dimension !== d ||
-      resume.promptCount !== features.length;
+      resume.agentCount !== agentCount || resume.dimension !== d || resume.promptCount !== features.length;
     if (mismatch || JSON.stringify(resume.settings) !== JSON.stringify(hyper))
       throw new InvalidArgumentError({
         argument: 'resume',
