@@ -2,8 +2,8 @@
 // Runs the routing evaluations behind docs/results.md with the built `openfugu-eval` CLI and writes the
 // report (tables, commands, seeds, run times) plus one SVG per run into docs/img/results/.
 //
-//   pnpm build && node packages/eval/scripts/results.mjs [--only gsm8k,mmlu,alpacaeval] [--backbones hashing,glove]
-//                                                       [--trainers cmaes,grpo] [--seeds 1] [--generations 100]
+//   pnpm build && node packages/eval/scripts/results.mjs [--only gsm8k,mmlu,alpacaeval,alpacaeval-b]
+//     [--backbones hashing,glove] [--trainers cmaes,grpo] [--seeds 1,2,3] [--generations 100]
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -15,10 +15,10 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../.
 const data = path.relative(root, path.resolve(root, process.env.OPENFUGU_DATA_DIR ?? '../shared/data'));
 const { values } = parseArgs({
   options: {
-    only: { type: 'string', default: 'gsm8k,mmlu,alpacaeval' },
+    only: { type: 'string', default: 'gsm8k,mmlu,alpacaeval,alpacaeval-b' },
     backbones: { type: 'string', default: 'hashing,glove' },
     trainers: { type: 'string', default: 'cmaes,grpo' },
-    seeds: { type: 'string', default: '1' },
+    seeds: { type: 'string' },
     generations: { type: 'string', default: '100' },
     out: { type: 'string', default: 'docs/results.md' },
   },
@@ -34,6 +34,13 @@ const alpacaPool = [
   'alpaca-7b',
   'falcon-7b-instruct',
 ];
+const alpacaPoolB = [
+  'claude-2',
+  'claude-instant-1.2',
+  'gpt-3.5-turbo-1106',
+  'OpenHermes-2.5-Mistral-7B',
+  'Mixtral-8x7B-Instruct-v0.1_concise',
+];
 const datasets = {
   gsm8k: {
     label: 'RouteLLM GSM8K (gpt4 vs mixtral)',
@@ -44,10 +51,16 @@ const datasets = {
     args: ['--train', `${data}/routellm/mmlu.csv`, '--split', '0.7'],
   },
   alpacaeval: {
-    label: 'AlpacaEval 2.0 dev, the 8 models with output files',
+    label: 'AlpacaEval 2.0 dev, pool A: the 8 models with output files',
     args: ['--train', `${data}/alpacaeval`, '--split', '0.7', '--models', alpacaPool.join(',')],
   },
+  'alpacaeval-b': {
+    label: 'AlpacaEval 2.0 dev, pool B: 5 mid-tier models (no FuseChat), more headroom',
+    args: ['--train', `${data}/alpacaeval`, '--split', '0.7', '--models', alpacaPoolB.join(',')],
+  },
 };
+// MMLU runs take minutes each; the cheaper tables get three seeds.
+const defaultSeeds = { gsm8k: '1,2,3', mmlu: '1', alpacaeval: '1,2,3', 'alpacaeval-b': '1,2,3' };
 
 const runs = [];
 mkdirSync(path.join(root, 'docs/img/results'), { recursive: true });
@@ -56,7 +69,7 @@ mkdirSync(tmp, { recursive: true });
 for (const name of values.only.split(',')) {
   for (const backbone of values.backbones.split(',')) {
     for (const trainer of values.trainers.split(',')) {
-      for (const seed of values.seeds.split(',')) {
+      for (const seed of (values.seeds ?? defaultSeeds[name]).split(',')) {
         const id = `${name}-${backbone}-${trainer}-s${seed}`;
         const json = path.join(tmp, `${id}.json`);
         const svg = `docs/img/results/${id}.svg`;

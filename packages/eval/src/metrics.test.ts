@@ -101,6 +101,21 @@ describe('strong-share curve, APGR, CPT, AIQ (hand-computed)', () => {
 });
 
 describe('bootstrapInterval', () => {
+  it('takes symmetric percentile ranks (50 resample means outside each side of 2,000 at 95%)', () => {
+    // With values 0..9 each resample mean is spread out; check the rank rule on the sorted resamples.
+    const values = Array.from({ length: 10 }, (_, i) => i);
+    const seedA = testRandom(11);
+    const seedB = testRandom(11);
+    const interval = bootstrapInterval(values, seedA, { resamples: 2000 });
+    const means = Array.from({ length: 2000 }, () => {
+      let sum = 0;
+      for (let i = 0; i < 10; i++) sum += values[Math.floor(seedB() * 10)]!;
+      return sum / 10;
+    }).sort((a, b) => a - b);
+    expect(interval.low).toBe(means[50]);
+    expect(interval.high).toBe(means[1949]);
+  });
+
   it('is degenerate for constant values and deterministic for a seed', () => {
     expect(bootstrapInterval([0.5, 0.5, 0.5], testRandom(1))).toEqual({ mean: 0.5, low: 0.5, high: 0.5 });
     const values = Array.from({ length: 200 }, (_, i) => (i % 3 === 0 ? 1 : 0));

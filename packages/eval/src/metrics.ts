@@ -126,9 +126,10 @@ export function bootstrapInterval(
     stats[b] = sum / n;
   }
   stats.sort();
-  const alpha = (1 - level) / 2;
-  const at = (q: number): number => stats[Math.min(resamples - 1, Math.max(0, Math.floor(q * resamples)))]!;
-  return { mean: point, low: at(alpha), high: at(1 - alpha) };
+  // Symmetric percentile ranks: as many resample means below `low` as above `high` (50 each for 2,000 at 95%).
+  const tail = Math.floor(((1 - level) / 2) * resamples);
+  const clamp = (i: number): number => Math.min(resamples - 1, Math.max(0, i));
+  return { mean: point, low: stats[clamp(tail)]!, high: stats[clamp(resamples - 1 - tail)]! };
 }
 
 /** One point of a quality curve. */
