@@ -5,9 +5,16 @@
  *   (= node --expose-gc --import tsx bench/latency.ts)
  *
  * Targets: hashing ≤ 50 µs, GloVe ≤ 1 ms per routeSync() call (embed + 10 × d head + softmaxes).
+ * "before" rows run the pre-speed-up hashing implementation (same output, checked here) in the same process.
+ * A second, non-repetitive 2 KB prompt (a slice of this package's README) shows the cost when most n-grams
+ * are distinct (the default prompt repeats seven sentences, so ~2,200 of its ~6,800 features are distinct).
  * A baseline measured in the same run (a plain 1e6-iteration integer loop, and NFKC + lower-casing of
  * the same prompt) shows how fast this machine is; the machine is shared, so read medians.
  */
+import { readFileSync } from 'node:fs';
+// The hashing backbone as it was before the speed-up (commit 606dc2f), kept verbatim as the "before" row and as
+// the bit-identity reference of hashing.test.ts.
+import { createHashingBackboneReference } from '../src/backbones/__fixtures__/hashing-v1-reference.js';
 import { createGloveBackbone, createHashingBackbone, createRouter, createRouterHead } from '../src/index.js';
 
 const gc = (globalThis as { gc?: () => void }).gc;
@@ -85,6 +92,12 @@ async function main(): Promise<void> {
     sink += text.normalize('NFKC').toLowerCase().length;
   }, 2000);
 
+  const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
+  const varied = readme.slice(readme.indexOf('## Backbones')).slice(0, 2048);
+  const reference = createHashingBackboneReference();
+  const sameOutput = (a: Float32Array, b: Float32Array): boolean =>
+    a.length === b.length && a.every((x, i) => Object.is(x, b[i]));
+
   const m0 = memory();
   const hashing = createHashingBackbone();
   const hashingRouter = createRouter({
@@ -100,6 +113,47 @@ async function main(): Promise<void> {
   const hashingEmbed = timeIt(() => {
     sink += hashing.embedSync(text)[0]!;
   }, 2000);
+  const referenceEmbed = timeIt(() => {
+    sink += reference.embedSync(text)[0]!;
+  }, 2000);
+  const referenceRouter = createRouter({
+    backbone: reference,
+    head: hashingRouter.head,
+    agents: hashingRouter.agents,
+  });
+  const referenceRoute = timeIt(() => {
+    sink += referenceRouter.routeSync(messages).agentIndex;
+  }, 2000);
+  const variedEmbed = timeIt(() => {
+    sink += hashing.embedSync(varied)[0]!;
+  }, 2000);
+  const variedReference = timeIt(() => {
+    sink += reference.embedSync(varied)[0]!;
+  }, 2000);
+  const variedRoute = timeIt(() => {
+    sink += hashingRouter.routeSync(varied).agentIndex;
+  }, 2000);
+  const identical =
+    sameOutput(hashing.embedSync(text), reference.embedSync(text)) &&
+    sameOutput(hashing.embedSync(varied), reference.embedSync(varied));
+  const features = hashing.embedSync(text);
+  const head = hashingRouter.head;
+  const headOnly = timeIt(() => {
+    sink += hashingRouter.routeFeatures(features).agentIndex;
+  }, 5000);
+  const plainHead = timeIt(() => {
+    // The head loop before the speed-up: one row at a time (same sums, same order).
+    const d = head.dimension;
+    const w = head.weights;
+    let acc = 0;
+    for (let r = 0; r < head.agentCount + head.roleCount; r++) {
+      let sum = 0;
+      const offset = r * d;
+      for (let i = 0; i < d; i++) sum += w[offset + i]! * features[i]!;
+      acc += sum;
+    }
+    sink += acc;
+  }, 5000);
   const hashingAsync = await (async () => {
     for (let i = 0; i < 500; i++) await hashingRouter.route(messages);
     const cpu = process.cpuUsage();
@@ -137,10 +191,18 @@ async function main(): Promise<void> {
     );
   row('baseline: 1e6-iteration integer loop', loop, '—');
   row('baseline: NFKC + toLowerCase of the prompt', normalise, '—');
+  row('before: hashing-1024 embedSync (v1 reference implementation)', referenceEmbed, '—');
+  row('before: hashing-1024 routeSync (v1 reference implementation)', referenceRoute, '≤ 50');
   row('hashing-1024 embedSync', hashingEmbed, '—');
   row('hashing-1024 routeSync (7 agents + 3 roles)', hashingRoute, '≤ 50');
+  row('routeFeatures (head 10 × 1024 + softmaxes, no embedding)', headOnly, '—');
+  row('before: head matmul alone, one row at a time', plainHead, '—');
+  row('varied 2 KB prompt — before: embedSync (v1 reference)', variedReference, '—');
+  row('varied 2 KB prompt — hashing-1024 embedSync', variedEmbed, '—');
+  row('varied 2 KB prompt — hashing-1024 routeSync', variedRoute, '≤ 50');
   row('hashing-1024 await route()', hashingAsync, '—');
   row('glove-sif-100 routeSync (7 agents + 3 roles)', gloveRoute, '≤ 1000');
+  console.log(`\noutput bit-identical to the v1 reference on both prompts: ${identical ? 'yes' : 'NO'}`);
   console.log('\n| backbone memory | RSS MiB | JS heap MiB | external + ArrayBuffers MiB | notes |');
   console.log('|---|---|---|---|---|');
   console.log(

@@ -144,14 +144,39 @@ export function headLogits(
     });
   }
   const w = head.weights;
-  const agentLogits = new Float64Array(head.agentCount);
-  const roleLogits = new Float64Array(head.roleCount);
-  for (let r = 0; r < head.agentCount + head.roleCount; r++) {
-    let sum = 0;
-    const offset = r * d;
-    for (let i = 0; i < d; i++) sum += w[offset + i]! * features[i]!;
-    if (r < head.agentCount) agentLogits[r] = sum;
-    else roleLogits[r - head.agentCount] = sum;
+  const rows = head.agentCount + head.roleCount;
+  const logits = new Float64Array(rows);
+  // Four rows per pass over the features (each feature is read once per four rows); every row is still
+  // summed in index order, so the logits are exactly those of the plain row-by-row loop.
+  let r = 0;
+  for (; r + 4 <= rows; r += 4) {
+    const o0 = r * d;
+    const o1 = o0 + d;
+    const o2 = o1 + d;
+    const o3 = o2 + d;
+    let s0 = 0;
+    let s1 = 0;
+    let s2 = 0;
+    let s3 = 0;
+    for (let i = 0; i < d; i++) {
+      const x = features[i]!;
+      s0 += w[o0 + i]! * x;
+      s1 += w[o1 + i]! * x;
+      s2 += w[o2 + i]! * x;
+      s3 += w[o3 + i]! * x;
+    }
+    logits[r] = s0;
+    logits[r + 1] = s1;
+    logits[r + 2] = s2;
+    logits[r + 3] = s3;
   }
+  for (; r < rows; r++) {
+    const offset = r * d;
+    let sum = 0;
+    for (let i = 0; i < d; i++) sum += w[offset + i]! * features[i]!;
+    logits[r] = sum;
+  }
+  const agentLogits = logits.slice(0, head.agentCount);
+  const roleLogits = logits.slice(head.agentCount);
   return { agentLogits, roleLogits };
 }

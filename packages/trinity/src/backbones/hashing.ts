@@ -56,6 +56,14 @@ const FAMILY_WORD = 0;
 const FAMILY_BIGRAM = 1;
 const FAMILY_CHAR = 2;
 const SPACE = 32;
+/** Smallest feature-table capacity (slots); capacities are powers of two. */
+const MIN_CAPACITY = 1024;
+/** Largest fraction of table slots in use before the table doubles (linear probing stays short). */
+const MAX_LOAD = 0.5;
+/** `TF[c]` = the sublinear term frequency `c === 1 ? 1 : 1 + Math.log(c)`, precomputed for small counts. */
+const TF_SIZE = 4096;
+const TF = new Float64Array(TF_SIZE);
+for (let c = 1; c < TF_SIZE; c++) TF[c] = c === 1 ? 1 : 1 + Math.log(c);
 
 /** MurmurHash3's 32-bit finaliser: full avalanche, so low bits (bucket) and the top bit (sign) are independent. */
 function fmix32(h: number): number {
@@ -64,6 +72,36 @@ function fmix32(h: number): number {
   h ^= h >>> 13;
   h = Math.imul(h, 0xc2b2ae35);
   return h ^ (h >>> 16);
+}
+
+/**
+ * Counts one occurrence of `key` in the feature table (a new key gets `family` and is appended to
+ * `usedSlots`). Returns the new number of used slots. The caller keeps the load factor below 1.
+ */
+function insert(
+  entries: Int32Array,
+  usedSlots: Int32Array,
+  mask: number,
+  used: number,
+  key: number,
+  family: number,
+): number {
+  let slot = key & mask;
+  for (;;) {
+    const base = slot << 1;
+    const meta = entries[base + 1]!;
+    if (meta === 0) {
+      entries[base] = key;
+      entries[base + 1] = 4 + family;
+      usedSlots[used] = base;
+      return used + 1;
+    }
+    if (entries[base] === key) {
+      entries[base + 1] = meta + 4;
+      return used;
+    }
+    slot = (slot + 1) & mask;
+  }
 }
 
 function isWhitespace(code: number): boolean {
@@ -93,6 +131,132 @@ function isWordChar(code: number): boolean {
     wordClass[code] = c;
   }
   return c === 1;
+}
+
+/**
+ * Whitespace collapsing and lower-casing of an all-ASCII `text` into `buffer` (padded with a space at the
+ * start; the caller pads the end). Returns the length written, or −1 at the first non-ASCII code unit.
+ */
+function collapseAscii(text: string, buffer: Uint16Array): number {
+  let length = 0;
+  buffer[length++] = SPACE;
+  for (let i = 0; i < text.length; i++) {
+    let c = text.charCodeAt(i);
+    if (c > SPACE && c < 128) {
+      if (c >= 65 && c <= 90) c += 32;
+      buffer[length++] = c;
+    } else if (c >= 128) {
+      return -1;
+    } else if (c === SPACE || (c >= 9 && c <= 13)) {
+      if (buffer[length - 1] !== SPACE) buffer[length++] = SPACE;
+    } else {
+      buffer[length++] = c;
+    }
+  }
+  return length;
+}
+
+/**
+ * Adds the word (`flags & 1`) and adjacent-word-pair (`flags & 2`) features of `buffer[0, length)`; returns
+ * the new used count. The caller guarantees room for one word and one pair per two code units.
+ */
+function hashWords(
+  buffer: Uint16Array,
+  length: number,
+  entries: Int32Array,
+  usedSlots: Int32Array,
+  mask: number,
+  used: number,
+  flags: number,
+  saltWord: number,
+  saltBigram: number,
+): number {
+  let inWord = false;
+  let h = 0;
+  let previous = 0;
+  let hasPrevious = false;
+  for (let i = 0; i < length; i++) {
+    const c = buffer[i]!;
+    const wordChar = c < 128 ? (c >= 97 && c <= 122) || (c >= 48 && c <= 57) : isWordChar(c);
+    if (wordChar) {
+      if (!inWord) {
+        inWord = true;
+        h = FNV_OFFSET;
+      }
+      h = Math.imul(h ^ c, FNV_PRIME);
+    } else if (inWord) {
+      inWord = false;
+      if ((flags & 1) !== 0) used = insert(entries, usedSlots, mask, used, fmix32(h ^ saltWord), FAMILY_WORD);
+      if ((flags & 2) !== 0 && hasPrevious) {
+        const key = fmix32(Math.imul(previous, 0x9e3779b1) ^ h ^ saltBigram);
+        used = insert(entries, usedSlots, mask, used, key, FAMILY_BIGRAM);
+      }
+      previous = h;
+      hasPrevious = true;
+    }
+  }
+  return used;
+}
+
+/**
+ * The default character 3–5-grams, unrolled: three features per start position from one FNV-1a chain,
+ * from position `io[0]` while five code units remain and the table has room (`io[1]` used ≤ `limit`).
+ * Writes the next position and the used count back to `io`.
+ */
+function hashCharNgrams35(
+  buffer: Uint16Array,
+  length: number,
+  entries: Int32Array,
+  usedSlots: Int32Array,
+  mask: number,
+  limit: number,
+  salt: number,
+  io: Int32Array,
+): void {
+  let i = io[0]!;
+  let used = io[1]!;
+  for (; i + 5 <= length && used <= limit; i++) {
+    const h2 = Math.imul(Math.imul(salt ^ buffer[i]!, FNV_PRIME) ^ buffer[i + 1]!, FNV_PRIME);
+    const h3 = Math.imul(h2 ^ buffer[i + 2]!, FNV_PRIME);
+    const h4 = Math.imul(h3 ^ buffer[i + 3]!, FNV_PRIME);
+    const h5 = Math.imul(h4 ^ buffer[i + 4]!, FNV_PRIME);
+    used = insert(entries, usedSlots, mask, used, fmix32(h3), FAMILY_CHAR);
+    used = insert(entries, usedSlots, mask, used, fmix32(h4), FAMILY_CHAR);
+    used = insert(entries, usedSlots, mask, used, fmix32(h5), FAMILY_CHAR);
+  }
+  io[0] = i;
+  io[1] = used;
+}
+
+/**
+ * Character `minN`–`maxN`-grams from position `io[0]` while the table has room: per start position, hash
+ * the first `minN − 1` code units, then extend the FNV-1a chain one unit per feature (shortest first).
+ */
+function hashCharNgrams(
+  buffer: Uint16Array,
+  length: number,
+  minN: number,
+  maxN: number,
+  entries: Int32Array,
+  usedSlots: Int32Array,
+  mask: number,
+  limit: number,
+  salt: number,
+  io: Int32Array,
+): void {
+  let i = io[0]!;
+  let used = io[1]!;
+  for (; i + minN <= length && used <= limit; i++) {
+    let h = salt;
+    for (let j = i; j < i + minN - 1; j++) h = Math.imul(h ^ buffer[j]!, FNV_PRIME);
+    const end = Math.min(i + maxN, length);
+    for (let j = i + minN - 1; j < end; j++) {
+      h = Math.imul(h ^ buffer[j]!, FNV_PRIME);
+      used = insert(entries, usedSlots, mask, used, fmix32(h), FAMILY_CHAR);
+    }
+  }
+  io[0] = i;
+  io[1] = used;
 }
 
 /**
@@ -151,42 +315,75 @@ export function createHashingBackbone(settings: HashingBackboneSettings = {}): H
   const saltBigram = (SALT_BIGRAM ^ Math.imul(seed, 0x27d4eb2f)) >>> 0;
   const saltChar = (FNV_OFFSET ^ SALT_CHAR ^ Math.imul(seed, 0x165667b1)) >>> 0;
 
-  // Open-addressing table of distinct feature hashes (keys carry the family in their salt): two int32 per
-  // slot, [key, count · 4 + family], meta 0 = empty, so a probe touches one cache line. Used slots are
-  // listed and zeroed after each call, so a call costs only what it touches.
-  let table = new Int32Array(0);
-  let tableUsed = new Int32Array(0);
-  let tableMask = 0;
+  // Open-addressing table of distinct feature hashes (keys carry the family in their salt; a key seen by two
+  // families is one feature, counted together under the family that saw it first): two int32 per slot,
+  // [key, count · 4 + family], meta 0 = empty, so a probe touches one cache line. `tableUsed` lists the used
+  // slots in first-insertion order — the order in which features are added to the output, which fixes the
+  // float32 rounding, so it is part of the output's definition. Used slots are zeroed after each call, so a
+  // call costs only what it touches.
+  //
+  // Speed comes from keeping the table small: the load factor is kept ≤ MAX_LOAD and each call starts at the
+  // capacity the previous call ended with (capped by what this text could need), growing (rehashing in
+  // first-insertion order) only when it fills up. A 2 KB English prompt has ~2,000–4,000 distinct features,
+  // so the table is 32–64 KiB — L1/L2-resident — instead of the ~128 KiB its worst case would need.
+  let table = new Int32Array(2 * MIN_CAPACITY);
+  let tableUsed = new Int32Array(MIN_CAPACITY);
+  let tableMask = MIN_CAPACITY - 1;
+  let tableLimit = Math.floor(MIN_CAPACITY * MAX_LOAD);
   let usedCount = 0;
+  let lastCapacity = MIN_CAPACITY;
   let codes = new Uint16Array(4096);
+  let rehashKeys = new Int32Array(0);
+  let rehashMetas = new Int32Array(0);
+  const io = new Int32Array(2);
+  const wordFlags = (words ? 1 : 0) | (wordBigrams ? 2 : 0);
 
-  function resetTable(maxFeatures: number): void {
-    let capacity = 1024;
-    while (capacity < maxFeatures * 1.5) capacity *= 2;
-    if (capacity * 2 > table.length) {
-      table = new Int32Array(capacity * 2);
-      tableUsed = new Int32Array(capacity);
-      tableMask = capacity - 1;
-    }
+  /**
+   * Picks this call's capacity (the table is all-empty between calls): room for `reserved` features, and
+   * up to the previous call's capacity while this text could need it.
+   */
+  function resetTable(reserved: number, maxFeatures: number): void {
+    let capacity = MIN_CAPACITY;
+    while (capacity < lastCapacity && capacity * MAX_LOAD < maxFeatures) capacity *= 2;
+    while (capacity * MAX_LOAD < reserved) capacity *= 2;
+    setCapacity(capacity);
     usedCount = 0;
   }
 
-  function add(key: number, family: number): void {
-    let slot = key & tableMask;
-    for (;;) {
+  function setCapacity(capacity: number): void {
+    if (capacity * 2 > table.length) table = new Int32Array(capacity * 2);
+    if (capacity > tableUsed.length) {
+      const grown = new Int32Array(capacity);
+      grown.set(tableUsed.subarray(0, usedCount));
+      tableUsed = grown;
+    }
+    tableMask = capacity - 1;
+    tableLimit = Math.floor(capacity * MAX_LOAD);
+  }
+
+  /** Doubles the capacity and re-inserts every feature, keeping first-insertion order. */
+  function grow(): void {
+    const n = usedCount;
+    if (rehashKeys.length < n) {
+      rehashKeys = new Int32Array(n * 2);
+      rehashMetas = new Int32Array(n * 2);
+    }
+    for (let u = 0; u < n; u++) {
+      const base = tableUsed[u]!;
+      rehashKeys[u] = table[base]!;
+      rehashMetas[u] = table[base + 1]!;
+      table[base + 1] = 0;
+    }
+    setCapacity((tableMask + 1) * 2);
+    const mask = tableMask;
+    for (let u = 0; u < n; u++) {
+      const key = rehashKeys[u]!;
+      let slot = key & mask;
+      while (table[(slot << 1) + 1] !== 0) slot = (slot + 1) & mask;
       const base = slot << 1;
-      const meta = table[base + 1]!;
-      if (meta === 0) {
-        table[base] = key;
-        table[base + 1] = 4 + family;
-        tableUsed[usedCount++] = base;
-        return;
-      }
-      if (table[base] === key) {
-        table[base + 1] = meta + 4;
-        return;
-      }
-      slot = (slot + 1) & tableMask;
+      table[base] = key;
+      table[base + 1] = rehashMetas[u]!;
+      tableUsed[u] = base;
     }
   }
 
@@ -199,103 +396,73 @@ export function createHashingBackbone(settings: HashingBackboneSettings = {}): H
 
   function embedSync(text: string): Float32Array {
     const out = new Float32Array(dimension);
-    const normalized = text.normalize('NFKC').toLowerCase();
-    // Collapse whitespace and pad, into a reusable code-unit buffer.
-    if (codes.length < normalized.length + 2) codes = new Uint16Array(normalized.length * 2 + 2);
-    let length = 0;
-    codes[length++] = SPACE;
-    for (let i = 0; i < normalized.length; i++) {
-      const c = normalized.charCodeAt(i);
-      if (isWhitespace(c)) {
-        if (codes[length - 1] !== SPACE) codes[length++] = SPACE;
-      } else {
-        codes[length++] = c;
+    // Collapse whitespace and pad, into a reusable code-unit buffer. ASCII text is its own NFKC form and
+    // lower-cases A–Z only, so it is lower-cased here without building the two intermediate strings; the
+    // first non-ASCII code unit restarts on `normalize('NFKC').toLowerCase()`.
+    if (codes.length < text.length + 2) codes = new Uint16Array(text.length * 2 + 2);
+    let buffer = codes;
+    let length = collapseAscii(text, buffer);
+    if (length < 0) {
+      const normalized = text.normalize('NFKC').toLowerCase();
+      if (codes.length < normalized.length + 2) codes = new Uint16Array(normalized.length * 2 + 2);
+      buffer = codes;
+      length = 0;
+      buffer[length++] = SPACE;
+      for (let i = 0; i < normalized.length; i++) {
+        const c = normalized.charCodeAt(i);
+        if (c > SPACE && c < 0xa0) {
+          buffer[length++] = c; // the common case: printable ASCII and C1 controls are never whitespace
+        } else if (isWhitespace(c)) {
+          if (buffer[length - 1] !== SPACE) buffer[length++] = SPACE;
+        } else {
+          buffer[length++] = c;
+        }
       }
     }
-    if (codes[length - 1] !== SPACE) codes[length++] = SPACE;
+    if (buffer[length - 1] !== SPACE) buffer[length++] = SPACE;
     if (length <= 1) return out;
 
     const nGramSpan = maxN === 0 ? 0 : maxN - minN + 1;
-    resetTable(length * (nGramSpan + 2) + 8);
-
-    // Words and bigrams.
+    // At most one word and one bigram per two code units, so the word phase never needs the table to grow.
+    resetTable(words || wordBigrams ? length + 2 : 0, length * (nGramSpan + 2) + 8);
+    let used = 0;
     if (words || wordBigrams) {
-      let inWord = false;
-      let h = 0;
-      let previous = 0;
-      let hasPrevious = false;
-      for (let i = 0; i < length; i++) {
-        const c = codes[i]!;
-        const wordChar = c < 128 ? (c >= 97 && c <= 122) || (c >= 48 && c <= 57) : isWordChar(c);
-        if (wordChar) {
-          if (!inWord) {
-            inWord = true;
-            h = FNV_OFFSET;
-          }
-          h = Math.imul(h ^ c, FNV_PRIME);
-        } else if (inWord) {
-          inWord = false;
-          if (words) add(fmix32(h ^ saltWord), FAMILY_WORD);
-          if (wordBigrams && hasPrevious) {
-            add(fmix32(Math.imul(previous, 0x9e3779b1) ^ h ^ saltBigram), FAMILY_BIGRAM);
-          }
-          previous = h;
-          hasPrevious = true;
-        }
-      }
+      used = hashWords(buffer, length, table, tableUsed, tableMask, used, wordFlags, saltWord, saltBigram);
     }
 
-    // Character n-grams: one FNV-1a state per start position, extended code unit by code unit. The table
-    // insertion is inlined here (the hot loop: ~3 features per character) with the arrays in locals.
+    // Character n-grams, in chunks that stop when the table needs to grow. `io` = [next position, used].
     if (maxN > 0) {
-      const buffer = codes;
-      const entries = table;
-      const usedSlots = tableUsed;
-      const mask = tableMask;
-      let used = usedCount;
-      for (let i = 0; i + minN <= length; i++) {
-        let h = saltChar;
-        for (let j = i; j < i + minN - 1; j++) h = Math.imul(h ^ buffer[j]!, FNV_PRIME);
-        const end = Math.min(i + maxN, length);
-        for (let j = i + minN - 1; j < end; j++) {
-          h = Math.imul(h ^ buffer[j]!, FNV_PRIME);
-          let key = h ^ (h >>> 16);
-          key = Math.imul(key, 0x85ebca6b);
-          key ^= key >>> 13;
-          key = Math.imul(key, 0xc2b2ae35);
-          key ^= key >>> 16;
-          let slot = key & mask;
-          for (;;) {
-            const base = slot << 1;
-            const meta = entries[base + 1]!;
-            if (meta === 0) {
-              entries[base] = key;
-              entries[base + 1] = 4 + FAMILY_CHAR;
-              usedSlots[used++] = base;
-              break;
-            }
-            if (entries[base] === key) {
-              entries[base + 1] = meta + 4;
-              break;
-            }
-            slot = (slot + 1) & mask;
-          }
+      io[0] = 0;
+      io[1] = used;
+      for (;;) {
+        if (minN === 3 && maxN === 5) {
+          hashCharNgrams35(buffer, length, table, tableUsed, tableMask, tableLimit, saltChar, io);
         }
+        hashCharNgrams(buffer, length, minN, maxN, table, tableUsed, tableMask, tableLimit, saltChar, io);
+        if (io[0]! + minN > length) break;
+        usedCount = io[1]!;
+        grow();
       }
-      usedCount = used;
+      used = io[1]!;
     }
+    const entries = table;
+    const usedSlots = tableUsed;
 
-    let sumSquares = 0;
-    for (let u = 0; u < usedCount; u++) {
-      const base = tableUsed[u]!;
-      const key = table[base]!;
-      const meta = table[base + 1]!;
-      table[base + 1] = 0;
+    // Sublinear TF, sign and bucket, in first-insertion order; the table is emptied on the way.
+    for (let u = 0; u < used; u++) {
+      const base = usedSlots[u]!;
+      const key = entries[base]!;
+      const meta = entries[base + 1]!;
+      entries[base + 1] = 0;
       const count = meta >>> 2;
-      const value = familyWeight[meta & 3]! * (count === 1 ? 1 : 1 + Math.log(count));
+      // TF[count] is exactly `count === 1 ? 1 : 1 + Math.log(count)` (precomputed with the same expression).
+      const value = familyWeight[meta & 3]! * (count < TF_SIZE ? TF[count]! : 1 + Math.log(count));
       const bucket = powerOfTwo ? key & bucketMask : (key & 0x7fffffff) % dimension;
       out[bucket]! += key < 0 ? -value : value;
     }
+    lastCapacity = tableMask + 1;
+    usedCount = 0;
+    let sumSquares = 0;
     for (let i = 0; i < dimension; i++) sumSquares += out[i]! * out[i]!;
     if (sumSquares > 0) {
       const inv = 1 / Math.sqrt(sumSquares);
