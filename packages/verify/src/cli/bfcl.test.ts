@@ -59,6 +59,33 @@ describe('runBfclCommand', () => {
     expect(r).toEqual({ ok: true, output: '{"id":7,"valid":true,"error_type":null}' });
   });
 
+  it('gives the same result for the UTF-8 bytes of the input as for its text', () => {
+    const bytes = (text: string) => new TextEncoder().encode(text);
+    const inputs = [
+      '',
+      `${line('a', '5')}\n${line('b', '6')}\n`,
+      `${line('a', '5')}\r\n${line('b', '5.0')}`,
+      `${line('a', '5')}\n\n\r\n`,
+      `${line('a', '5')}\n\u00a0\n`, // a blank-looking last line (U+00A0 is whitespace to \s)
+      `${line('a', '5')}\n\n${line('c', '5')}`,
+      `${line('a', '5')}\n{"id": 1,\n`,
+      `\ufeff${line('a', '5')}\n`,
+      `${line('é', '5').replace('"f"', '"fé"')}\n${line('b', '5')}\n`,
+      `${line('a', '5')}\nnot json\n`,
+    ];
+    for (const input of inputs) {
+      expect(runBfclCommand(bytes(input))).toEqual(runBfclCommand(input));
+      expect(runBfclCommand(bytes(input), { underscoreToDot: true })).toEqual(
+        runBfclCommand(input, { underscoreToDot: true }),
+      );
+    }
+    // invalid UTF-8 becomes U+FFFD as in a text decode (here inside a string value: the line still judges)
+    const broken = new Uint8Array([...bytes(line('a', '5').replace('"a"', '"a_"')), 10]);
+    broken[broken.indexOf(95)] = 0xff;
+    expect(runBfclCommand(broken)).toEqual(runBfclCommand(new TextDecoder().decode(broken)));
+    expect(runBfclCommand(broken).stdout).toContain('"id":"a\ufffd"');
+  });
+
   it('passes the underscoreToDot option through', () => {
     const dotted = line('a', '5').replaceAll('"f"', '"m.f"');
     expect(runBfclCommand(dotted).stdout).toContain('"valid":true');
@@ -71,6 +98,7 @@ describeWithData('openfugu-verify bfcl on oracle_dev', ['bfcl', 'oracle_dev.json
     const text = readFileSync(file, 'utf8');
     const r = runBfclCommand(text);
     expect(r.exitCode).toBe(0);
+    expect(runBfclCommand(readFileSync(file))).toEqual(r); // the bytes path, line by line
     const inputs = text.split('\n').filter((l) => l !== '');
     const outputs = r.stdout.split('\n').filter((l) => l !== '');
     expect(outputs).toHaveLength(inputs.length);

@@ -9,6 +9,12 @@
 import { type BfclCheckOptions, type BfclEntry, checkBfclVerdictOnly } from '../bfcl/checker.js';
 import { parseJsonLossless, stringifyJsonLossless } from '../bfcl/lossless-json.js';
 
+// A global in Node and browsers; declared here because this package type-checks without DOM or Node types.
+declare const TextDecoder: new (
+  label?: string,
+  options?: { fatal?: boolean; ignoreBOM?: boolean },
+) => { decode(input?: Uint8Array): string };
+
 /** Result of judging one input line. */
 export type BfclLineResult = { ok: true; output: string } | { ok: false; message: string };
 
@@ -79,14 +85,22 @@ export function checkBfclLine(
 }
 
 /**
- * Run `openfugu-verify bfcl` on the whole input text: one verdict line per input line, in order. Blank
- * lines at the very end are fine; any other malformed line (blank lines in the middle included) stops the
- * run with exit code 2 and a stderr message naming its 1-based line number (earlier verdicts stay in stdout).
+ * Run `openfugu-verify bfcl` on the whole input: one verdict line per input line, in order. Blank lines at
+ * the very end are fine; any other malformed line (blank lines in the middle included) stops the run with
+ * exit code 2 and a stderr message naming its 1-based line number (earlier verdicts stay in stdout).
+ *
+ * The input is text, or the raw UTF-8 bytes (faster on big inputs: each line is decoded on its own, so the
+ * many pure-ASCII lines become compact one-byte strings, and no copy of the whole input as text is made;
+ * invalid UTF-8 becomes U+FFFD either way, a byte-order mark is kept either way).
  *
  * @example
- * const { stdout, exitCode } = runBfclCommand(readFileSync(0, 'utf8'));
+ * const { stdout, exitCode } = runBfclCommand(readFileSync(0)); // or readFileSync(0, 'utf8')
  */
-export function runBfclCommand(input: string, options: BfclCheckOptions = {}): BfclCommandResult {
+export function runBfclCommand(
+  input: string | Uint8Array,
+  options: BfclCheckOptions = {},
+): BfclCommandResult {
+  if (typeof input !== 'string') return runOnBytes(input, options);
   let out = '';
   let lineNumber = 0;
   // Walk the text line by line (no array of all lines: big inputs stay cheap for the GC).
@@ -98,6 +112,29 @@ export function runBfclCommand(input: string, options: BfclCheckOptions = {}): B
     // Blank lines at the very end of the input (trailing newlines) are fine; anywhere else they are malformed.
     if ((line === '' || line === '\r') && /^\s*$/.test(input.slice(end))) break;
     const r = checkBfclLine(line, lineNumber, options);
+    if (!r.ok) return { stdout: out, stderr: `openfugu-verify bfcl: ${r.message}\n`, exitCode: 2 };
+    out += `${r.output}\n`;
+    start = end + 1;
+  }
+  return { stdout: out, stderr: '', exitCode: 0 };
+}
+
+function runOnBytes(bytes: Uint8Array, options: BfclCheckOptions): BfclCommandResult {
+  const decoder = new TextDecoder('utf-8', { ignoreBOM: true });
+  let out = '';
+  let lineNumber = 0;
+  for (let start = 0; start < bytes.length; ) {
+    let end = bytes.indexOf(10, start);
+    if (end === -1) end = bytes.length;
+    lineNumber++;
+    // As for text input: blank lines at the very end are fine, anywhere else they are malformed.
+    if (
+      (end === start || (end === start + 1 && bytes[start] === 13)) &&
+      /^\s*$/.test(decoder.decode(bytes.subarray(end)))
+    ) {
+      break;
+    }
+    const r = checkBfclLine(decoder.decode(bytes.subarray(start, end)), lineNumber, options);
     if (!r.ok) return { stdout: out, stderr: `openfugu-verify bfcl: ${r.message}\n`, exitCode: 2 };
     out += `${r.output}\n`;
     start = end + 1;
