@@ -145,38 +145,60 @@ export function headLogits(
   }
   const w = head.weights;
   const rows = head.agentCount + head.roleCount;
-  const logits = new Float64Array(rows);
-  // Four rows per pass over the features (each feature is read once per four rows); every row is still
-  // summed in index order, so the logits are exactly those of the plain row-by-row loop.
+  const agentCount = head.agentCount;
+  const agentLogits = new Float64Array(agentCount);
+  const roleLogits = new Float64Array(head.roleCount);
+  const put = (row: number, value: number): void => {
+    if (row < agentCount) agentLogits[row] = value;
+    else roleLogits[row - agentCount] = value;
+  };
+  // Five rows per pass over the features (each feature is read once per five rows, five independent sums
+  // keep the FPU busy), then pairs, then single rows; every row is still summed in index order, so the
+  // logits are exactly those of the plain row-by-row loop.
   let r = 0;
-  for (; r + 4 <= rows; r += 4) {
+  for (; r + 5 <= rows; r += 5) {
     const o0 = r * d;
     const o1 = o0 + d;
     const o2 = o1 + d;
     const o3 = o2 + d;
+    const o4 = o3 + d;
     let s0 = 0;
     let s1 = 0;
     let s2 = 0;
     let s3 = 0;
+    let s4 = 0;
     for (let i = 0; i < d; i++) {
       const x = features[i]!;
       s0 += w[o0 + i]! * x;
       s1 += w[o1 + i]! * x;
       s2 += w[o2 + i]! * x;
       s3 += w[o3 + i]! * x;
+      s4 += w[o4 + i]! * x;
     }
-    logits[r] = s0;
-    logits[r + 1] = s1;
-    logits[r + 2] = s2;
-    logits[r + 3] = s3;
+    put(r, s0);
+    put(r + 1, s1);
+    put(r + 2, s2);
+    put(r + 3, s3);
+    put(r + 4, s4);
+  }
+  for (; r + 2 <= rows; r += 2) {
+    const o0 = r * d;
+    const o1 = o0 + d;
+    let s0 = 0;
+    let s1 = 0;
+    for (let i = 0; i < d; i++) {
+      const x = features[i]!;
+      s0 += w[o0 + i]! * x;
+      s1 += w[o1 + i]! * x;
+    }
+    put(r, s0);
+    put(r + 1, s1);
   }
   for (; r < rows; r++) {
     const offset = r * d;
     let sum = 0;
     for (let i = 0; i < d; i++) sum += w[offset + i]! * features[i]!;
-    logits[r] = sum;
+    put(r, sum);
   }
-  const agentLogits = logits.slice(0, head.agentCount);
-  const roleLogits = logits.slice(head.agentCount);
   return { agentLogits, roleLogits };
 }
