@@ -349,6 +349,7 @@ function isRemovable(c: number): boolean {
  * the first non-ASCII character met falls back to building both).
  */
 export function standardizedEqual(a: string, b: string): boolean {
+  if (a === b) return true; // equal strings normalise equally (a native comparison, the common case)
   const n = a.length;
   const m = b.length;
   let i = 0;
