@@ -260,6 +260,31 @@ function hashCharNgrams(
 }
 
 /**
+ * Runs the kernels once on a small text with a tiny table at module load, so that every path (new key,
+ * repeated key, probing past a collision) has type feedback before V8 optimises them. Without it the first
+ * optimisation can happen mid-call before a path ran, and the deoptimisations that follow sometimes leave
+ * the hot loop unoptimised for the rest of the process (measured: 70 vs 90+ µs per 2 KB text, at random).
+ * The warm-up has no effect on results: the kernels are pure functions of their arguments.
+ */
+function warmUpKernels(): void {
+  const sample = ' the cat sat on the mat; the cat sat on the hat. 0123 abc abc abc xyz xyz ';
+  const buffer = new Uint16Array(sample.length);
+  for (let i = 0; i < sample.length; i++) buffer[i] = sample.charCodeAt(i);
+  const io = new Int32Array(2);
+  for (let round = 0; round < 40; round++) {
+    const capacity = round % 2 === 0 ? 256 : 1024;
+    const limit = capacity / 2;
+    const entries = new Int32Array(capacity * 2);
+    const usedSlots = new Int32Array(capacity);
+    io[0] = 0;
+    io[1] = hashWords(buffer, buffer.length, entries, usedSlots, capacity - 1, 0, 3, round, round + 1);
+    hashCharNgrams35(buffer, buffer.length, entries, usedSlots, capacity - 1, limit, round, io);
+    hashCharNgrams(buffer, buffer.length, 3, 5, entries, usedSlots, capacity - 1, limit, round, io);
+  }
+}
+warmUpKernels();
+
+/**
  * Creates the hashing backbone (zero dependencies, deterministic, microseconds per text).
  *
  * Defaults: `dimension` 1024, word unigrams and bigrams, character 3–5-grams, all family weights 1, seed 0.
