@@ -3,12 +3,12 @@
 
 import { runCli } from './cli/main.js';
 
-/** All of stdin as UTF-8 (async: works for pipes, files and non-blocking descriptors alike). */
-async function readStdin(): Promise<string> {
+/** All of stdin as raw bytes (async: works for pipes, files and non-blocking descriptors alike). */
+async function readStdin(): Promise<Uint8Array> {
   const chunks: Buffer[] = [];
   for await (const chunk of process.stdin)
     chunks.push(typeof chunk === 'string' ? Buffer.from(chunk) : chunk);
-  return Buffer.concat(chunks).toString('utf8');
+  return Buffer.concat(chunks);
 }
 
 const result = await runCli(process.argv.slice(2), readStdin);

@@ -34,12 +34,13 @@ are already written).
 `;
 
 /**
- * What the CLI does with `argv` (arguments after the program name) and the whole of stdin. Command
+ * What the CLI does with `argv` (arguments after the program name) and the whole of stdin (text, or raw
+ * UTF-8 bytes: `bfcl` decodes line by line, which is cheaper than decoding the whole input first). Command
  * modules are imported on demand, so `bfcl` never loads the reward code (start-up time matters there).
  */
 export async function runCli(
   argv: readonly string[],
-  readInput: () => string | Promise<string>,
+  readInput: () => string | Uint8Array | Promise<string | Uint8Array>,
 ): Promise<CommandResult> {
   const [command, ...rest] = argv;
   if (command === undefined) return { stdout: '', stderr: HELP, exitCode: 2 };
@@ -76,7 +77,11 @@ export async function runCli(
         return usage(`unknown reward kind '${kind}' (expected one of ${REWARD_KINDS.join(', ')})`);
       }
       const { runRewardCommand } = await import('./reward.js');
-      return runRewardCommand(await readInput(), kind as RewardKind);
+      const input = await readInput();
+      return runRewardCommand(
+        typeof input === 'string' ? input : new TextDecoder().decode(input),
+        kind as RewardKind,
+      );
     }
     default:
       return usage(`unknown command '${command}'`);
