@@ -97,6 +97,7 @@ export interface RoutingReport {
   weak_model: string;
   weak_mean: number;
   strong_mean: number;
+  /** null in the JSON when undefined (the test set reverses strong and weak). */
   apgr: number;
   knn_apgr: number;
   cpt50: number | null;
@@ -179,10 +180,13 @@ export async function evaluateRouting(
   const bootstrap = (values: ArrayLike<number>): ScoredMean =>
     scored(bootstrapInterval(values, options.random, resamples));
 
-  // Strong = the best model on the training prompts (a router cannot know the test set); weak = the best other.
+  // Strong = the best model on the training prompts, weak = the best other model on the training prompts
+  // (a router cannot know the test set); both are then scored on the test prompts. When the test set
+  // reverses them (possible in multi-model pools), APGR and CPT are undefined and reported as null.
   const strong = bestOnTrain.index;
+  const trainMeans = modelMeans(train);
   let weak = strong === 0 ? 1 : 0;
-  for (let m = 0; m < k; m++) if (m !== strong && testMeans[m]! > testMeans[weak]!) weak = m;
+  for (let m = 0; m < k; m++) if (m !== strong && trainMeans[m]! > trainMeans[weak]!) weak = m;
   const costOf = costFunction(test);
   const curveOptions = costOf ? { costs: costOf } : {};
   const curve = k > 1 ? strongShareCurve(test, utilities, strong, curveOptions) : [];

@@ -55,6 +55,12 @@ describe('strong-share curve, APGR, CPT, AIQ (hand-computed)', () => {
     expect(apgr(curve, 0.5, 0.75)).toBeCloseTo(1.375, 12);
   });
 
+  it('APGR and CPT are undefined (NaN) when the strong model is not better than the weak one', () => {
+    expect(apgr(curve, 0.75, 0.75)).toBeNaN();
+    expect(apgr(curve, 0.8, 0.75)).toBeNaN();
+    expect(callsToPerformance(curve, 0.8, 0.75, 0.5)).toBeNaN();
+  });
+
   it('a router with no information has APGR ≈ 0.5', () => {
     const n = 2000;
     const random = testRandom(7);

@@ -204,8 +204,12 @@ function trapezoid(xs: readonly number[], ys: readonly number[]): number {
   return area;
 }
 
-/** RouteLLM's APGR of a strong-share curve, given the weak and strong models' mean outcomes. */
+/**
+ * RouteLLM's APGR of a strong-share curve, given the weak and strong models' mean outcomes.
+ * NaN when `strong ≤ weak` (no gap to recover: the ratio is undefined).
+ */
 export function apgr(curve: readonly CurvePoint[], weak: number, strong: number): number {
+  if (!(strong > weak)) return Number.NaN;
   const sorted = [...curve].sort((a, b) => a.strongShare - b.strongShare);
   const xs = sorted.map((p) => p.strongShare);
   const span = xs.length === 0 ? 0 : xs[xs.length - 1]! - xs[0]!;
@@ -219,7 +223,7 @@ export function apgr(curve: readonly CurvePoint[], weak: number, strong: number)
 
 /**
  * CPT(fraction): the smallest strong share at which the curve reaches weak + fraction·(strong − weak),
- * linearly interpolated; NaN when never reached.
+ * linearly interpolated; NaN when never reached or when `strong ≤ weak`.
  */
 export function callsToPerformance(
   curve: readonly CurvePoint[],
@@ -227,6 +231,7 @@ export function callsToPerformance(
   strong: number,
   fraction: number,
 ): number {
+  if (!(strong > weak)) return Number.NaN;
   const target = weak + fraction * (strong - weak);
   const sorted = [...curve].sort((a, b) => a.strongShare - b.strongShare);
   for (let i = 0; i < sorted.length; i++) {
