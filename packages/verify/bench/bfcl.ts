@@ -4,8 +4,9 @@
 // verify benches) or, in packages/verify, `node --import tsx bench/bfcl.ts`.
 // Timings on shared machines are noisy: each row is the median of several rounds.
 
-import { execFileSync, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -157,16 +158,21 @@ import { runBfclCommand } from ${JSON.stringify(path.join(pkg, 'src/cli/bfcl.ts'
 const r = runBfclCommand(readFileSync(0));
 writeSync(1, r.stdout); if (r.stderr) writeSync(2, r.stderr); process.exitCode = r.exitCode;\n`,
   );
+  // esbuild is not a direct dependency: use the copy tsup (a root devDependency) brings.
+  const requireHere = createRequire(import.meta.url);
+  const esbuild = createRequire(requireHere.resolve('tsup'))('esbuild') as {
+    buildSync(options: Record<string, unknown>): unknown;
+  };
   const bundle = (from: string, to: string): string => {
-    execFileSync(path.join(repo, 'node_modules/.bin/esbuild'), [
-      from,
-      '--bundle',
-      '--platform=node',
-      '--format=esm',
-      '--target=node20',
-      '--log-level=warning',
-      `--outfile=${to}`,
-    ]);
+    esbuild.buildSync({
+      entryPoints: [from],
+      bundle: true,
+      platform: 'node',
+      format: 'esm',
+      target: 'node20',
+      logLevel: 'warning',
+      outfile: to,
+    });
     return to;
   };
   const bundled = bundle(entry, path.join(tmp, 'bfcl-cli.mjs'));
