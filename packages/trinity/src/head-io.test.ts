@@ -223,6 +223,23 @@ describe('serializeHead / parseHead round trips', () => {
     });
   }
 
+  it('safetensors and JSON heads without role rows load as written (role_count recorded in the file)', () => {
+    const agentsOnly = createRouterHead({
+      agentCount: 4,
+      dimension: 3,
+      roles: false,
+      weights: Array.from({ length: 12 }, (_, i) => i),
+    });
+    for (const format of ['safetensors', 'json'] as const) {
+      const back = parseHead(serializeHead(agentsOnly, format));
+      expect(back.roleCount).toBe(0);
+      expect(back.agentCount).toBe(4);
+      expect(Array.from(back.weights)).toEqual(Array.from(agentsOnly.weights));
+    }
+    // An explicit option still wins over the recorded count.
+    expect(parseHead(serializeHead(agentsOnly, 'safetensors'), { roles: true }).agentCount).toBe(1);
+  });
+
   it('npy flat layout keeps SVF offsets; float32 rounds to float32', () => {
     const back = parseHead(serializeHead(head, 'npy', { flat: true }), { agentCount: 3, dimension: 4 });
     expect(back.svfOffsets?.length).toBe(36);

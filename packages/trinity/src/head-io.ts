@@ -192,8 +192,14 @@ export function parseHead(bytes: Uint8Array, options: ParseHeadOptions = {}): Ro
         // Foreign metadata: ignore.
       }
     }
+    // Our own files record the role rows in the metadata; an explicit `roles` option still wins.
+    const recordedRoles = file.metadata.role_count;
+    const roles =
+      options.roles ??
+      (recordedRoles === '0' ? false : recordedRoles === String(ROLE_COUNT) ? true : undefined);
     const head = headFromArray(tensor, {
       ...options,
+      ...(roles === undefined ? {} : { roles }),
       ...(agents === undefined ? {} : { agents }),
       ...(file.metadata.backbone_id === undefined ? {} : { backboneId: file.metadata.backbone_id }),
     });
