@@ -12,7 +12,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type BfclEntry, checkBfcl, checkBfclVerdictOnly } from '../src/bfcl/checker.js';
 import { parseJsonLossless } from '../src/bfcl/lossless-json.js';
-import { checkBfclLine, runBfclCommand } from '../src/cli/bfcl.js';
+import { checkBfclLine, createBfclLineChecker, runBfclCommand } from '../src/cli/bfcl.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const pkg = path.resolve(here, '..');
@@ -106,10 +106,18 @@ row(
   }),
 );
 row(
-  'checkBfclLine: parse + check + serialise',
+  'baseline: checkBfclLine, whole-line parse + check + serialise (the CLI before the scanner)',
   'lines/s',
   rate(lines.length, 7, () => {
     for (let i = 0; i < lines.length; i++) sink += checkBfclLine(lines[i]!, i + 1).ok ? 1 : 0;
+  }),
+);
+row(
+  'createBfclLineChecker: scan + cached docs + check + serialise (the CLI path)',
+  'lines/s',
+  rate(lines.length, 7, () => {
+    const check = createBfclLineChecker();
+    for (let i = 0; i < lines.length; i++) sink += check(lines[i]!, i + 1).ok ? 1 : 0;
   }),
 );
 row(
@@ -139,24 +147,19 @@ try {
   const big = path.join(tmp, 'oracle_x10.jsonl');
   writeFileSync(big, `${lines.join('\n')}\n`.repeat(10));
 
-  // The exact code path of `openfugu-verify bfcl` (stdin → runBfclCommand → stdout) bundled alone, to see
-  // what the package CLI's other imports cost at start-up.
-  const entry = path.join(tmp, 'entry.ts');
+  // Baseline: what the CLI did before the line scanner — stdin bytes, each line parsed whole (native
+  // JSON.parse, lossless where a number's text matters) and judged with checkBfclLine.
+  const entryWhole = path.join(tmp, 'entry-whole.ts');
   writeFileSync(
-    entry,
+    entryWhole,
     `import { readFileSync, writeSync } from 'node:fs';
-import { runBfclCommand } from ${JSON.stringify(path.join(pkg, 'src/cli/bfcl.ts'))};
-const r = runBfclCommand(readFileSync(0, 'utf8'));
-writeSync(1, r.stdout); if (r.stderr) writeSync(2, r.stderr); process.exitCode = r.exitCode;\n`,
-  );
-  // The same with stdin read as bytes (readFileSync(0), no decode of the whole input as one string).
-  const entryBytes = path.join(tmp, 'entry-bytes.ts');
-  writeFileSync(
-    entryBytes,
-    `import { readFileSync, writeSync } from 'node:fs';
-import { runBfclCommand } from ${JSON.stringify(path.join(pkg, 'src/cli/bfcl.ts'))};
-const r = runBfclCommand(readFileSync(0));
-writeSync(1, r.stdout); if (r.stderr) writeSync(2, r.stderr); process.exitCode = r.exitCode;\n`,
+import { checkBfclLine } from ${JSON.stringify(path.join(pkg, 'src/cli/bfcl.ts'))};
+const bytes = readFileSync(0); const dec = new TextDecoder('utf-8', { ignoreBOM: true });
+let out = ''; let n = 0;
+for (let s = 0; s < bytes.length; ) { let e = bytes.indexOf(10, s); if (e === -1) e = bytes.length;
+  const r = checkBfclLine(dec.decode(bytes.subarray(s, e)), ++n); if (!r.ok) { process.exitCode = 2; break; }
+  out += r.output + '\\n'; s = e + 1; }
+writeSync(1, out);\n`,
   );
   // esbuild is not a direct dependency: use the copy tsup (a root devDependency) brings.
   const requireHere = createRequire(import.meta.url);
@@ -175,8 +178,10 @@ writeSync(1, r.stdout); if (r.stderr) writeSync(2, r.stderr); process.exitCode =
     });
     return to;
   };
-  const bundled = bundle(entry, path.join(tmp, 'bfcl-cli.mjs'));
-  const bundledBytes = bundle(entryBytes, path.join(tmp, 'bfcl-cli-bytes.mjs'));
+  const bundledWhole = bundle(entryWhole, path.join(tmp, 'bfcl-whole.mjs'));
+  // The bin's own code (src/cli.ts: streamed stdin → scanner → stdout) in one file, to see what loading
+  // the package's modules costs at start-up.
+  const bundledCli = bundle(path.join(pkg, 'src', 'cli.ts'), path.join(tmp, 'cli.mjs'));
 
   const packageCli = path.join(pkg, 'bin', 'openfugu-verify.js');
   const commands: [string, string[]][] = [['baseline: node -e 0 (start-up only)', ['-e', '0']]];
@@ -185,8 +190,8 @@ writeSync(1, r.stdout); if (r.stderr) writeSync(2, r.stderr); process.exitCode =
     : undefined;
   const packageCliWorks = probe?.status === 0 && probe.stdout.startsWith('{"id"');
   if (packageCliWorks) commands.push(['`openfugu-verify bfcl` (built package bin)', [packageCli, 'bfcl']]);
-  commands.push(['bundled stdin text → runBfclCommand → stdout', [bundled]]);
-  commands.push(['bundled stdin bytes → runBfclCommand → stdout', [bundledBytes]]);
+  commands.push(['baseline: bundled whole-line parse per line (the CLI before the scanner)', [bundledWhole]]);
+  commands.push(['src/cli.ts bundled into one file', [bundledCli, 'bfcl']]);
 
   for (const [input, count, label] of [
     [oracle, lines.length, 'oracle_dev'],

@@ -2,10 +2,15 @@
 
 export {
   type BfclCommandResult,
+  type BfclCommandStream,
+  type BfclLineChecker,
   type BfclLineResult,
   checkBfclLine,
+  createBfclCommandStream,
+  createBfclLineChecker,
   runBfclCommand,
 } from '../cli/bfcl.js';
+export type { BfclLineScannerOptions } from '../cli/bfcl-scan.js';
 export {
   type BfclCheckOptions,
   type BfclEntry,

@@ -1,7 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { describeWithData } from '@openfugu/vitest-config/data';
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { checkBfclLine, runBfclCommand } from './bfcl.js';
+import { type BfclEntry, checkBfcl } from '../bfcl/checker.js';
+import { checkBfclLine, createBfclCommandStream, createBfclLineChecker, runBfclCommand } from './bfcl.js';
 
 const fn = {
   name: 'f',
@@ -86,6 +88,32 @@ describe('runBfclCommand', () => {
     expect(runBfclCommand(broken).stdout).toContain('"id":"a\ufffd"');
   });
 
+  it('streams: any split of the input into chunks gives the same result as the whole', () => {
+    const bytes = (text: string) => new TextEncoder().encode(text);
+    const inputs = [
+      `${line('a', '5')}\n${line('b', '6')}\n${line('c', '5.0')}`,
+      `${line('é', '5').replace('"f"', '"fé"')}\r\n${line('b', '5')}\n\n \n`,
+      `${line('a', '5')}\n\n${line('c', '5')}\n`,
+      `${line('a', '5')}\n{"id": 1,\n${line('c', '5')}`,
+    ];
+    fc.assert(
+      fc.property(fc.constantFrom(...inputs), fc.array(fc.nat(), { maxLength: 6 }), (input, cuts) => {
+        const all = bytes(input);
+        const at = [...new Set(cuts.map((c) => c % (all.length + 1)))].sort((a, b) => a - b);
+        const stream = createBfclCommandStream();
+        let out = '';
+        let from = 0;
+        for (const to of [...at, all.length]) {
+          out += stream.push(all.slice(from, to));
+          from = to;
+        }
+        const end = stream.end();
+        expect({ ...end, stdout: out + end.stdout }).toEqual(runBfclCommand(input));
+      }),
+      { numRuns: 300 },
+    );
+  });
+
   it('passes the underscoreToDot option through', () => {
     const dotted = line('a', '5').replaceAll('"f"', '"m.f"');
     expect(runBfclCommand(dotted).stdout).toContain('"valid":true');
@@ -116,6 +144,30 @@ describeWithData('openfugu-verify bfcl on oracle_dev', ['bfcl', 'oracle_dev.json
       ) {
         mismatches++;
       }
+    }
+    expect(mismatches).toBe(0);
+    // the scanner's fast path gives what the full parser gives on every line
+    const slow = inputs.map((l, i) => checkBfclLine(l, i + 1));
+    const check = createBfclLineChecker();
+    expect(inputs.map((l, i) => check(l, i + 1))).toEqual(slow);
+  });
+
+  it('never mutates the function docs and answers it shares between lines', () => {
+    const deepFreeze = (v: unknown): void => {
+      if (typeof v !== 'object' || v === null || Object.isFrozen(v)) return;
+      Object.freeze(v);
+      for (const x of Object.values(v)) deepFreeze(x);
+    };
+    const entries = readFileSync(file, 'utf8')
+      .split('\n')
+      .filter((l) => l !== '')
+      .map((l) => JSON.parse(l) as BfclEntry & { official: { error_type: string | null } });
+    let mismatches = 0;
+    for (const e of entries) {
+      deepFreeze(e.function);
+      deepFreeze(e.possible_answer);
+      // a write to a frozen object throws in strict code, which the checker reports as checker_crash:internal
+      if (checkBfcl(e).error_type?.startsWith('checker_crash:internal')) mismatches++;
     }
     expect(mismatches).toBe(0);
   });

@@ -8,6 +8,7 @@
 
 import { type BfclCheckOptions, type BfclEntry, checkBfclVerdictOnly } from '../bfcl/checker.js';
 import { parseJsonLossless, stringifyJsonLossless } from '../bfcl/lossless-json.js';
+import { type BfclLineScannerOptions, createBfclLineScanner, NEEDS_LOSSLESS } from './bfcl-scan.js';
 
 // A global in Node and browsers; declared here because this package type-checks without DOM or Node types.
 declare const TextDecoder: new (
@@ -24,11 +25,6 @@ export interface BfclCommandResult {
   stderr: string;
   exitCode: number;
 }
-
-// A number token JSON.parse could misread: an integral float (5.0, 1e3, 2.50e1), or ≥ 16 significant
-// digits (rounding can make a fraction integral, and integers beyond 2^53 lose digits). Matches inside
-// strings only cost a second, lossless parse.
-const NEEDS_LOSSLESS = /\d\.0+(?![0-9])|\d[eE]|\d[\d.]{15}|NaN|Infinity/;
 
 function parseLine(line: string): { ok: true; value: unknown } | { ok: false; message: string } {
   // A line that may hold such a number goes straight to the lossless parser (parsing it natively first
@@ -72,12 +68,45 @@ export function checkBfclLine(
   lineNumber: number,
   options: BfclCheckOptions = {},
 ): BfclLineResult {
+  return judgeLine(line, lineNumber, options, undefined);
+}
+
+/** A line checker with state: see {@link createBfclLineChecker}. */
+export type BfclLineChecker = (line: string, lineNumber: number) => BfclLineResult;
+
+/**
+ * `checkBfclLine` for many lines: the same results, faster. Each line is scanned once for the fields the
+ * checker reads (the question, metadata and other keys are validated but not built), and the parsed
+ * `function` / `possible_answer` values are cached by their text, since every candidate of a question
+ * repeats them. Lines the scanner cannot take (syntax errors, NaN, escaped keys) go through the full parser.
+ *
+ * @example
+ * const check = createBfclLineChecker();
+ * lines.map((line, i) => check(line, i + 1));
+ */
+export function createBfclLineChecker(
+  options: BfclCheckOptions & BfclLineScannerOptions = {},
+): BfclLineChecker {
+  const scan = createBfclLineScanner(options);
+  return (line, lineNumber) => judgeLine(line, lineNumber, options, scan);
+}
+
+function judgeLine(
+  line: string,
+  lineNumber: number,
+  options: BfclCheckOptions,
+  scan: ((line: string) => object | undefined) | undefined,
+): BfclLineResult {
   if (line.endsWith('\r')) line = line.slice(0, -1);
-  const parsed = parseLine(line);
-  if (!parsed.ok) return { ok: false, message: `line ${lineNumber}: ${parsed.message}` };
-  const problem = shapeProblem(parsed.value);
+  let value = scan?.(line);
+  if (value === undefined) {
+    const parsed = parseLine(line);
+    if (!parsed.ok) return { ok: false, message: `line ${lineNumber}: ${parsed.message}` };
+    value = parsed.value as object;
+  }
+  const problem = shapeProblem(value);
   if (problem !== null) return { ok: false, message: `line ${lineNumber}: ${problem}` };
-  const entry = parsed.value as BfclEntry & { id: unknown };
+  const entry = value as BfclEntry & { id: unknown };
   const verdict = checkBfclVerdictOnly(entry, options);
   const id = typeof entry.id === 'string' ? JSON.stringify(entry.id) : stringifyJsonLossless(entry.id);
   const errorType = verdict.error_type === null ? 'null' : JSON.stringify(verdict.error_type);
@@ -100,7 +129,13 @@ export function runBfclCommand(
   input: string | Uint8Array,
   options: BfclCheckOptions = {},
 ): BfclCommandResult {
-  if (typeof input !== 'string') return runOnBytes(input, options);
+  if (typeof input !== 'string') {
+    const stream = createBfclCommandStream(options);
+    const out = stream.push(input);
+    const r = stream.end();
+    return { ...r, stdout: out + r.stdout };
+  }
+  const check = createBfclLineChecker(options);
   let out = '';
   let lineNumber = 0;
   // Walk the text line by line (no array of all lines: big inputs stay cheap for the GC).
@@ -111,7 +146,7 @@ export function runBfclCommand(
     const line = input.slice(start, end);
     // Blank lines at the very end of the input (trailing newlines) are fine; anywhere else they are malformed.
     if ((line === '' || line === '\r') && /^\s*$/.test(input.slice(end))) break;
-    const r = checkBfclLine(line, lineNumber, options);
+    const r = check(line, lineNumber);
     if (!r.ok) return { stdout: out, stderr: `openfugu-verify bfcl: ${r.message}\n`, exitCode: 2 };
     out += `${r.output}\n`;
     start = end + 1;
@@ -119,25 +154,99 @@ export function runBfclCommand(
   return { stdout: out, stderr: '', exitCode: 0 };
 }
 
-function runOnBytes(bytes: Uint8Array, options: BfclCheckOptions): BfclCommandResult {
+/** See {@link createBfclCommandStream}. */
+export interface BfclCommandStream {
+  /** Judge the lines these bytes complete; returns their verdict lines ('' after a malformed line). */
+  push(chunk: Uint8Array): string;
+  /** End of input: the verdict of a last line without a newline, and the exit code / error message. */
+  end(): BfclCommandResult;
+}
+
+/**
+ * `openfugu-verify bfcl` over input that arrives in pieces (stdin): `push` each chunk of UTF-8 bytes as it is
+ * read and write out what it returns; `end` at the end of input. Same output, messages and exit codes as
+ * {@link runBfclCommand} on the whole input, without ever holding the whole input. After a malformed line,
+ * `push` returns '' and ignores the rest; `end` then reports the error.
+ *
+ * @example
+ * const stream = createBfclCommandStream();
+ * for await (const chunk of process.stdin) process.stdout.write(stream.push(chunk));
+ * const { stdout, stderr, exitCode } = stream.end();
+ */
+export function createBfclCommandStream(
+  options: BfclCheckOptions & BfclLineScannerOptions = {},
+): BfclCommandStream {
+  const check = createBfclLineChecker(options);
   const decoder = new TextDecoder('utf-8', { ignoreBOM: true });
-  let out = '';
+  let tail: Uint8Array | undefined; // bytes of an incomplete line carried over from earlier chunks
   let lineNumber = 0;
-  for (let start = 0; start < bytes.length; ) {
-    let end = bytes.indexOf(10, start);
-    if (end === -1) end = bytes.length;
+  let firstBlank = 0; // line number of the first blank line of a run that is so far followed only by whitespace
+  let error: string | undefined;
+
+  const judge = (bytes: Uint8Array): string => {
     lineNumber++;
-    // As for text input: blank lines at the very end are fine, anywhere else they are malformed.
-    if (
-      (end === start || (end === start + 1 && bytes[start] === 13)) &&
-      /^\s*$/.test(decoder.decode(bytes.subarray(end)))
-    ) {
-      break;
+    const blank = bytes.length === 0 || (bytes.length === 1 && bytes[0] === 13);
+    if (firstBlank !== 0) {
+      // blank lines at the very end of the input are fine; anything but whitespace after one makes it malformed
+      if (blank || /^\s*$/.test(decoder.decode(bytes))) return '';
+      const r = check('', firstBlank);
+      error = r.ok ? `line ${firstBlank}: blank line` : r.message;
+      return '';
     }
-    const r = checkBfclLine(decoder.decode(bytes.subarray(start, end)), lineNumber, options);
-    if (!r.ok) return { stdout: out, stderr: `openfugu-verify bfcl: ${r.message}\n`, exitCode: 2 };
-    out += `${r.output}\n`;
-    start = end + 1;
-  }
-  return { stdout: out, stderr: '', exitCode: 0 };
+    if (blank) {
+      firstBlank = lineNumber;
+      return '';
+    }
+    const r = check(decoder.decode(bytes), lineNumber);
+    if (!r.ok) {
+      error = r.message;
+      return '';
+    }
+    return `${r.output}\n`;
+  };
+
+  return {
+    push(chunk) {
+      if (error !== undefined) return '';
+      let out = '';
+      let start = 0;
+      let end = chunk.indexOf(10);
+      if (tail !== undefined && end !== -1) {
+        const line = new Uint8Array(tail.length + end);
+        line.set(tail);
+        line.set(chunk.subarray(0, end), tail.length);
+        tail = undefined;
+        out += judge(line);
+        start = end + 1;
+        end = chunk.indexOf(10, start);
+      }
+      if (tail !== undefined) {
+        // no newline in this chunk: the line goes on
+        const line = new Uint8Array(tail.length + chunk.length);
+        line.set(tail);
+        line.set(chunk, tail.length);
+        tail = line;
+        return out;
+      }
+      while (end !== -1 && error === undefined) {
+        out += judge(chunk.subarray(start, end));
+        start = end + 1;
+        end = chunk.indexOf(10, start);
+      }
+      // keep a copy: the caller may reuse its buffer
+      if (error === undefined && start < chunk.length) tail = chunk.slice(start);
+      return out;
+    },
+    end() {
+      let out = '';
+      if (error === undefined && tail !== undefined) {
+        out = judge(tail);
+        tail = undefined;
+      }
+      if (error !== undefined) {
+        return { stdout: out, stderr: `openfugu-verify bfcl: ${error}\n`, exitCode: 2 };
+      }
+      return { stdout: out, stderr: '', exitCode: 0 };
+    },
+  };
 }

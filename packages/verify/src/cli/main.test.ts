@@ -134,6 +134,29 @@ describe('openfugu-verify (runCli)', () => {
       stderr: expect.stringContaining('line 1'),
     });
   });
+
+  it('streams bfcl verdicts as chunks arrive; reward reads chunks whole', async () => {
+    const row = '{"id":"x","category":"irrelevance","function":[],"model_output":[]}\n';
+    async function* chunks(): AsyncGenerator<Uint8Array | string> {
+      yield new TextEncoder().encode(row.slice(0, 10));
+      yield row.slice(10);
+      yield new TextEncoder().encode(`${row}oops\n`);
+    }
+    const written: string[] = [];
+    const result = await runCli(['bfcl'], chunks, (text) => written.push(text));
+    expect(written).toEqual([
+      '{"id":"x","valid":true,"error_type":null}\n',
+      '{"id":"x","valid":true,"error_type":null}\n',
+    ]);
+    expect(result).toMatchObject({ stdout: '', exitCode: 2, stderr: expect.stringContaining('line 3') });
+    // without a writer, the verdicts come back in the result
+    expect((await runCli(['bfcl'], chunks)).stdout.split('\n')).toHaveLength(3);
+    const reward = await runCli(['reward', '--kind', 'format'], async function* () {
+      yield `${JSON.stringify({ completion: good, reference: null }).slice(0, 5)}`;
+      yield new TextEncoder().encode(`${JSON.stringify({ completion: good, reference: null }).slice(5)}\n`);
+    });
+    expect(JSON.parse(reward.stdout).reward).toBe(1);
+  });
 });
 
 describe('openfugu-verify (process)', () => {
@@ -154,5 +177,9 @@ describe('openfugu-verify (process)', () => {
     const bad = run(['reward', '--kind', 'format'], 'nope\n');
     expect(bad.status).toBe(2);
     expect(bad.stderr).toContain('line 1');
+    const bfcl = run(['bfcl'], '{"id":7,"category":"irrelevance","function":[],"model_output":[]}\n{\n');
+    expect(bfcl.status).toBe(2);
+    expect(bfcl.stdout).toBe('{"id":7,"valid":true,"error_type":null}\n');
+    expect(bfcl.stderr).toContain('line 2');
   });
 });

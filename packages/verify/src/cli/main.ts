@@ -33,14 +33,36 @@ Exit codes: 0 ok; 2 bad usage or a malformed input line (stderr names the line n
 are already written).
 `;
 
+/** Stdin: all of it (text or bytes), or its chunks as they arrive. */
+export type CliInput = string | Uint8Array | AsyncIterable<Uint8Array | string>;
+
+function isChunks(input: CliInput): input is AsyncIterable<Uint8Array | string> {
+  return typeof input === 'object' && Symbol.asyncIterator in input;
+}
+
+const encoder = new TextEncoder();
+
+async function readAll(input: CliInput): Promise<string | Uint8Array> {
+  if (!isChunks(input)) return input;
+  let text = '';
+  const decoder = new TextDecoder();
+  for await (const chunk of input) {
+    text += typeof chunk === 'string' ? chunk : decoder.decode(chunk, { stream: true });
+  }
+  return text + decoder.decode();
+}
+
 /**
  * What the CLI does with `argv` (arguments after the program name) and the whole of stdin (text, or raw
  * UTF-8 bytes: `bfcl` decodes line by line, which is cheaper than decoding the whole input first). Command
  * modules are imported on demand, so `bfcl` never loads the reward code (start-up time matters there).
+ * Given chunks and `writeStdout`, `bfcl` streams: it judges lines as chunks arrive and writes verdicts
+ * through `writeStdout` as it goes (the result's `stdout` then holds only what was not yet written).
  */
 export async function runCli(
   argv: readonly string[],
-  readInput: () => string | Uint8Array | Promise<string | Uint8Array>,
+  readInput: () => CliInput | Promise<CliInput>,
+  writeStdout?: (text: string) => void,
 ): Promise<CommandResult> {
   const [command, ...rest] = argv;
   if (command === undefined) return { stdout: '', stderr: HELP, exitCode: 2 };
@@ -67,8 +89,20 @@ export async function runCli(
   if (values.help) return { stdout: HELP, stderr: '', exitCode: 0 };
   switch (command) {
     case 'bfcl': {
-      const { runBfclCommand } = await import('./bfcl.js');
-      return runBfclCommand(await readInput(), { underscoreToDot: values['underscore-to-dot'] === true });
+      const { createBfclCommandStream } = await import('./bfcl.js');
+      const stream = createBfclCommandStream({ underscoreToDot: values['underscore-to-dot'] === true });
+      const input = await readInput();
+      if (!isChunks(input) || writeStdout === undefined) {
+        const all = await readAll(input);
+        const out = stream.push(typeof all === 'string' ? encoder.encode(all) : all);
+        const r = stream.end();
+        return { ...r, stdout: out + r.stdout };
+      }
+      for await (const chunk of input) {
+        const out = stream.push(typeof chunk === 'string' ? encoder.encode(chunk) : chunk);
+        if (out !== '') writeStdout(out);
+      }
+      return stream.end();
     }
     case 'reward': {
       const kind = values.kind;
@@ -77,7 +111,7 @@ export async function runCli(
         return usage(`unknown reward kind '${kind}' (expected one of ${REWARD_KINDS.join(', ')})`);
       }
       const { runRewardCommand } = await import('./reward.js');
-      const input = await readInput();
+      const input = await readAll(await readInput());
       return runRewardCommand(
         typeof input === 'string' ? input : new TextDecoder().decode(input),
         kind as RewardKind,
