@@ -1,49 +1,26 @@
 /**
  * Gateway overhead in direct mode against calling the same simulated upstream directly, in the same run.
- * Three processes: this one runs autocannon; the upstream and the gateway each have their own.
+ * Three processes: this one drives the load (paced open-loop generator, autocannon); the upstream and the
+ * gateway each have their own (bundled like the published dist, see children.ts). Direct and gateway
+ * slices alternate so both see the same machine.
  *
  *   pnpm --filter @openfugu/server bench            # all sections
  *   BENCH_SECONDS=5 BENCH_SOAK=20000 pnpm --filter @openfugu/server bench
  */
-import { type ChildProcess, fork } from 'node:child_process';
 import { Agent, request } from 'node:http';
-import { fileURLToPath } from 'node:url';
+import { cpus, loadavg } from 'node:os';
 import autocannon from 'autocannon';
 import { fitDomainRouter } from '../src/domain-router.js';
 import { trainEmbeddedRouter } from '../src/embedded-router.js';
 import { DEFAULT_SIMULATED_POOL, generateSimTasks, simulatedOutcome } from '../src/sim/skills.js';
+import { cpu, memory, start, stop } from './children.js';
+import { type PacedRun, paced, pacedPool, quantile } from './paced.js';
 
 const seconds = Number(process.env.BENCH_SECONDS ?? 10);
 const soakRequests = Number(process.env.BENCH_SOAK ?? 20_000);
 const rate = Number(process.env.BENCH_RATE ?? 1_000);
 const connections = Number(process.env.BENCH_CONNECTIONS ?? 16);
-const entry = fileURLToPath(new URL('./processes.ts', import.meta.url));
-
-function start(args: string[]): Promise<{ child: ChildProcess; url: string }> {
-  const child = fork(entry, args, {
-    execArgv: ['--import', 'tsx', '--expose-gc'],
-    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-  });
-  return new Promise((resolve, reject) => {
-    child.once('error', reject);
-    child.once('exit', (code) => reject(new Error(`child exited with ${code}`)));
-    child.on('message', (message: { type: string; url: string }) => {
-      if (message.type === 'ready') resolve({ child, url: message.url });
-    });
-  });
-}
-
-function memory(child: ChildProcess): Promise<{ rss: number; heapUsed: number }> {
-  return new Promise((resolve) => {
-    const listener = (message: { type: string; rss: number; heapUsed: number }): void => {
-      if (message.type !== 'mem') return;
-      child.off('message', listener);
-      resolve(message);
-    };
-    child.on('message', listener);
-    child.send({ type: 'mem' });
-  });
-}
+const slices = Number(process.env.BENCH_SLICES ?? 5);
 
 interface Run {
   p50: number;
@@ -124,23 +101,84 @@ async function sequential(url: string, model: string, count: number): Promise<{ 
   return { p50: times[Math.floor(count / 2)]!, p99: times[Math.floor(count * 0.99)]! };
 }
 
+const chatBody = (model: string, stream: boolean): string =>
+  JSON.stringify({
+    model,
+    messages: [{ role: 'user', content: 'What is 17 * 23?' }],
+    ...(stream ? { stream: true } : {}),
+  });
+
+const completes = (stream: boolean) => (text: string) =>
+  stream ? text.endsWith('data: [DONE]\n\n') : text.includes('"choices"');
+
+interface PacedRow {
+  direct: PacedRun;
+  gateway: PacedRun;
+  /** Gateway process CPU per request over its slices, µs. */
+  cpuUs: number;
+}
+
+/** Paced runs at `rate`, alternating direct and gateway slices; the gateway's CPU is read around its slices. */
+async function pacedRow(
+  upstream: { url: string },
+  gateway: { url: string; child: Parameters<typeof cpu>[0] },
+  model: { direct: string; alias: string },
+  rate: number,
+  stream: boolean,
+): Promise<PacedRow> {
+  const directPool = pacedPool(upstream.url);
+  const gatewayPool = pacedPool(gateway.url);
+  const directURL = `${upstream.url}/chat/completions`;
+  const gatewayURL = `${gateway.url}/chat/completions`;
+  const directBody = chatBody(model.direct, stream);
+  const gatewayBody = chatBody(model.alias, stream);
+  const merged = { direct: [] as PacedRun[], gateway: [] as PacedRun[] };
+  let cpuUs = 0;
+  let requests = 0;
+  const ms = (seconds * 1000) / slices;
+  const check = completes(stream);
+  // A short settle on each path first (connections, JIT for this body shape).
+  await paced(directPool, directURL, directBody, { rate, ms: 300, check });
+  await paced(gatewayPool, gatewayURL, gatewayBody, { rate, ms: 300, check });
+  for (let i = 0; i < slices; i++) {
+    merged.direct.push(await paced(directPool, directURL, directBody, { rate, ms, check }));
+    const before = await cpu(gateway.child);
+    const run = await paced(gatewayPool, gatewayURL, gatewayBody, { rate, ms, check });
+    const after = await cpu(gateway.child);
+    cpuUs += after.user + after.system - before.user - before.system;
+    requests += run.latencies.length + run.errors;
+    merged.gateway.push(run);
+  }
+  await directPool.close();
+  await gatewayPool.close();
+  const join = (runs: PacedRun[]): PacedRun => ({
+    latencies: runs.flatMap((run) => run.latencies),
+    lateness: runs.flatMap((run) => run.lateness),
+    errors: runs.reduce((sum, run) => sum + run.errors, 0),
+    rate: runs.reduce((sum, run) => sum + run.rate, 0) / runs.length,
+  });
+  return { direct: join(merged.direct), gateway: join(merged.gateway), cpuUs: cpuUs / Math.max(1, requests) };
+}
+
 async function main(): Promise<void> {
   const upstream = await start(['upstream']);
   const gateway = await start(['gateway', upstream.url]);
   const worker = DEFAULT_SIMULATED_POOL[0]!;
+  const model = { direct: worker.spec.model, alias: worker.id };
+  const [load1 = 0, load5 = 0] = loadavg();
   console.log(
-    `node ${process.version}, ${connections} connections, ${seconds} s per run; machine shared with other work (noisy)`,
+    `${new Date().toISOString()}: node ${process.version}, ${cpus().length} CPUs, load average ${fmt(load1)} (1 min) ${fmt(load5)} (5 min); ${seconds} s per path per row, in ${slices} alternating slices; machine shared with other work (noisy)`,
   );
 
   // Warm-up: JIT, keep-alive pools.
-  await cannon(upstream.url, worker.spec.model, { duration: 2 });
-  await cannon(gateway.url, worker.id, { duration: 2 });
+  await cannon(upstream.url, model.direct, { duration: 2 });
+  await cannon(gateway.url, model.alias, { duration: 2 });
 
   // Unloaded: sequential requests, µs resolution (autocannon's histogram has 1 ms resolution).
-  await sequential(upstream.url, worker.spec.model, 500);
-  await sequential(gateway.url, worker.id, 500);
-  const seqDirect = await sequential(upstream.url, worker.spec.model, 3_000);
-  const seqGateway = await sequential(gateway.url, worker.id, 3_000);
+  await sequential(upstream.url, model.direct, 500);
+  await sequential(gateway.url, model.alias, 500);
+  const seqDirect = await sequential(upstream.url, model.direct, 3_000);
+  const seqGateway = await sequential(gateway.url, model.alias, 3_000);
   console.log('\n| sequential (1 connection, 3000 requests) | p50 ms | p99 ms |\n|---|---|---|');
   console.log(`| direct | ${fmt(seqDirect.p50, 3)} | ${fmt(seqDirect.p99, 3)} |`);
   console.log(`| gateway | ${fmt(seqGateway.p50, 3)} | ${fmt(seqGateway.p99, 3)} |`);
@@ -148,22 +186,67 @@ async function main(): Promise<void> {
     `| **added** | **${fmt(seqGateway.p50 - seqDirect.p50, 3)}** | **${fmt(seqGateway.p99 - seqDirect.p99, 3)}** |`,
   );
 
-  const rows: string[] = [];
-  for (const [label, options] of [
-    [`fixed ${rate} req/s, non-stream`, { overallRate: rate }],
-    [`fixed ${rate} req/s, stream`, { overallRate: rate, stream: true }],
-    ['max throughput, non-stream', {}],
+  // Paced open-loop load: the target's "at ≥ 1,000 requests/s".
+  const pacedRows: string[] = [];
+  let verdictRow: PacedRow | undefined;
+  for (const [rowRate, stream] of [
+    [rate, false],
+    [rate, true],
+    [rate * 2, false],
   ] as const) {
-    const direct = await cannon(upstream.url, worker.spec.model, options);
-    const through = await cannon(gateway.url, worker.id, options);
-    rows.push(
-      `| ${label} | direct | ${fmt(direct.p50)} | ${fmt(direct.p99)} | ${fmt(direct.rps, 0)} | ${direct.errors + direct.non2xx} |`,
-      `| ${label} | gateway | ${fmt(through.p50)} | ${fmt(through.p99)} | ${fmt(through.rps, 0)} | ${through.errors + through.non2xx} |`,
-      `| ${label} | **added** | **${fmt(through.p50 - direct.p50)}** | **${fmt(through.p99 - direct.p99)}** | | |`,
+    const row = await pacedRow(upstream, gateway, model, rowRate, stream);
+    if (rowRate === rate && !stream) verdictRow = row;
+    const label = `paced ${rowRate} req/s, ${stream ? 'stream' : 'non-stream'}`;
+    const q = (run: PacedRun, p: number): number => quantile(run.latencies, p);
+    const added = (p: number): string => fmt(q(row.gateway, p) - q(row.direct, p), 3);
+    const line = (path: string, run: PacedRun, extra: string): string =>
+      `| ${label} | ${path} | ${fmt(q(run, 0.5), 3)} | ${fmt(q(run, 0.9), 3)} | ${fmt(q(run, 0.99), 3)} | ${fmt(q(run, 0.999), 3)} | ${fmt(run.rate, 0)} | ${run.errors} | ${fmt(quantile(run.lateness, 0.99), 2)} | ${extra} |`;
+    pacedRows.push(
+      line('direct', row.direct, ''),
+      line('gateway', row.gateway, fmt(row.cpuUs, 0)),
+      `| ${label} | **added** | **${added(0.5)}** | ${added(0.9)} | **${added(0.99)}** | ${added(0.999)} | | | | |`,
     );
   }
-  console.log('\n| run | path | p50 ms | p99 ms | req/s | errors |\n|---|---|---|---|---|---|');
+  console.log(
+    '\n| paced open-loop run | path | p50 ms | p90 ms | p99 ms | p99.9 ms | req/s | errors | send lateness p99 ms | gateway CPU µs/req |\n|---|---|---|---|---|---|---|---|---|---|',
+  );
+  console.log(pacedRows.join('\n'));
+
+  // autocannon: its per-second quota rate (bursts of `connections` in flight) and saturation.
+  const rows: string[] = [];
+  for (const [label, options] of [
+    [
+      `autocannon overallRate ${rate} (bursts of ${connections} in flight), non-stream`,
+      { overallRate: rate },
+    ],
+    ['autocannon max throughput, non-stream', {}],
+  ] as const) {
+    const direct = await cannon(upstream.url, model.direct, options);
+    const before = await cpu(gateway.child);
+    const through = await cannon(gateway.url, model.alias, options);
+    const after = await cpu(gateway.child);
+    const perRequest =
+      (after.user + after.system - before.user - before.system) / Math.max(1, through.requests);
+    rows.push(
+      `| ${label} | direct | ${fmt(direct.p50)} | ${fmt(direct.p99)} | ${fmt(direct.rps, 0)} | ${direct.errors + direct.non2xx} | |`,
+      `| ${label} | gateway | ${fmt(through.p50)} | ${fmt(through.p99)} | ${fmt(through.rps, 0)} | ${through.errors + through.non2xx} | ${fmt(perRequest, 0)} |`,
+      `| ${label} | **added** | **${fmt(through.p50 - direct.p50)}** | **${fmt(through.p99 - direct.p99)}** | | | |`,
+    );
+  }
+  console.log(
+    `\n| autocannon run (${connections} connections) | path | p50 ms | p99 ms | req/s | errors | gateway CPU µs/req |\n|---|---|---|---|---|---|---|`,
+  );
   console.log(rows.join('\n'));
+
+  if (verdictRow) {
+    const { direct, gateway: through } = verdictRow;
+    const addedP50 = quantile(through.latencies, 0.5) - quantile(direct.latencies, 0.5);
+    const addedP99 = quantile(through.latencies, 0.99) - quantile(direct.latencies, 0.99);
+    const met = addedP50 <= 1 && addedP99 <= 5 && through.errors === 0 && through.rate >= rate * 0.98;
+    console.log(
+      `\ntarget (paced ${rate} req/s, non-stream: added p50 ≤ 1 ms, p99 ≤ 5 ms): added p50 ${fmt(addedP50, 3)} ms, p99 ${fmt(addedP99, 3)} ms at ${fmt(through.rate, 0)} req/s → ${met ? 'MET' : 'NOT MET'}`,
+    );
+  }
 
   // Router decision time, separately (no network).
   const probes = generateSimTasks(5_000, 99).map((task) => `user: ${task.prompt}`);
@@ -204,15 +287,15 @@ async function main(): Promise<void> {
   // Soak: memory before/after N requests through the gateway.
   if (soakRequests > 0) {
     const before = await memory(gateway.child);
-    const soak = await cannon(gateway.url, worker.id, { amount: soakRequests });
+    const soak = await cannon(gateway.url, model.alias, { amount: soakRequests });
     const after = await memory(gateway.child);
     const mb = (bytes: number): string => fmt(bytes / 1024 / 1024, 1);
     console.log(
       `\nsoak: ${soak.requests} requests (${soak.errors + soak.non2xx} errors) at ${fmt(soak.rps, 0)} req/s; gateway RSS ${mb(before.rss)} → ${mb(after.rss)} MB, heap used after GC ${mb(before.heapUsed)} → ${mb(after.heapUsed)} MB`,
     );
   }
-  upstream.child.kill();
-  gateway.child.kill();
+  await stop(gateway.child);
+  await stop(upstream.child);
 }
 
 main().catch((error: unknown) => {

@@ -1,7 +1,8 @@
 /**
  * Child-process entry points for the benchmarks, so autocannon, the gateway and the upstream do not share
- * one event loop: `node --import tsx bench/processes.ts upstream|gateway <upstreamURL>`.
- * Reports `{ url }` over IPC when listening and answers `{ type: 'mem' }` with memory figures.
+ * one event loop: `processes.ts upstream|gateway <upstreamURL>` (bundled first, see children.ts).
+ * Reports `{ url }` over IPC when listening and answers `{ type: 'mem' }` with memory figures and
+ * `{ type: 'cpu' }` with `process.cpuUsage()` (µs of user and system time).
  */
 import {
   createGateway,
@@ -28,6 +29,10 @@ async function main(): Promise<void> {
   }
   process.on('message', (message: { type?: string }) => {
     if (message?.type === 'exit') process.exit(0);
+    if (message?.type === 'cpu') {
+      const usage = process.cpuUsage();
+      process.send?.({ type: 'cpu', user: usage.user, system: usage.system });
+    }
     if (message?.type === 'mem') {
       (globalThis as { gc?: () => void }).gc?.();
       const memory = process.memoryUsage();

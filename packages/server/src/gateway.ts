@@ -3,7 +3,9 @@
  * direct passthrough (stream and non-stream), metrics, health and graceful shutdown.
  */
 import { randomBytes } from 'node:crypto';
+import type { ServerResponse } from 'node:http';
 import {
+  type AbortSignalLike,
   type ChatCompletionChunk,
   type ChatCompletionRequest,
   ChatCompletionRequestSchema,
@@ -16,6 +18,7 @@ import {
   type WorkerResponse,
 } from '@openfugu/schema';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import { AbortScope } from './abort.js';
 import { GatewayError, toErrorResponse } from './errors.js';
 import { createGatewayMetrics, type GatewayMetrics } from './metrics.js';
 import type { GatewayMode, ModeContext, ModeInput, ModeResult } from './modes.js';
@@ -241,68 +244,48 @@ export function createGateway(settings: GatewaySettings): Gateway {
 
     const id = `chatcmpl-${idPrefix}${(counter++).toString(36)}`;
     const debug = config.debugTrace === true && request.headers[DEBUG_HEADER] === '1';
-    const controller = new AbortController();
-    let timedOut = false;
-    const timer = setTimeout(() => {
-      timedOut = true;
-      controller.abort();
-    }, requestTimeoutMs);
-    const onClose = (): void => {
-      if (!reply.raw.writableFinished) controller.abort();
-    };
-    reply.raw.once('close', onClose);
+    const publicModel = chat.model;
+    const scope = new AbortScope();
+    const timer = setTimeout(abortOnDeadline, requestTimeoutMs, scope);
+    const raw = reply.raw as ResponseWithScope;
+    raw[kScope] = scope;
+    raw.once('close', abortOnEarlyClose);
     const ledger = createLedger();
-    const context: ModeContext = {
-      workers: pool.bind(ledger),
-      pool,
-      ledger,
-      signal: controller.signal,
-      observeRouting: (seconds) => metrics.observeRouting(publicModel, seconds),
-    };
     const input: ModeInput = { request: chat, workerRequest: toWorkerRequest(chat) };
     const stream = chat.stream === true;
     const includeUsage = stream && chat.stream_options?.include_usage === true;
-    const publicModel = chat.model;
     let status = 200;
     inFlight++;
-    const finish = (): void => {
-      clearTimeout(timer);
-      reply.raw.off('close', onClose);
-      inFlight--;
-      metrics.observeRequest(publicModel, status, (performance.now() - started) / 1000);
-      metrics.observeTokens(
-        publicModel,
-        ledger.usage.promptTokens,
-        ledger.usage.completionTokens,
-        ledger.costUsd,
-      );
-      if (inFlight === 0) for (const resolve of idle.splice(0)) resolve();
-    };
-    const fail = (error: unknown): unknown =>
-      timedOut
-        ? new GatewayError({ kind: 'timeout', message: 'The request exceeded its deadline.', cause: error })
-        : error;
 
     try {
       let target: Worker | undefined = worker;
       let modeTrace: unknown;
-      if (mode?.kind === 'route') {
+      // Modes get a context (bound workers, routing metric); direct passthrough needs none.
+      const context: ModeContext | undefined = mode
+        ? {
+            workers: pool.bind(ledger),
+            pool,
+            ledger,
+            signal: scope,
+            observeRouting: (seconds) => metrics.observeRouting(publicModel, seconds),
+          }
+        : undefined;
+      if (mode?.kind === 'route' && context) {
         const routeStart = performance.now();
         const decision = await mode.route(input, context);
         metrics.observeRouting(publicModel, (performance.now() - routeStart) / 1000);
         target = pool.get(decision.workerId);
         modeTrace = decision.trace;
       }
-      const trace = (): unknown =>
-        debug
-          ? {
-              mode: mode ? mode.kind : 'direct',
-              calls: ledger.calls,
-              modeTrace,
-              usage: ledger.usage,
-              costUsd: ledger.costUsd,
-            }
-          : undefined;
+      const trace = debug
+        ? (): unknown => ({
+            mode: mode ? mode.kind : 'direct',
+            calls: ledger.calls,
+            modeTrace,
+            usage: ledger.usage,
+            costUsd: ledger.costUsd,
+          })
+        : noTrace;
 
       if (target) {
         const upstreamBody = passthroughBody(chat, includeUsage || stream);
@@ -313,7 +296,7 @@ export function createGateway(settings: GatewaySettings): Gateway {
             target.id,
             upstreamBody,
             ledger,
-            controller.signal,
+            scope,
             fallback,
           );
           reply.hijack();
@@ -335,7 +318,7 @@ export function createGateway(settings: GatewaySettings): Gateway {
           upstreamBody,
           input.workerRequest,
           ledger,
-          controller.signal,
+          scope,
           fallback,
         );
         const answer = rewriteCompletion(response, id, publicModel, ledger, trace());
@@ -346,7 +329,7 @@ export function createGateway(settings: GatewaySettings): Gateway {
         }
         return reply.send(answer);
       }
-      if (mode?.kind !== 'run') throw new GatewayError({ kind: 'internal_error' });
+      if (mode?.kind !== 'run' || !context) throw new GatewayError({ kind: 'internal_error' });
       const outcome = await mode.run(input, context);
       modeTrace = outcome.trace;
       const answer = completionFromResult(outcome, id, publicModel, ledger, trace());
@@ -357,16 +340,30 @@ export function createGateway(settings: GatewaySettings): Gateway {
       }
       return reply.send(answer);
     } catch (error) {
-      const mapped = fail(error);
+      const mapped =
+        scope.reason === DEADLINE
+          ? new GatewayError({ kind: 'timeout', message: 'The request exceeded its deadline.', cause: error })
+          : error;
       status = toErrorResponse(mapped).status;
-      if (reply.raw.headersSent) {
+      if (raw.headersSent) {
         // Mid-stream failure: tell the client in-band (the openai SDK raises it as an APIError) and end.
-        if (!reply.raw.destroyed) reply.raw.end(sseData(toErrorResponse(mapped).body));
+        if (!raw.destroyed) endStream(raw, sseData(toErrorResponse(mapped).body));
         return reply;
       }
       throw mapped;
     } finally {
-      finish();
+      clearTimeout(timer);
+      raw.off('close', abortOnEarlyClose);
+      raw[kScope] = undefined;
+      inFlight--;
+      metrics.observeRequest(publicModel, status, (performance.now() - started) / 1000);
+      metrics.observeTokens(
+        publicModel,
+        ledger.usage.promptTokens,
+        ledger.usage.completionTokens,
+        ledger.costUsd,
+      );
+      if (inFlight === 0) for (const resolve of idle.splice(0)) resolve();
     }
   });
 
@@ -401,6 +398,24 @@ export function createGateway(settings: GatewaySettings): Gateway {
       clearTimeout(force);
     },
   };
+}
+
+/** The abort reason of a request that ran past `requestTimeoutMs`. */
+const DEADLINE: unique symbol = Symbol('deadline');
+const kScope: unique symbol = Symbol('openfugu.scope');
+type ResponseWithScope = ServerResponse & { [kScope]?: AbortScope | undefined };
+
+function abortOnDeadline(scope: AbortScope): void {
+  scope.abort(DEADLINE);
+}
+
+/** `close` before the response finished: the client went away, so its upstream work is abandoned. */
+function abortOnEarlyClose(this: ResponseWithScope): void {
+  if (!this.writableFinished) this[kScope]?.abort();
+}
+
+function noTrace(): undefined {
+  return undefined;
 }
 
 function clip(text: string): string {
@@ -467,7 +482,7 @@ async function callOnce(
   body: JsonObject,
   workerRequest: WorkerRequest,
   ledger: Ledger,
-  signal: AbortSignal,
+  signal: AbortSignalLike,
   fallback: boolean,
 ): Promise<ChatCompletionResponse> {
   const order = fallback ? orderFrom(pool, workerId) : [workerId];
@@ -497,7 +512,7 @@ async function openStream(
   workerId: string,
   body: JsonObject,
   ledger: Ledger,
-  signal: AbortSignal,
+  signal: AbortSignalLike,
   fallback: boolean,
 ): Promise<{ chunks: AsyncIterable<ChatCompletionChunk>; workerId: string }> {
   const order = fallback ? orderFrom(pool, workerId) : [workerId];
@@ -608,20 +623,50 @@ function rewriteCompletion(
   return answer;
 }
 
-async function write(reply: FastifyReply, text: string): Promise<void> {
-  const raw = reply.raw;
-  if (raw.destroyed) return;
-  if (!raw.write(text)) {
-    await new Promise<void>((resolve) => {
-      const done = (): void => {
-        raw.off('drain', done);
-        raw.off('close', done);
-        resolve();
-      };
-      raw.on('drain', done);
-      raw.on('close', done);
-    });
+const kPending: unique symbol = Symbol('openfugu.pending');
+type BatchedResponse = ServerResponse & { [kPending]?: string | undefined };
+
+/**
+ * Queues SSE text for the client. Everything queued within one tick (all the events of one upstream read,
+ * a whole answer streamed after a run) leaves in one socket write: a write is a syscall, and on loopback the
+ * largest single cost of a streamed request. Resolves once the client has room again (backpressure).
+ */
+function write(reply: FastifyReply, text: string): Promise<void> | undefined {
+  const raw = reply.raw as BatchedResponse;
+  if (raw.destroyed) return undefined;
+  const pending = raw[kPending];
+  if (pending === undefined) {
+    raw[kPending] = text;
+    process.nextTick(flushPending, raw);
+  } else {
+    raw[kPending] = pending + text;
   }
+  return raw.writableNeedDrain ? drained(raw) : undefined;
+}
+
+function flushPending(raw: BatchedResponse): void {
+  const text = raw[kPending];
+  raw[kPending] = undefined;
+  if (text !== undefined && !raw.destroyed && !raw.writableEnded) raw.write(text);
+}
+
+/** Ends the response with `text` after whatever is still queued. */
+function endStream(raw: BatchedResponse, text: string): void {
+  const pending = raw[kPending];
+  raw[kPending] = undefined;
+  raw.end(pending === undefined ? text : pending + text);
+}
+
+function drained(raw: ServerResponse): Promise<void> {
+  return new Promise<void>((resolve) => {
+    const done = (): void => {
+      raw.off('drain', done);
+      raw.off('close', done);
+      resolve();
+    };
+    raw.on('drain', done);
+    raw.on('close', done);
+  });
 }
 
 function startStream(reply: FastifyReply): void {
@@ -693,7 +738,7 @@ async function pipeStream(
   } else if (options.debug) {
     await write(reply, `: openfugu_trace ${JSON.stringify(options.trace())}\n\n`);
   }
-  reply.raw.end(SSE_DONE);
+  endStream(reply.raw, SSE_DONE);
 }
 
 function chunkOf(id: string, model: string, delta: JsonObject, finish: string | null): JsonObject {
@@ -755,5 +800,5 @@ async function writeCompletionAsStream(
   } else if (trace !== undefined) {
     await write(reply, `: openfugu_trace ${JSON.stringify(trace)}\n\n`);
   }
-  reply.raw.end(SSE_DONE);
+  endStream(reply.raw, SSE_DONE);
 }

@@ -81,24 +81,52 @@ export function createGatewayMetrics(prefix = 'openfugu_'): GatewayMetrics {
     help: 'Chat-completion requests being served.',
     registers: [registry],
   });
+  // prom-client hashes the label object on every inc/observe; the label sets here are few and fixed (public
+  // model names, worker aliases), so each child is looked up once and kept.
+  const cached = <T>(make: (key: string) => T): ((key: string) => T) => {
+    const children = new Map<string, T>();
+    return (key) => {
+      let child = children.get(key);
+      if (child === undefined) {
+        child = make(key);
+        children.set(key, child);
+      }
+      return child;
+    };
+  };
+  const requestChildren = cached((key) => {
+    const [model = '', status = ''] = key.split('\u0000');
+    return requests.labels({ model, status });
+  });
+  const latencyChild = cached((model) => latency.labels({ model }));
+  const upstreamChildren = cached((key) => {
+    const [worker = '', outcome = ''] = key.split('\u0000');
+    return upstreamCalls.labels({ worker, outcome });
+  });
+  const upstreamErrorChild = cached((worker) => upstreamErrors.labels({ worker }));
+  const upstreamLatencyChild = cached((worker) => upstreamLatency.labels({ worker }));
+  const promptChild = cached((model) => tokens.labels({ model, kind: 'prompt' }));
+  const completionChild = cached((model) => tokens.labels({ model, kind: 'completion' }));
+  const costChild = cached((model) => cost.labels({ model }));
+  const routingChild = cached((model) => routing.labels({ model }));
   return {
     registry,
     observeRequest(model, status, seconds) {
-      requests.inc({ model, status: String(status) });
-      latency.observe({ model }, seconds);
+      requestChildren(`${model}\u0000${status}`).inc();
+      latencyChild(model).observe(seconds);
     },
     observeUpstream(call) {
-      upstreamCalls.inc({ worker: call.workerId, outcome: call.outcome });
-      if (call.outcome !== 'ok' && call.outcome !== 'aborted') upstreamErrors.inc({ worker: call.workerId });
-      upstreamLatency.observe({ worker: call.workerId }, call.ms / 1000);
+      upstreamChildren(`${call.workerId}\u0000${call.outcome}`).inc();
+      if (call.outcome !== 'ok' && call.outcome !== 'aborted') upstreamErrorChild(call.workerId).inc();
+      upstreamLatencyChild(call.workerId).observe(call.ms / 1000);
     },
     observeTokens(model, promptTokens, completionTokens, costUsd) {
-      if (promptTokens > 0) tokens.inc({ model, kind: 'prompt' }, promptTokens);
-      if (completionTokens > 0) tokens.inc({ model, kind: 'completion' }, completionTokens);
-      if (costUsd > 0) cost.inc({ model }, costUsd);
+      if (promptTokens > 0) promptChild(model).inc(promptTokens);
+      if (completionTokens > 0) completionChild(model).inc(completionTokens);
+      if (costUsd > 0) costChild(model).inc(costUsd);
     },
     observeRouting(model, seconds) {
-      routing.observe({ model }, seconds);
+      routingChild(model).observe(seconds);
     },
     setInFlight(count) {
       inFlight.set(count);

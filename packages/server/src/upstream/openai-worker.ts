@@ -1,6 +1,6 @@
 /**
  * An upstream OpenAI-compatible model (LiteLLM proxy, vLLM, SGLang, Ollama, any provider) as a `Worker`.
- * Built on `fetch` (undici in Node) so tests inject a fake and the hot path stays lean: per-call timeout,
+ * Built on undici keep-alive pools (tests inject a `fetch` instead) so the hot path stays lean: per-call timeout,
  * retries with exponential backoff and full jitter on 429/5xx/connection errors (honouring `Retry-After`),
  * malformed answers turned into typed `UpstreamError`s, and a streaming variant with an idle timeout.
  */
@@ -20,8 +20,9 @@ import {
   type WorkerRequest,
   type WorkerResponse,
 } from '@openfugu/schema';
+import { AbortScope, follow } from '../abort.js';
 import { createSseParser } from '../sse.js';
-import { fetchTransport, nodeHttpTransport, type Transport, type TransportResponse } from './transport.js';
+import { fetchTransport, type Transport, type TransportResponse, undiciTransport } from './transport.js';
 
 /** A JSON object as sent to / received from an upstream. */
 export type JsonObject = Record<string, unknown>;
@@ -65,10 +66,17 @@ export interface OpenAIWorkerSettings {
   initialBackoffMs?: number;
   /** Cap of one backoff, and the longest `Retry-After` honoured; longer ones are not retried (default 5 000). */
   maxBackoffMs?: number;
-  /** Injected fetch (tests, custom dispatchers). Default: node:http(s) with keep-alive agents. */
+  /** Injected fetch (tests, custom dispatchers). Default: undici keep-alive `Pool`s shared per origin. */
   fetch?: typeof fetch;
   /** Injected randomness for jitter (default Math.random). */
   random?: Random;
+}
+
+/** One accepted attempt: the response, the scope that aborts it, and the cleanup of its timer. */
+interface Attempt {
+  response: TransportResponse;
+  scope: AbortScope;
+  clear: () => void;
 }
 
 const DEFAULTS = {
@@ -90,7 +98,7 @@ const DEFAULTS = {
  * ```
  */
 export function createOpenAIWorker(settings: OpenAIWorkerSettings): UpstreamWorker {
-  const transport: Transport = settings.fetch ? fetchTransport(settings.fetch) : nodeHttpTransport;
+  const transport: Transport = settings.fetch ? fetchTransport(settings.fetch) : undiciTransport;
   const random = settings.random ?? Math.random;
   const timeoutMs = settings.timeoutMs ?? DEFAULTS.timeoutMs;
   const idleMs = settings.streamIdleTimeoutMs ?? DEFAULTS.streamIdleTimeoutMs;
@@ -105,25 +113,21 @@ export function createOpenAIWorker(settings: OpenAIWorkerSettings): UpstreamWork
   if (settings.description) descriptor.description = settings.description;
   const id = settings.id;
 
-  /** One attempt: fetch with a timeout, returns the OK response or throws a typed error. */
-  const attempt = async (
-    payload: string,
-    signal: AbortSignalLike | undefined,
-  ): Promise<{ response: TransportResponse; controller: AbortController; clear: () => void }> => {
-    const controller = new AbortController();
+  /** One attempt: a POST with a timeout; returns the OK response or throws a typed error. */
+  const attempt = async (payload: string, signal: AbortSignalLike | undefined): Promise<Attempt> => {
+    const scope = new AbortScope();
+    const unlink = follow(scope, signal);
     let timedOut = false;
     const timer = setTimeout(() => {
       timedOut = true;
-      controller.abort();
+      scope.abort();
     }, timeoutMs);
-    const onAbort = (): void => controller.abort();
-    signal?.addEventListener('abort', onAbort, { once: true });
     const clear = (): void => {
       clearTimeout(timer);
-      signal?.removeEventListener('abort', onAbort);
+      unlink();
     };
     try {
-      const response = await transport(url, { headers, body: payload, signal: controller.signal });
+      const response = await transport(url, { headers, body: payload, signal: scope });
       if (response.status < 200 || response.status >= 300) {
         const text = await readBounded(response, 4096).catch(() => '');
         clear();
@@ -134,7 +138,7 @@ export function createOpenAIWorker(settings: OpenAIWorkerSettings): UpstreamWork
           cause: { body: text, retryAfterMs: parseRetryAfter(response.header('retry-after')) },
         });
       }
-      return { response, controller, clear };
+      return { response, scope, clear };
     } catch (error) {
       clear();
       if (signal?.aborted) throw new AbortedError({ cause: error });
@@ -145,10 +149,7 @@ export function createOpenAIWorker(settings: OpenAIWorkerSettings): UpstreamWork
   };
 
   /** Attempts with retries; returns the first OK response. */
-  const send = async (
-    body: JsonObject,
-    signal: AbortSignalLike | undefined,
-  ): Promise<{ response: TransportResponse; controller: AbortController; clear: () => void }> => {
+  const send = async (body: JsonObject, signal: AbortSignalLike | undefined): Promise<Attempt> => {
     const payload = JSON.stringify({ ...body, model: settings.model });
     for (let retry = 0; ; retry++) {
       try {
@@ -192,14 +193,9 @@ export function createOpenAIWorker(settings: OpenAIWorkerSettings): UpstreamWork
     body: JsonObject,
     options?: WorkerCallOptions,
   ): Promise<AsyncIterable<ChatCompletionChunk>> => {
-    const { response, controller, clear } = await send({ ...body, stream: true }, options?.signal);
+    const { response, scope, clear } = await send({ ...body, stream: true }, options?.signal);
     clear(); // the per-attempt timeout covered the head; the idle timeout covers the body
-    const signal = options?.signal;
-    const onAbort = (): void => controller.abort();
-    signal?.addEventListener('abort', onAbort, { once: true });
-    return streamChunks(response, controller, idleMs, id, () =>
-      signal?.removeEventListener('abort', onAbort),
-    );
+    return streamChunks(response, scope, idleMs, id, follow(scope, options?.signal));
   };
 
   return {
@@ -273,7 +269,7 @@ function parseCompletion(text: string): ChatCompletionResponse | undefined {
 
 async function* streamChunks(
   response: TransportResponse,
-  controller: AbortController,
+  controller: AbortScope,
   idleMs: number,
   workerId: string,
   cleanup: () => void,
@@ -282,27 +278,36 @@ async function* streamChunks(
   const decoder = new TextDecoder();
   const parser = createSseParser();
   let done = false;
+  // One idle timer per stream, re-armed before every read (not a timer and a race promise per read). It only
+  // counts time spent waiting for the upstream, not time the consumer takes (e.g. a slow client).
+  let waiting = false;
+  let rejectIdle: (reason: unknown) => void = noop;
+  const idle = new Promise<never>((_resolve, reject) => {
+    rejectIdle = reject;
+  });
+  idle.catch(noop);
+  const timer = setTimeout(() => {
+    if (!waiting) return;
+    controller.abort();
+    rejectIdle(STALLED);
+  }, idleMs);
   try {
     while (!done) {
-      let timer: ReturnType<typeof setTimeout> | undefined;
-      const idle = new Promise<'idle'>((resolve) => {
-        timer = setTimeout(() => resolve('idle'), idleMs);
-      });
-      let read: IteratorResult<Uint8Array> | 'idle';
+      let read: IteratorResult<Uint8Array>;
+      waiting = true;
+      timer.refresh();
       try {
         const next = iterator.next();
         // If the idle timer wins, the pending read rejects later on abort: keep that from going unhandled.
-        next.catch(() => undefined);
+        next.catch(noop);
         read = await Promise.race([next, idle]);
       } catch (error) {
-        if (controller.signal.aborted) throw new AbortedError({ cause: error });
+        if (error === STALLED)
+          throw new TimeoutError({ message: 'upstream stream stalled', timeoutMs: idleMs });
+        if (controller.aborted) throw new AbortedError({ cause: error });
         throw new UpstreamError({ message: 'upstream stream dropped', workerId, cause: error });
       } finally {
-        clearTimeout(timer);
-      }
-      if (read === 'idle') {
-        controller.abort();
-        throw new TimeoutError({ message: 'upstream stream stalled', timeoutMs: idleMs });
+        waiting = false;
       }
       const events = read.done ? parser.flush() : parser.push(decoder.decode(read.value, { stream: true }));
       for (const data of events) {
@@ -332,6 +337,7 @@ async function* streamChunks(
       }
     }
   } finally {
+    clearTimeout(timer);
     cleanup();
     if (done) {
       // Drain the (normally empty) rest so the keep-alive connection goes back to the pool.
@@ -342,6 +348,11 @@ async function* streamChunks(
     }
   }
 }
+
+function noop(): void {}
+
+/** Rejection of a stream's idle race when the upstream went silent for `streamIdleTimeoutMs`. */
+const STALLED: unique symbol = Symbol('stalled');
 
 async function drain(iterator: AsyncIterator<Uint8Array>): Promise<void> {
   try {

@@ -1,10 +1,10 @@
 /**
- * The HTTP transport behind upstream workers. The default is node:http/https with keep-alive agents:
- * on Node 20 it is about 4× cheaper per call than the global fetch (measured in bench/README notes), and
- * the gateway's overhead budget is about a millisecond. Tests inject `fetch` instead, which is adapted here.
+ * The HTTP transport behind upstream workers. The default is an undici `Pool` per upstream origin
+ * (keep-alive, no connection cap, Nagle off): it is the cheapest client Node has per call, and the gateway's
+ * overhead budget is about a millisecond (see the package README's Benchmark section). Tests inject `fetch`
+ * instead, which is adapted here.
  */
-import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from 'node:http';
-import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
+import { Pool } from 'undici';
 
 /** What a worker needs from an HTTP response. */
 export interface TransportResponse {
@@ -18,86 +18,92 @@ export interface TransportResponse {
   discard(): void;
 }
 
+/** What an upstream call can be aborted by: a DOM `AbortSignal` or anything shaped like one. */
+export interface TransportSignal {
+  readonly aborted: boolean;
+  addEventListener(type: 'abort', listener: () => void, options?: { once?: boolean }): void;
+  removeEventListener(type: 'abort', listener: () => void): void;
+}
+
 /** A POST to an upstream. Rejects on connection errors and aborts. */
 export type Transport = (
   url: string,
-  init: { headers: Record<string, string>; body: string; signal: AbortSignal },
+  init: { headers: Record<string, string>; body: string; signal: TransportSignal },
 ) => Promise<TransportResponse>;
 
-const httpAgent = new HttpAgent({ keepAlive: true, maxSockets: 512, keepAliveMsecs: 10_000 });
-const httpsAgent = new HttpsAgent({ keepAlive: true, maxSockets: 512, keepAliveMsecs: 10_000 });
+interface Target {
+  pool: Pool;
+  path: string;
+}
 
-/** The default transport: node:http(s) with shared keep-alive agents. */
-export const nodeHttpTransport: Transport = (url, init) =>
-  new Promise((resolve, reject) => {
-    const secure = url.startsWith('https:');
-    const request = (secure ? httpsRequest : httpRequest)(
-      url,
-      {
-        method: 'POST',
-        headers: { ...init.headers, 'content-length': String(Buffer.byteLength(init.body)) },
-        agent: secure ? httpsAgent : httpAgent,
-      },
-      (response) => resolve(fromIncoming(response)),
-    );
-    // Abort by hand, and destroy without an error object: with the `signal` option (or an error passed to
-    // destroy) Node re-emits the error where no listener can catch it once the response is being read.
-    // Callers learn about the abort from their own signal; pending reads end with 'close'.
-    const onAbort = (): void => {
-      request.destroy();
-    };
-    if (init.signal.aborted) onAbort();
-    init.signal.addEventListener('abort', onAbort, { once: true });
-    request.on('close', () => init.signal.removeEventListener('abort', onAbort));
-    request.on('error', reject);
-    request.end(init.body);
+const targets = new Map<string, Target>();
+const pools = new Map<string, Pool>();
+const noop = (): void => undefined;
+
+function targetOf(url: string): Target {
+  let target = targets.get(url);
+  if (target === undefined) {
+    const parsed = new URL(url);
+    let pool = pools.get(parsed.origin);
+    if (pool === undefined) {
+      // Timeouts are the worker's (per attempt, stream idle); undici's own 300 s ones would only interfere.
+      pool = new Pool(parsed.origin, { headersTimeout: 0, bodyTimeout: 0, keepAliveTimeout: 10_000 });
+      pools.set(parsed.origin, pool);
+    }
+    target = { pool, path: `${parsed.pathname}${parsed.search}` };
+    targets.set(url, target);
+  }
+  return target;
+}
+
+/** The default transport: undici keep-alive pools shared per origin. */
+export const undiciTransport: Transport = async (url, init) => {
+  const target = targetOf(url);
+  const response = await target.pool.request({
+    path: target.path,
+    method: 'POST',
+    headers: init.headers,
+    body: init.body,
+    signal: init.signal,
   });
-
-function fromIncoming(response: IncomingMessage): TransportResponse {
+  const body = response.body;
   // Errors after an abort are reported through text()/chunks(); never let them go unhandled.
-  response.on('error', () => undefined);
+  body.on('error', noop);
+  const headers = response.headers;
   return {
-    status: response.statusCode ?? 0,
+    status: response.statusCode,
     header(name) {
-      const value = response.headers[name.toLowerCase()];
+      const value = headers[name.toLowerCase()];
       return value === undefined ? null : Array.isArray(value) ? value.join(', ') : value;
     },
-    text() {
-      return new Promise((resolve, reject) => {
-        let data = '';
-        let ended = false;
-        response.setEncoding('utf8');
-        response.on('data', (chunk: string) => {
-          data += chunk;
-        });
-        response.on('end', () => {
-          ended = true;
-          resolve(data);
-        });
-        response.on('error', reject);
-        response.on('close', () => {
-          if (!ended) reject(new Error('connection closed before the body ended'));
-        });
-      });
-    },
-    chunks() {
-      return response[Symbol.asyncIterator]() as AsyncIterator<Uint8Array>;
-    },
+    text: () => body.text(),
+    chunks: () => body[Symbol.asyncIterator]() as AsyncIterator<Uint8Array>,
     discard() {
-      response.resume();
+      body.dump().catch(noop);
     },
   };
-}
+};
 
 /** Adapts a WHATWG `fetch` (tests, custom dispatchers) to a transport. */
 export function fetchTransport(doFetch: typeof fetch): Transport {
   return async (url, init) => {
-    const response = await doFetch(url, {
-      method: 'POST',
-      headers: init.headers,
-      body: init.body,
-      signal: init.signal,
-    });
+    // fetch wants a DOM AbortSignal: bridge the caller's (possibly lightweight) one.
+    const controller = new AbortController();
+    const onAbort = (): void => controller.abort();
+    if (init.signal.aborted) controller.abort();
+    else init.signal.addEventListener('abort', onAbort, { once: true });
+    let response: Response;
+    try {
+      response = await doFetch(url, {
+        method: 'POST',
+        headers: init.headers,
+        body: init.body,
+        signal: controller.signal,
+      });
+    } catch (error) {
+      init.signal.removeEventListener('abort', onAbort);
+      throw error;
+    }
     return {
       status: response.status,
       header: (name) => response.headers.get(name),
