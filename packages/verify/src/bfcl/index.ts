@@ -2,14 +2,13 @@
 
 export {
   type BfclCommandResult,
-  type BfclCommandStream,
   type BfclLineChecker,
   type BfclLineResult,
   checkBfclLine,
-  createBfclCommandStream,
   createBfclLineChecker,
   runBfclCommand,
 } from '../cli/bfcl.js';
+export { type BfclCommandStream, createBfclCommandStream } from '../cli/bfcl-batch.js';
 export type { BfclLineScannerOptions } from '../cli/bfcl-scan.js';
 export {
   type BfclCheckOptions,

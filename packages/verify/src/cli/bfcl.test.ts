@@ -3,7 +3,8 @@ import { describeWithData } from '@openfugu/vitest-config/data';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { type BfclEntry, checkBfcl } from '../bfcl/checker.js';
-import { checkBfclLine, createBfclCommandStream, createBfclLineChecker, runBfclCommand } from './bfcl.js';
+import { checkBfclLine, createBfclLineChecker, runBfclCommand } from './bfcl.js';
+import { createBfclCommandStream } from './bfcl-batch.js';
 
 const fn = {
   name: 'f',
@@ -88,17 +89,31 @@ describe('runBfclCommand', () => {
     expect(runBfclCommand(broken).stdout).toContain('"id":"a\ufffd"');
   });
 
-  it('streams: any split of the input into chunks gives the same result as the whole', () => {
+  it('streams: any input, split into chunks anywhere, gives the same result as the whole', () => {
     const bytes = (text: string) => new TextEncoder().encode(text);
-    const inputs = [
-      `${line('a', '5')}\n${line('b', '6')}\n${line('c', '5.0')}`,
-      `${line('é', '5').replace('"f"', '"fé"')}\r\n${line('b', '5')}\n\n \n`,
-      `${line('a', '5')}\n\n${line('c', '5')}\n`,
-      `${line('a', '5')}\n{"id": 1,\n${line('c', '5')}`,
+    // every rule in play: verdicts, a float, non-ASCII, blank lines (fine at the end, malformed in the
+    // middle), whitespace-only lines after a blank one, syntax errors, CRLF, a last line without \n
+    const rows = [
+      line('a', '5'),
+      line('b', '6'),
+      line('c', '5.0'),
+      line('é', '5').replace('"f"', '"fé"'),
+      '',
+      ' \t',
+      '\r',
+      '{"id": 1,',
+      'not json',
     ];
+    const input = fc
+      .tuple(
+        fc.array(fc.constantFrom(...rows), { maxLength: 10 }),
+        fc.constantFrom('\n', '\r\n'),
+        fc.boolean(),
+      )
+      .map(([lines, eol, last]) => lines.join(eol) + (last && lines.length > 0 ? eol : ''));
     fc.assert(
-      fc.property(fc.constantFrom(...inputs), fc.array(fc.nat(), { maxLength: 6 }), (input, cuts) => {
-        const all = bytes(input);
+      fc.property(input, fc.array(fc.nat(), { maxLength: 6 }), (text, cuts) => {
+        const all = bytes(text);
         const at = [...new Set(cuts.map((c) => c % (all.length + 1)))].sort((a, b) => a - b);
         const stream = createBfclCommandStream();
         let out = '';
@@ -108,9 +123,10 @@ describe('runBfclCommand', () => {
           from = to;
         }
         const end = stream.end();
-        expect({ ...end, stdout: out + end.stdout }).toEqual(runBfclCommand(input));
+        expect({ ...end, stdout: out + end.stdout }).toEqual(runBfclCommand(text));
+        expect(stream.failed).toBe(end.exitCode === 2);
       }),
-      { numRuns: 300 },
+      { numRuns: 500 },
     );
   });
 

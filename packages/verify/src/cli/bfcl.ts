@@ -8,13 +8,8 @@
 
 import { type BfclCheckOptions, type BfclEntry, checkBfclVerdictOnly } from '../bfcl/checker.js';
 import { parseJsonLossless, stringifyJsonLossless } from '../bfcl/lossless-json.js';
+import { createBfclCommandStream } from './bfcl-batch.js';
 import { type BfclLineScannerOptions, createBfclLineScanner, NEEDS_LOSSLESS } from './bfcl-scan.js';
-
-// A global in Node and browsers; declared here because this package type-checks without DOM or Node types.
-declare const TextDecoder: new (
-  label?: string,
-  options?: { fatal?: boolean; ignoreBOM?: boolean },
-) => { decode(input?: Uint8Array): string };
 
 /** Result of judging one input line. */
 export type BfclLineResult = { ok: true; output: string } | { ok: false; message: string };
@@ -152,101 +147,4 @@ export function runBfclCommand(
     start = end + 1;
   }
   return { stdout: out, stderr: '', exitCode: 0 };
-}
-
-/** See {@link createBfclCommandStream}. */
-export interface BfclCommandStream {
-  /** Judge the lines these bytes complete; returns their verdict lines ('' after a malformed line). */
-  push(chunk: Uint8Array): string;
-  /** End of input: the verdict of a last line without a newline, and the exit code / error message. */
-  end(): BfclCommandResult;
-}
-
-/**
- * `openfugu-verify bfcl` over input that arrives in pieces (stdin): `push` each chunk of UTF-8 bytes as it is
- * read and write out what it returns; `end` at the end of input. Same output, messages and exit codes as
- * {@link runBfclCommand} on the whole input, without ever holding the whole input. After a malformed line,
- * `push` returns '' and ignores the rest; `end` then reports the error.
- *
- * @example
- * const stream = createBfclCommandStream();
- * for await (const chunk of process.stdin) process.stdout.write(stream.push(chunk));
- * const { stdout, stderr, exitCode } = stream.end();
- */
-export function createBfclCommandStream(
-  options: BfclCheckOptions & BfclLineScannerOptions = {},
-): BfclCommandStream {
-  const check = createBfclLineChecker(options);
-  const decoder = new TextDecoder('utf-8', { ignoreBOM: true });
-  let tail: Uint8Array | undefined; // bytes of an incomplete line carried over from earlier chunks
-  let lineNumber = 0;
-  let firstBlank = 0; // line number of the first blank line of a run that is so far followed only by whitespace
-  let error: string | undefined;
-
-  const judge = (bytes: Uint8Array): string => {
-    lineNumber++;
-    const blank = bytes.length === 0 || (bytes.length === 1 && bytes[0] === 13);
-    if (firstBlank !== 0) {
-      // blank lines at the very end of the input are fine; anything but whitespace after one makes it malformed
-      if (blank || /^\s*$/.test(decoder.decode(bytes))) return '';
-      const r = check('', firstBlank);
-      error = r.ok ? `line ${firstBlank}: blank line` : r.message;
-      return '';
-    }
-    if (blank) {
-      firstBlank = lineNumber;
-      return '';
-    }
-    const r = check(decoder.decode(bytes), lineNumber);
-    if (!r.ok) {
-      error = r.message;
-      return '';
-    }
-    return `${r.output}\n`;
-  };
-
-  return {
-    push(chunk) {
-      if (error !== undefined) return '';
-      let out = '';
-      let start = 0;
-      let end = chunk.indexOf(10);
-      if (tail !== undefined && end !== -1) {
-        const line = new Uint8Array(tail.length + end);
-        line.set(tail);
-        line.set(chunk.subarray(0, end), tail.length);
-        tail = undefined;
-        out += judge(line);
-        start = end + 1;
-        end = chunk.indexOf(10, start);
-      }
-      if (tail !== undefined) {
-        // no newline in this chunk: the line goes on
-        const line = new Uint8Array(tail.length + chunk.length);
-        line.set(tail);
-        line.set(chunk, tail.length);
-        tail = line;
-        return out;
-      }
-      while (end !== -1 && error === undefined) {
-        out += judge(chunk.subarray(start, end));
-        start = end + 1;
-        end = chunk.indexOf(10, start);
-      }
-      // keep a copy: the caller may reuse its buffer
-      if (error === undefined && start < chunk.length) tail = chunk.slice(start);
-      return out;
-    },
-    end() {
-      let out = '';
-      if (error === undefined && tail !== undefined) {
-        out = judge(tail);
-        tail = undefined;
-      }
-      if (error !== undefined) {
-        return { stdout: out, stderr: `openfugu-verify bfcl: ${error}\n`, exitCode: 2 };
-      }
-      return { stdout: out, stderr: '', exitCode: 0 };
-    },
-  };
 }

@@ -89,7 +89,7 @@ export async function runCli(
   if (values.help) return { stdout: HELP, stderr: '', exitCode: 0 };
   switch (command) {
     case 'bfcl': {
-      const { createBfclCommandStream } = await import('./bfcl.js');
+      const { createBfclCommandStream } = await import('./bfcl-batch.js');
       const stream = createBfclCommandStream({ underscoreToDot: values['underscore-to-dot'] === true });
       const input = await readInput();
       if (!isChunks(input) || writeStdout === undefined) {
@@ -101,6 +101,7 @@ export async function runCli(
       for await (const chunk of input) {
         const out = stream.push(typeof chunk === 'string' ? encoder.encode(chunk) : chunk);
         if (out !== '') writeStdout(out);
+        if (stream.failed) break; // stop reading after a malformed line
       }
       return stream.end();
     }
