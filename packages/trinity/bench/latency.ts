@@ -35,12 +35,14 @@ function prompt2k(): string {
   return text.slice(0, 2048);
 }
 
+interface Timing {
+  median: number;
+  p90?: number;
+  cpu: number;
+}
+
 /** Wall-clock and process-CPU µs per call (CPU time is less distorted when other jobs share the cores). */
-function timeIt(
-  fn: () => void,
-  iterations: number,
-  rounds = 9,
-): { median: number; p90: number; cpu: number } {
+function timeIt(fn: () => void, iterations: number, rounds = 9): Timing {
   for (let i = 0; i < Math.min(iterations, 500); i++) fn();
   const perCall: number[] = [];
   const cpuPerCall: number[] = [];
@@ -94,12 +96,14 @@ async function main(): Promise<void> {
 
   const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
   const varied = readme.slice(readme.indexOf('## Backbones')).slice(0, 2048);
+  // Non-ASCII text takes the NFKC + lower-casing path (accented Latin, not yet in NFKC form after the swap).
+  const accented = text.replace(/e/g, 'é').replace(/a/g, 'Ä');
   const reference = createHashingBackboneReference();
   const sameOutput = (a: Float32Array, b: Float32Array): boolean =>
     a.length === b.length && a.every((x, i) => Object.is(x, b[i]));
 
   const m0 = memory();
-  const hashing = createHashingBackbone();
+  const hashing = createHashingBackbone({ version: 1 });
   const hashingRouter = createRouter({
     backbone: hashing,
     head: createRouterHead({ agentCount: 7, dimension: 1024, random: Math.random, scale: 0.05 }),
@@ -107,61 +111,123 @@ async function main(): Promise<void> {
   });
   hashingRouter.routeSync(messages);
   const m1 = memory();
-  const hashingRoute = timeIt(() => {
-    sink += hashingRouter.routeSync(messages).agentIndex;
-  }, 2000);
-  const hashingEmbed = timeIt(() => {
-    sink += hashing.embedSync(text)[0]!;
-  }, 2000);
-  const referenceEmbed = timeIt(() => {
-    sink += reference.embedSync(text)[0]!;
-  }, 2000);
+  const m2Start = memory();
+  const hashing2 = createHashingBackbone({ version: 2 });
+  const hashing2Router = createRouter({
+    backbone: hashing2,
+    head: hashingRouter.head,
+    agents: hashingRouter.agents,
+  });
+  hashing2Router.routeSync(messages);
+  const m2 = memory();
   const referenceRouter = createRouter({
     backbone: reference,
     head: hashingRouter.head,
     agents: hashingRouter.agents,
   });
-  const referenceRoute = timeIt(() => {
-    sink += referenceRouter.routeSync(messages).agentIndex;
-  }, 2000);
-  const variedEmbed = timeIt(() => {
-    sink += hashing.embedSync(varied)[0]!;
-  }, 2000);
-  const variedReference = timeIt(() => {
-    sink += reference.embedSync(varied)[0]!;
-  }, 2000);
-  const variedRoute = timeIt(() => {
-    sink += hashingRouter.routeSync(varied).agentIndex;
-  }, 2000);
+
+  // v1 and v2 rows of each measurement, timed back to back (interleaved rounds would be fairer still, but the
+  // order alternates between measurements so neither version always runs first).
+  const pairs: { name: string; target: string; v1: Timing; v2: Timing; reference?: Timing }[] = [];
+  const pair = (
+    name: string,
+    target: string,
+    v1: () => void,
+    v2: () => void,
+    reference?: () => void,
+  ): void => {
+    const flip = pairs.length % 2 === 1;
+    const first = timeIt(flip ? v2 : v1, 2000);
+    const second = timeIt(flip ? v1 : v2, 2000);
+    const ref = reference === undefined ? undefined : timeIt(reference, 2000);
+    pairs.push({
+      name,
+      target,
+      v1: flip ? second : first,
+      v2: flip ? first : second,
+      ...(ref === undefined ? {} : { reference: ref }),
+    });
+  };
+  pair(
+    'embedSync, 2 KB prompt',
+    '—',
+    () => {
+      sink += hashing.embedSync(text)[0]!;
+    },
+    () => {
+      sink += hashing2.embedSync(text)[0]!;
+    },
+    () => {
+      sink += reference.embedSync(text)[0]!;
+    },
+  );
+  pair(
+    'routeSync (7 agents + 3 roles), 2 KB prompt',
+    '≤ 50',
+    () => {
+      sink += hashingRouter.routeSync(messages).agentIndex;
+    },
+    () => {
+      sink += hashing2Router.routeSync(messages).agentIndex;
+    },
+    () => {
+      sink += referenceRouter.routeSync(messages).agentIndex;
+    },
+  );
+  pair(
+    'embedSync, varied 2 KB prompt',
+    '—',
+    () => {
+      sink += hashing.embedSync(varied)[0]!;
+    },
+    () => {
+      sink += hashing2.embedSync(varied)[0]!;
+    },
+    () => {
+      sink += reference.embedSync(varied)[0]!;
+    },
+  );
+  pair(
+    'routeSync, varied 2 KB prompt',
+    '≤ 50',
+    () => {
+      sink += hashingRouter.routeSync(varied).agentIndex;
+    },
+    () => {
+      sink += hashing2Router.routeSync(varied).agentIndex;
+    },
+  );
+  pair(
+    'embedSync, non-ASCII 2 KB prompt (NFKC path)',
+    '—',
+    () => {
+      sink += hashing.embedSync(accented)[0]!;
+    },
+    () => {
+      sink += hashing2.embedSync(accented)[0]!;
+    },
+  );
   const identical =
     sameOutput(hashing.embedSync(text), reference.embedSync(text)) &&
     sameOutput(hashing.embedSync(varied), reference.embedSync(varied));
   const features = hashing.embedSync(text);
-  const head = hashingRouter.head;
   const headOnly = timeIt(() => {
     sink += hashingRouter.routeFeatures(features).agentIndex;
   }, 5000);
-  const plainHead = timeIt(() => {
-    // The head loop before the speed-up: one row at a time (same sums, same order).
-    const d = head.dimension;
-    const w = head.weights;
-    let acc = 0;
-    for (let r = 0; r < head.agentCount + head.roleCount; r++) {
-      let sum = 0;
-      const offset = r * d;
-      for (let i = 0; i < d; i++) sum += w[offset + i]! * features[i]!;
-      acc += sum;
-    }
-    sink += acc;
-  }, 5000);
-  const hashingAsync = await (async () => {
-    for (let i = 0; i < 500; i++) await hashingRouter.route(messages);
+  const asyncRoute = async (router: typeof hashingRouter): Promise<Timing> => {
+    for (let i = 0; i < 500; i++) await router.route(messages);
     const cpu = process.cpuUsage();
     const start = performance.now();
-    for (let i = 0; i < 2000; i++) await hashingRouter.route(messages);
+    for (let i = 0; i < 2000; i++) await router.route(messages);
     const used = process.cpuUsage(cpu);
     return { median: ((performance.now() - start) * 1000) / 2000, cpu: (used.user + used.system) / 2000 };
-  })();
+  };
+  pairs.push({
+    name: 'await route(), 2 KB prompt (one run of 2,000 calls)',
+    target: '—',
+    v1: await asyncRoute(hashingRouter),
+    v2: await asyncRoute(hashing2Router),
+  });
 
   const beforeGlove = memory();
   const loadStart = performance.now();
@@ -185,28 +251,33 @@ async function main(): Promise<void> {
   );
   console.log('| what | median wall µs / call | p90 wall µs | median CPU µs / call | target |');
   console.log('|---|---|---|---|---|');
-  const row = (name: string, t: { median: number; p90?: number; cpu: number }, target: string): void =>
+  const row = (name: string, t: Timing, target: string): void =>
     console.log(
       `| ${name} | ${fmt(t.median)} | ${t.p90 === undefined ? '—' : fmt(t.p90)} | ${fmt(t.cpu)} | ${target} |`,
     );
   row('baseline: 1e6-iteration integer loop', loop, '—');
   row('baseline: NFKC + toLowerCase of the prompt', normalise, '—');
-  row('before: hashing-1024 embedSync (v1 reference implementation)', referenceEmbed, '—');
-  row('before: hashing-1024 routeSync (v1 reference implementation)', referenceRoute, '≤ 50');
-  row('hashing-1024 embedSync', hashingEmbed, '—');
-  row('hashing-1024 routeSync (7 agents + 3 roles)', hashingRoute, '≤ 50');
   row('routeFeatures (head 10 × 1024 + softmaxes, no embedding)', headOnly, '—');
-  row('before: head matmul alone, one row at a time', plainHead, '—');
-  row('varied 2 KB prompt — before: embedSync (v1 reference)', variedReference, '—');
-  row('varied 2 KB prompt — hashing-1024 embedSync', variedEmbed, '—');
-  row('varied 2 KB prompt — hashing-1024 routeSync', variedRoute, '≤ 50');
-  row('hashing-1024 await route()', hashingAsync, '—');
   row('glove-sif-100 routeSync (7 agents + 3 roles)', gloveRoute, '≤ 1000');
+  console.log('\n### hashing-1024: v1 (exact per-feature counts) and v2 (per-bucket counts), same run\n');
+  console.log(
+    '| what | v1 median CPU µs | v2 median CPU µs | v2 / v1 | v1 median wall µs (p90) | v2 median wall µs (p90) | original v1 (before speed-up) CPU µs | target |',
+  );
+  console.log('|---|---|---|---|---|---|---|---|');
+  const wall = (t: Timing): string => `${fmt(t.median)} (${t.p90 === undefined ? '—' : fmt(t.p90)})`;
+  for (const p of pairs) {
+    console.log(
+      `| ${p.name} | ${fmt(p.v1.cpu)} | ${fmt(p.v2.cpu)} | ${(p.v2.cpu / p.v1.cpu).toFixed(2)} | ${wall(p.v1)} | ${wall(p.v2)} | ${p.reference === undefined ? '—' : fmt(p.reference.cpu)} | ${p.target} |`,
+    );
+  }
   console.log(`\noutput bit-identical to the v1 reference on both prompts: ${identical ? 'yes' : 'NO'}`);
   console.log('\n| backbone memory | RSS MiB | JS heap MiB | external + ArrayBuffers MiB | notes |');
   console.log('|---|---|---|---|---|');
   console.log(
-    `| hashing-1024 (after first call) | ${fmt(m1.rss - m0.rss)} | ${fmt(m1.heap - m0.heap)} | ${fmt(m1.external - m0.external)} | scratch table grows with the longest text seen |`,
+    `| hashing-1024 v1 (after first call) | ${fmt(m1.rss - m0.rss)} | ${fmt(m1.heap - m0.heap)} | ${fmt(m1.external - m0.external)} | scratch table grows with the longest text seen |`,
+  );
+  console.log(
+    `| hashing-1024 v2 (after first call) | ${fmt(m2.rss - m2Start.rss)} | ${fmt(m2.heap - m2Start.heap)} | ${fmt(m2.external - m2Start.external)} | 8 KiB of counts per weight group + code-unit buffers that grow with the longest text seen |`,
   );
   console.log(
     `| glove-sif-100 (loaded) | ${fmt(afterGlove.rss - beforeGlove.rss)} | ${fmt(afterGlove.heap - beforeGlove.heap)} | ${fmt(afterGlove.external - beforeGlove.external)} | load ${loadSeconds.toFixed(1)} s; process peak RSS during load ${fmt(peakRss)} MiB (reads the 293 MiB JSON into one buffer) |`,

@@ -5,7 +5,7 @@ import {
   RoutingDecisionSchema,
 } from '@openfugu/schema';
 import { describe, expect, it } from 'vitest';
-import { createHashingBackbone } from './backbones/hashing.js';
+import { createHashingBackbone, createHashingBackboneFromId } from './backbones/hashing.js';
 import { createRouterHead } from './head.js';
 import { createRouter, maskedSoftmax, resolveMask, routeWithHead } from './router.js';
 
@@ -123,5 +123,38 @@ describe('createRouter', () => {
     expect(() => createRouter({ backbone, head: h, agents: ['a'] })).toThrow(/2 agent rows/);
     expect(() => createRouter({ backbone, head: h, agents: ['a', 'a'] })).toThrow(/unique/);
     expect(() => createRouter({ backbone, head: h })).toThrow(/agent ids/);
+  });
+
+  it('refuses a hashing backbone other than the one the head was trained on', () => {
+    const v1 = createHashingBackbone({ version: 1, dimension: 8 });
+    const v2 = createHashingBackbone({ version: 2, dimension: 8 });
+    const trainedOnV1 = createRouterHead({ agentCount: 2, dimension: 8, backboneId: v1.id });
+    expect(() => createRouter({ backbone: v2, head: trainedOnV1, agents: ['a', 'b'] })).toThrow(
+      /trained on backbone hashing-v1:d8:w1:b1:c3-5:s0 but the router was given hashing-v2:d8/,
+    );
+    expect(() =>
+      createRouter({
+        backbone: createHashingBackbone({ version: 1, dimension: 8, seed: 1 }),
+        head: trainedOnV1,
+        agents: ['a', 'b'],
+      }),
+    ).toThrow(/createHashingBackboneFromId/);
+    expect(
+      createRouter({
+        backbone: createHashingBackboneFromId(trainedOnV1.backboneId!),
+        head: trainedOnV1,
+        agents: ['a', 'b'],
+      }).backbone.id,
+    ).toBe(v1.id);
+    // Heads without a recorded backbone, or trained on a non-hashing backbone, are not checked.
+    expect(() =>
+      createRouter({
+        backbone: v2,
+        head: createRouterHead({ agentCount: 2, dimension: 8 }),
+        agents: ['a', 'b'],
+      }),
+    ).not.toThrow();
+    const foreign = createRouterHead({ agentCount: 2, dimension: 8, backboneId: 'onnx-decoder:qwen3' });
+    expect(() => createRouter({ backbone: v2, head: foreign, agents: ['a', 'b'] })).not.toThrow();
   });
 });

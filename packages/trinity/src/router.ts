@@ -244,6 +244,21 @@ export function createRouter(settings: RouterSettings): Router {
       actual: `${backbone.dimension}`,
     });
   }
+  // Hashing backbones of different versions or settings give unrelated vectors of the same dimension: a head
+  // trained on one must not silently read the other's (other backbones' ids may name local paths, so only
+  // hashing ids are compared).
+  if (
+    head.backboneId?.startsWith('hashing-') &&
+    backbone.id.startsWith('hashing-') &&
+    head.backboneId !== backbone.id
+  ) {
+    throw new InvalidArgumentError({
+      argument: 'backbone',
+      message:
+        `the head was trained on backbone ${head.backboneId} but the router was given ${backbone.id}; ` +
+        'rebuild the backbone with createHashingBackboneFromId(head.backboneId)',
+    });
+  }
   const ids = [...agents];
   return {
     backbone,

@@ -3,7 +3,7 @@
  * 2009) of word unigrams, word bigrams and character n-grams, with sublinear term frequency and L2
  * normalisation.
  *
- * Pipeline for one text:
+ * Pipeline for one text (v1):
  * 1. Unicode NFKC normalisation, then lower-casing (`String.prototype.normalize` / `toLowerCase`).
  * 2. Runs of whitespace collapse to one space; the text is padded with one space on each side so that
  *    character n-grams see word starts and ends.
@@ -16,12 +16,28 @@
  *    collisions).
  * 5. The vector is scaled to unit L2 norm (an empty text gives the zero vector).
  *
+ * That is `hashing-v1` (exact per-feature counts; ids `hashing-v1:…`), frozen bit for bit because trained heads
+ * record it. `hashing-v2` (`version: 2`, ids `hashing-v2:…`, hashing-v2.ts) reads the same features but counts
+ * them per hashed bucket, with cheaper hashes: about twice as fast, different coordinates, the same geometry up
+ * to hashing noise. {@link createHashingBackboneFromId} rebuilds whichever version a head records.
+ *
  * Deterministic (no randomness, no locale-dependent behaviour except Unicode case mapping, which is
  * locale-independent in `toLowerCase`), allocation-light (scratch buffers are reused between calls; not re-entrant, which synchronous JS never needs) and
  * synchronous, so `embedSync` is the router's hot path.
  */
 import type { AbortSignalLike } from '@openfugu/schema';
 import { InvalidArgumentError } from '@openfugu/schema';
+import {
+  createCodeBuffer,
+  FNV_OFFSET,
+  FNV_PRIME,
+  fmix32,
+  isWordChar,
+  prepareCodes,
+  TF,
+  TF_SIZE,
+} from './hashing-text.js';
+import { createHashingV2Embed, type HashingV2Config as HashingKernelConfig } from './hashing-v2.js';
 import { type SyncBackbone, throwIfAborted } from './types.js';
 
 /** Settings of {@link createHashingBackbone}. */
@@ -38,7 +54,17 @@ export interface HashingBackboneSettings {
   weights?: { words?: number; bigrams?: number; chars?: number };
   /** Hash salt; different seeds give independent hashings. Default 0. */
   seed?: number;
+  /**
+   * Algorithm version, recorded in the id (`hashing-v1:…` / `hashing-v2:…`). 1: exact per-feature counts
+   * (`weight · (1 + ln tf)` per distinct feature), frozen bit for bit for heads trained on it. 2: the same
+   * features, buckets and signs counted per bucket (sublinear TF applied to each bucket's signed count),
+   * about twice as fast; see hashing-v2.ts for every difference. Default 1.
+   */
+  version?: HashingVersion;
 }
+
+/** Versions of the hashing algorithm (see {@link HashingBackboneSettings.version}). */
+export type HashingVersion = 1 | 2;
 
 /** The hashing backbone: a {@link SyncBackbone} with its resolved settings. */
 export interface HashingBackbone extends SyncBackbone {
@@ -47,33 +73,22 @@ export interface HashingBackbone extends SyncBackbone {
   };
 }
 
-const FNV_OFFSET = 0x811c9dc5;
-const FNV_PRIME = 0x01000193;
+/**
+ * The version {@link createHashingBackbone} uses when `settings.version` is not given. Heads record their
+ * backbone's id, so a head trained on another version is rebuilt with {@link createHashingBackboneFromId}.
+ */
+export const DEFAULT_HASHING_VERSION: HashingVersion = 1;
+
 const SALT_WORD = 0x9e3779b1;
 const SALT_BIGRAM = 0x85ebca77;
 const SALT_CHAR = 0xc2b2ae3d;
 const FAMILY_WORD = 0;
 const FAMILY_BIGRAM = 1;
 const FAMILY_CHAR = 2;
-const SPACE = 32;
 /** Smallest feature-table capacity (slots); capacities are powers of two. */
 const MIN_CAPACITY = 1024;
 /** Largest fraction of table slots in use before the table doubles (linear probing stays short). */
 const MAX_LOAD = 0.5;
-/** `TF[c]` = the sublinear term frequency `c === 1 ? 1 : 1 + Math.log(c)`, precomputed for small counts. */
-const TF_SIZE = 4096;
-const TF = new Float64Array(TF_SIZE);
-for (let c = 1; c < TF_SIZE; c++) TF[c] = c === 1 ? 1 : 1 + Math.log(c);
-
-/** MurmurHash3's 32-bit finaliser: full avalanche, so low bits (bucket) and the top bit (sign) are independent. */
-function fmix32(h: number): number {
-  h ^= h >>> 16;
-  h = Math.imul(h, 0x85ebca6b);
-  h ^= h >>> 13;
-  h = Math.imul(h, 0xc2b2ae35);
-  return h ^ (h >>> 16);
-}
-
 /**
  * Counts one occurrence of `key` in the feature table (a new key gets `family` and is appended to
  * `usedSlots`). Returns the new number of used slots. The caller keeps the load factor below 1.
@@ -102,58 +117,6 @@ function insert(
     }
     slot = (slot + 1) & mask;
   }
-}
-
-function isWhitespace(code: number): boolean {
-  return (
-    code === 32 ||
-    (code >= 9 && code <= 13) ||
-    code === 0xa0 ||
-    code === 0x1680 ||
-    (code >= 0x2000 && code <= 0x200a) ||
-    code === 0x2028 ||
-    code === 0x2029 ||
-    code === 0x202f ||
-    code === 0x205f ||
-    code === 0x3000 ||
-    code === 0xfeff
-  );
-}
-
-// 0 = not yet classified, 1 = word character, 2 = other. Shared by every instance (pure function of the code unit).
-const wordClass = new Uint8Array(65536);
-const wordCharPattern = /[\p{L}\p{M}\p{N}]/u;
-function isWordChar(code: number): boolean {
-  let c = wordClass[code]!;
-  if (c === 0) {
-    if (code >= 0xd800 && code <= 0xdfff) c = 1;
-    else c = wordCharPattern.test(String.fromCharCode(code)) ? 1 : 2;
-    wordClass[code] = c;
-  }
-  return c === 1;
-}
-
-/**
- * Whitespace collapsing and lower-casing of an all-ASCII `text` into `buffer` (padded with a space at the
- * start; the caller pads the end). Returns the length written, or −1 at the first non-ASCII code unit.
- */
-function collapseAscii(text: string, buffer: Uint16Array): number {
-  let length = 0;
-  buffer[length++] = SPACE;
-  for (let i = 0; i < text.length; i++) {
-    let c = text.charCodeAt(i);
-    if (c > SPACE && c < 128) {
-      if (c >= 65 && c <= 90) c += 32;
-      buffer[length++] = c;
-    } else if (c >= 128) {
-      return -1;
-    } else if (c === SPACE || (c >= 9 && c <= 13)) {
-      if (buffer[length - 1] !== SPACE) buffer[length++] = SPACE;
-    } else {
-      buffer[length++] = c;
-    }
-  }
-  return length;
 }
 
 /**
@@ -331,14 +294,72 @@ export function createHashingBackbone(settings: HashingBackboneSettings = {}): H
     }
   }
   const seed = (settings.seed ?? 0) >>> 0;
-  const familyWeight = new Float64Array([weights.words, weights.bigrams, weights.chars]);
-  const powerOfTwo = (dimension & (dimension - 1)) === 0;
-  const bucketMask = dimension - 1;
+  const version = settings.version ?? DEFAULT_HASHING_VERSION;
+  if (version !== 1 && version !== 2) {
+    throw new InvalidArgumentError({
+      argument: 'version',
+      message: `version must be 1 or 2, got ${String(version)}`,
+    });
+  }
   const minN = charNgrams === false ? 0 : charNgrams[0];
   const maxN = charNgrams === false ? 0 : charNgrams[1];
   const saltWord = (SALT_WORD ^ seed) >>> 0;
   const saltBigram = (SALT_BIGRAM ^ Math.imul(seed, 0x27d4eb2f)) >>> 0;
   const saltChar = (FNV_OFFSET ^ SALT_CHAR ^ Math.imul(seed, 0x165667b1)) >>> 0;
+
+  const config: HashingKernelConfig = {
+    dimension,
+    words,
+    wordBigrams,
+    minN,
+    maxN,
+    weights,
+    saltWord,
+    saltBigram,
+    saltChar,
+  };
+  const embedSync = version === 1 ? createHashingV1Embed(config) : createHashingV2Embed(config);
+  const id =
+    `hashing-v${version}:d${dimension}:w${words ? 1 : 0}:b${wordBigrams ? 1 : 0}:` +
+    `c${charNgrams === false ? 0 : `${minN}-${maxN}`}:s${seed}` +
+    (weights.words !== 1 || weights.bigrams !== 1 || weights.chars !== 1
+      ? `:x${weights.words},${weights.bigrams},${weights.chars}`
+      : '');
+
+  return {
+    id,
+    dimension,
+    settings: {
+      dimension,
+      words,
+      wordBigrams,
+      charNgrams: charNgrams === false ? false : [minN, maxN],
+      seed,
+      weights,
+      version,
+    },
+    embedSync,
+    async embed(texts: readonly string[], options?: { signal?: AbortSignalLike }): Promise<Float32Array[]> {
+      const result: Float32Array[] = [];
+      for (const text of texts) {
+        throwIfAborted(options?.signal);
+        result.push(embedSync(text));
+      }
+      return result;
+    },
+  };
+}
+
+/**
+ * Returns the `embedSync` of a `hashing-v1` backbone: exact per-feature counts in an open-addressing table,
+ * `weight · (1 + ln tf)` per distinct feature added to the float32 output in first-insertion order. Its output
+ * is frozen (heads trained on it record its id): bit-identity is pinned by hashing.test.ts.
+ */
+function createHashingV1Embed(config: HashingKernelConfig): (text: string) => Float32Array {
+  const { dimension, words, wordBigrams, minN, maxN, weights, saltWord, saltBigram, saltChar } = config;
+  const familyWeight = new Float64Array([weights.words, weights.bigrams, weights.chars]);
+  const powerOfTwo = (dimension & (dimension - 1)) === 0;
+  const bucketMask = dimension - 1;
 
   // Open-addressing table of distinct feature hashes (keys carry the family in their salt; a key seen by two
   // families is one feature, counted together under the family that saw it first): two int32 per slot,
@@ -357,7 +378,7 @@ export function createHashingBackbone(settings: HashingBackboneSettings = {}): H
   let tableLimit = Math.floor(MIN_CAPACITY * MAX_LOAD);
   let usedCount = 0;
   let lastCapacity = MIN_CAPACITY;
-  let codes = new Uint16Array(4096);
+  const scratch = createCodeBuffer();
   let rehashKeys = new Int32Array(0);
   let rehashMetas = new Int32Array(0);
   const io = new Int32Array(2);
@@ -412,39 +433,12 @@ export function createHashingBackbone(settings: HashingBackboneSettings = {}): H
     }
   }
 
-  const id =
-    `hashing-v1:d${dimension}:w${words ? 1 : 0}:b${wordBigrams ? 1 : 0}:` +
-    `c${charNgrams === false ? 0 : `${minN}-${maxN}`}:s${seed}` +
-    (weights.words !== 1 || weights.bigrams !== 1 || weights.chars !== 1
-      ? `:x${weights.words},${weights.bigrams},${weights.chars}`
-      : '');
-
   function embedSync(text: string): Float32Array {
     const out = new Float32Array(dimension);
-    // Collapse whitespace and pad, into a reusable code-unit buffer. ASCII text is its own NFKC form and
-    // lower-cases A–Z only, so it is lower-cased here without building the two intermediate strings; the
-    // first non-ASCII code unit restarts on `normalize('NFKC').toLowerCase()`.
-    if (codes.length < text.length + 2) codes = new Uint16Array(text.length * 2 + 2);
-    let buffer = codes;
-    let length = collapseAscii(text, buffer);
-    if (length < 0) {
-      const normalized = text.normalize('NFKC').toLowerCase();
-      if (codes.length < normalized.length + 2) codes = new Uint16Array(normalized.length * 2 + 2);
-      buffer = codes;
-      length = 0;
-      buffer[length++] = SPACE;
-      for (let i = 0; i < normalized.length; i++) {
-        const c = normalized.charCodeAt(i);
-        if (c > SPACE && c < 0xa0) {
-          buffer[length++] = c; // the common case: printable ASCII and C1 controls are never whitespace
-        } else if (isWhitespace(c)) {
-          if (buffer[length - 1] !== SPACE) buffer[length++] = SPACE;
-        } else {
-          buffer[length++] = c;
-        }
-      }
-    }
-    if (buffer[length - 1] !== SPACE) buffer[length++] = SPACE;
+    // Collapse whitespace and pad, into a reusable code-unit buffer (hashing-text.ts: ASCII text is lower-cased
+    // without building intermediate strings; other text goes through `normalize('NFKC').toLowerCase()`).
+    const length = prepareCodes(text, scratch);
+    const buffer = scratch.codes;
     if (length <= 1) return out;
 
     const nGramSpan = maxN === 0 ? 0 : maxN - minN + 1;
@@ -496,25 +490,57 @@ export function createHashingBackbone(settings: HashingBackboneSettings = {}): H
     return out;
   }
 
+  return embedSync;
+}
+
+const ID_PATTERN =
+  /^hashing-v([12]):d(\d+):w([01]):b([01]):c(0|\d+-\d+):s(\d+)(?::x([^,:]+),([^,:]+),([^,:]+))?$/;
+
+/**
+ * The settings that a hashing backbone id (`hashing-v1:d1024:w1:b1:c3-5:s0`, `hashing-v2:…`) encodes, or
+ * `undefined` when `id` is not a hashing backbone id. `createHashingBackbone(parseHashingBackboneId(id)).id`
+ * is `id` again.
+ *
+ * @example
+ * ```ts
+ * parseHashingBackboneId('hashing-v1:d128:w1:b1:c3-5:s0'); // { version: 1, dimension: 128, … }
+ * ```
+ */
+export function parseHashingBackboneId(id: string): HashingBackboneSettings | undefined {
+  const m = ID_PATTERN.exec(id);
+  if (m === null) return undefined;
+  const [, version, dimension, words, bigrams, chars, seed, xw, xb, xc] = m;
+  const range = chars === '0' ? false : (chars!.split('-').map(Number) as [number, number]);
   return {
-    id,
-    dimension,
-    settings: {
-      dimension,
-      words,
-      wordBigrams,
-      charNgrams: charNgrams === false ? false : [minN, maxN],
-      seed,
-      weights,
-    },
-    embedSync,
-    async embed(texts: readonly string[], options?: { signal?: AbortSignalLike }): Promise<Float32Array[]> {
-      const result: Float32Array[] = [];
-      for (const text of texts) {
-        throwIfAborted(options?.signal);
-        result.push(embedSync(text));
-      }
-      return result;
-    },
+    version: Number(version) as HashingVersion,
+    dimension: Number(dimension),
+    words: words === '1',
+    wordBigrams: bigrams === '1',
+    charNgrams: range,
+    seed: Number(seed),
+    ...(xw === undefined ? {} : { weights: { words: Number(xw), bigrams: Number(xb), chars: Number(xc) } }),
   };
+}
+
+/**
+ * Rebuilds the hashing backbone that produced `id` (e.g. a head's `backboneId`), whatever the current default
+ * version: a head trained on `hashing-v1:…` keeps getting v1 vectors. Throws `InvalidArgumentError` when `id`
+ * is not a valid hashing backbone id.
+ *
+ * @example
+ * ```ts
+ * const head = await loadHeadFile('head.safetensors');
+ * const backbone = createHashingBackboneFromId(head.backboneId ?? 'hashing-v1:d1024:w1:b1:c3-5:s0');
+ * ```
+ */
+export function createHashingBackboneFromId(id: string): HashingBackbone {
+  const settings = parseHashingBackboneId(id);
+  const backbone = settings === undefined ? undefined : createHashingBackbone(settings);
+  if (backbone?.id !== id) {
+    throw new InvalidArgumentError({
+      argument: 'id',
+      message: `not a hashing backbone id: ${JSON.stringify(id)} (expected e.g. hashing-v2:d1024:w1:b1:c3-5:s0)`,
+    });
+  }
+  return backbone;
 }
