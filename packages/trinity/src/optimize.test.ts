@@ -7,7 +7,9 @@ import { createScriptedWorker } from './test.js';
 
 describe('optimizeRouterHead with multi-turn coordinator rollouts', () => {
   it('learns to route to the worker that answers correctly, and to accept with a Verifier', async () => {
-    const backbone = createHashingBackbone({ dimension: 8 });
+    // 16 dimensions: with 8, the default hashing-v2 merges too many of these short prompts' features into the
+    // same buckets for 15 generations to find the best head (v1 at 8 did; v2 at 8 needs ~40 generations).
+    const backbone = createHashingBackbone({ dimension: 16 });
     const agents = ['wrong', 'right'];
     const tasks = [
       { q: 'What is 2 + 2?', a: '4' },
@@ -46,7 +48,7 @@ describe('optimizeRouterHead with multi-turn coordinator rollouts', () => {
     const progress: number[] = [];
     const { head, bestScore, history } = await optimizeRouterHead({
       agentCount: 2,
-      dimension: 8,
+      dimension: 16,
       fitness,
       seed: 4,
       sigma0: 1,

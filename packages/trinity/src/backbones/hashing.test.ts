@@ -2,7 +2,15 @@ import { createHash } from 'node:crypto';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { createHashingBackboneReference } from './__fixtures__/hashing-v1-reference.js';
-import { createHashingBackbone, type HashingBackboneSettings } from './hashing.js';
+import {
+  createHashingBackbone as createAnyHashingBackbone,
+  DEFAULT_HASHING_VERSION,
+  type HashingBackboneSettings,
+} from './hashing.js';
+
+// This file tests hashing-v1 (the frozen algorithm; hashing-v2.test.ts tests v2, the default).
+const createHashingBackbone = (settings: HashingBackboneSettings = {}) =>
+  createAnyHashingBackbone({ ...settings, version: 1 });
 
 function norm(v: Float32Array): number {
   let s = 0;
@@ -15,8 +23,14 @@ function cosine(a: Float32Array, b: Float32Array): number {
   return s / (norm(a) * norm(b));
 }
 
-describe('createHashingBackbone', () => {
+describe('createHashingBackbone (version 1)', () => {
   const backbone = createHashingBackbone();
+
+  it('defaults to version 2 for new backbones; version 1 stays selectable', () => {
+    expect(DEFAULT_HASHING_VERSION).toBe(2);
+    expect(createAnyHashingBackbone().id).toBe('hashing-v2:d1024:w1:b1:c3-5:s0');
+    expect(createAnyHashingBackbone({ version: 1 }).id).toBe('hashing-v1:d1024:w1:b1:c3-5:s0');
+  });
 
   it('returns unit-norm vectors of the configured dimension, deterministically', async () => {
     const a = backbone.embedSync('user: What is the capital of France?');

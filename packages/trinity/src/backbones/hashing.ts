@@ -58,7 +58,8 @@ export interface HashingBackboneSettings {
    * Algorithm version, recorded in the id (`hashing-v1:…` / `hashing-v2:…`). 1: exact per-feature counts
    * (`weight · (1 + ln tf)` per distinct feature), frozen bit for bit for heads trained on it. 2: the same
    * features, buckets and signs counted per bucket (sublinear TF applied to each bucket's signed count),
-   * about twice as fast; see hashing-v2.ts for every difference. Default 1.
+   * about twice as fast; see hashing-v2.ts for every difference. Default 2 (a head
+   * trained on v1 records `hashing-v1:…` and is rebuilt with {@link createHashingBackboneFromId}).
    */
   version?: HashingVersion;
 }
@@ -77,7 +78,7 @@ export interface HashingBackbone extends SyncBackbone {
  * The version {@link createHashingBackbone} uses when `settings.version` is not given. Heads record their
  * backbone's id, so a head trained on another version is rebuilt with {@link createHashingBackboneFromId}.
  */
-export const DEFAULT_HASHING_VERSION: HashingVersion = 1;
+export const DEFAULT_HASHING_VERSION: HashingVersion = 2;
 
 const SALT_WORD = 0x9e3779b1;
 const SALT_BIGRAM = 0x85ebca77;
@@ -250,8 +251,8 @@ warmUpKernels();
 /**
  * Creates the hashing backbone (zero dependencies, deterministic, microseconds per text).
  *
- * Defaults: `dimension` 1024, word unigrams and bigrams, character 3–5-grams, all family weights 1, seed 0.
- * Its `id` encodes every setting (e.g. `hashing-v1:d1024:w1:b1:c3-5:s0`) so a head trained on one
+ * Defaults: `dimension` 1024, word unigrams and bigrams, character 3–5-grams, all family weights 1, seed 0,
+ * `version` 2. Its `id` encodes every setting (e.g. `hashing-v2:d1024:w1:b1:c3-5:s0`) so a head trained on one
  * configuration is never silently used with another.
  *
  * @example
