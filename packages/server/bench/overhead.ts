@@ -1,8 +1,9 @@
 /**
  * Gateway overhead in direct mode against calling the same simulated upstream directly, in the same run.
- * Three processes: this one drives the load (paced open-loop generator, autocannon); the upstream and the
- * gateway each have their own (bundled like the published dist, see children.ts). Direct and gateway
- * slices alternate so both see the same machine.
+ * Separate processes: this one drives the load (paced open-loop generator, autocannon); the upstream, the
+ * gateway and a bare Node proxy (the floor any Node proxy pays for the extra hop) each have their own,
+ * bundled like the published dist (see children.ts). Direct, gateway and bare-proxy slices alternate so all
+ * paths see the same machine.
  *
  *   pnpm --filter @openfugu/server bench            # all sections
  *   BENCH_SECONDS=5 BENCH_SOAK=20000 pnpm --filter @openfugu/server bench
@@ -111,58 +112,75 @@ const chatBody = (model: string, stream: boolean): string =>
 const completes = (stream: boolean) => (text: string) =>
   stream ? text.endsWith('data: [DONE]\n\n') : text.includes('"choices"');
 
+interface Target {
+  url: string;
+  child: Parameters<typeof cpu>[0];
+}
+
 interface PacedRow {
   direct: PacedRun;
   gateway: PacedRun;
   /** Gateway process CPU per request over its slices, µs. */
   cpuUs: number;
+  /** The bare Node proxy (the floor), when asked for, with its CPU per request. */
+  bare?: { run: PacedRun; cpuUs: number };
 }
 
-/** Paced runs at `rate`, alternating direct and gateway slices; the gateway's CPU is read around its slices. */
+/**
+ * Paced runs at `rate`, alternating direct, gateway (and bare-proxy) slices so every path sees the same
+ * machine; each proxy's CPU is read around its own slices.
+ */
 async function pacedRow(
   upstream: { url: string },
-  gateway: { url: string; child: Parameters<typeof cpu>[0] },
+  gateway: Target,
+  bare: Target | undefined,
   model: { direct: string; alias: string },
   rate: number,
   stream: boolean,
 ): Promise<PacedRow> {
-  const directPool = pacedPool(upstream.url);
-  const gatewayPool = pacedPool(gateway.url);
-  const directURL = `${upstream.url}/chat/completions`;
-  const gatewayURL = `${gateway.url}/chat/completions`;
-  const directBody = chatBody(model.direct, stream);
-  const gatewayBody = chatBody(model.alias, stream);
-  const merged = { direct: [] as PacedRun[], gateway: [] as PacedRun[] };
-  let cpuUs = 0;
-  let requests = 0;
-  const ms = (seconds * 1000) / slices;
   const check = completes(stream);
+  const ms = (seconds * 1000) / slices;
+  const paths = [
+    { url: upstream.url, body: chatBody(model.direct, stream), child: undefined },
+    { url: gateway.url, body: chatBody(model.alias, stream), child: gateway.child },
+    ...(bare ? [{ url: bare.url, body: chatBody(model.direct, stream), child: bare.child }] : []),
+  ].map((path) => ({ ...path, pool: pacedPool(path.url), runs: [] as PacedRun[], cpuUs: 0, requests: 0 }));
   // A short settle on each path first (connections, JIT for this body shape).
-  await paced(directPool, directURL, directBody, { rate, ms: 300, check });
-  await paced(gatewayPool, gatewayURL, gatewayBody, { rate, ms: 300, check });
+  for (const path of paths)
+    await paced(path.pool, `${path.url}/chat/completions`, path.body, { rate, ms: 300, check });
   for (let i = 0; i < slices; i++) {
-    merged.direct.push(await paced(directPool, directURL, directBody, { rate, ms, check }));
-    const before = await cpu(gateway.child);
-    const run = await paced(gatewayPool, gatewayURL, gatewayBody, { rate, ms, check });
-    const after = await cpu(gateway.child);
-    cpuUs += after.user + after.system - before.user - before.system;
-    requests += run.latencies.length + run.errors;
-    merged.gateway.push(run);
+    for (const path of paths) {
+      const before = path.child ? await cpu(path.child) : undefined;
+      const run = await paced(path.pool, `${path.url}/chat/completions`, path.body, { rate, ms, check });
+      if (path.child && before) {
+        const after = await cpu(path.child);
+        path.cpuUs += after.user + after.system - before.user - before.system;
+        path.requests += run.latencies.length + run.errors;
+      }
+      path.runs.push(run);
+    }
   }
-  await directPool.close();
-  await gatewayPool.close();
+  for (const path of paths) await path.pool.close();
   const join = (runs: PacedRun[]): PacedRun => ({
     latencies: runs.flatMap((run) => run.latencies),
     lateness: runs.flatMap((run) => run.lateness),
     errors: runs.reduce((sum, run) => sum + run.errors, 0),
     rate: runs.reduce((sum, run) => sum + run.rate, 0) / runs.length,
   });
-  return { direct: join(merged.direct), gateway: join(merged.gateway), cpuUs: cpuUs / Math.max(1, requests) };
+  const [direct, through, floor] = paths;
+  const perRequest = (path: typeof direct): number => (path ? path.cpuUs / Math.max(1, path.requests) : 0);
+  return {
+    direct: join(direct!.runs),
+    gateway: join(through!.runs),
+    cpuUs: perRequest(through),
+    ...(floor ? { bare: { run: join(floor.runs), cpuUs: perRequest(floor) } } : {}),
+  };
 }
 
 async function main(): Promise<void> {
   const upstream = await start(['upstream']);
   const gateway = await start(['gateway', upstream.url]);
+  const bare = await start(['bare-proxy', upstream.url]);
   const worker = DEFAULT_SIMULATED_POOL[0]!;
   const model = { direct: worker.spec.model, alias: worker.id };
   const [load1 = 0, load5 = 0] = loadavg();
@@ -194,8 +212,9 @@ async function main(): Promise<void> {
     [rate, true],
     [rate * 2, false],
   ] as const) {
-    const row = await pacedRow(upstream, gateway, model, rowRate, stream);
-    if (rowRate === rate && !stream) verdictRow = row;
+    const verdict = rowRate === rate && !stream;
+    const row = await pacedRow(upstream, gateway, verdict ? bare : undefined, model, rowRate, stream);
+    if (verdict) verdictRow = row;
     const label = `paced ${rowRate} req/s, ${stream ? 'stream' : 'non-stream'}`;
     const q = (run: PacedRun, p: number): number => quantile(run.latencies, p);
     const added = (p: number): string => fmt(q(row.gateway, p) - q(row.direct, p), 3);
@@ -205,10 +224,11 @@ async function main(): Promise<void> {
       line('direct', row.direct, ''),
       line('gateway', row.gateway, fmt(row.cpuUs, 0)),
       `| ${label} | **added** | **${added(0.5)}** | ${added(0.9)} | **${added(0.99)}** | ${added(0.999)} | | | | |`,
+      ...(row.bare ? [line('bare Node proxy (floor)', row.bare.run, fmt(row.bare.cpuUs, 0))] : []),
     );
   }
   console.log(
-    '\n| paced open-loop run | path | p50 ms | p90 ms | p99 ms | p99.9 ms | req/s | errors | send lateness p99 ms | gateway CPU µs/req |\n|---|---|---|---|---|---|---|---|---|---|',
+    '\n| paced open-loop run | path | p50 ms | p90 ms | p99 ms | p99.9 ms | req/s | errors | send lateness p99 ms | proxy CPU µs/req |\n|---|---|---|---|---|---|---|---|---|---|',
   );
   console.log(pacedRows.join('\n'));
 
@@ -295,6 +315,7 @@ async function main(): Promise<void> {
     );
   }
   await stop(gateway.child);
+  await stop(bare.child);
   await stop(upstream.child);
 }
 

@@ -1,9 +1,12 @@
 /**
  * Child-process entry points for the benchmarks, so autocannon, the gateway and the upstream do not share
- * one event loop: `processes.ts upstream|gateway <upstreamURL>` (bundled first, see children.ts).
+ * one event loop: `processes.ts upstream|gateway|bare-proxy <upstreamURL>` (bundled first, see children.ts).
  * Reports `{ url }` over IPC when listening and answers `{ type: 'mem' }` with memory figures and
  * `{ type: 'cpu' }` with `process.cpuUsage()` (µs of user and system time).
  */
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { Pool } from 'undici';
 import {
   createGateway,
   createOpenAIWorker,
@@ -19,6 +22,8 @@ async function main(): Promise<void> {
   if (role === 'upstream') {
     const upstream = await createSimulatedUpstream({ models, seed: 1 });
     url = upstream.baseURL;
+  } else if (role === 'bare-proxy') {
+    url = await bareProxy(process.argv[3] ?? '');
   } else {
     const upstreamURL = process.argv[3] ?? '';
     const workers = DEFAULT_SIMULATED_POOL.map((entry) =>
@@ -40,6 +45,43 @@ async function main(): Promise<void> {
     }
   });
   process.send?.({ type: 'ready', url });
+}
+
+/**
+ * The floor to compare the gateway with: the leanest Node proxy on the same transport (node:http server,
+ * undici pool) that forwards the body bytes unchanged and copies the answer back — no parsing,
+ * validation, routing, identity rewriting, metrics or error mapping.
+ */
+async function bareProxy(upstreamURL: string): Promise<string> {
+  const target = new URL(upstreamURL);
+  const pool = new Pool(target.origin, { headersTimeout: 0, bodyTimeout: 0, keepAliveTimeout: 10_000 });
+  const server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (chunk: Buffer) => chunks.push(chunk));
+    req.on('end', () => {
+      pool
+        .request({
+          path: `${target.pathname}${req.url?.replace(/^\/v1/, '') ?? ''}`,
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: Buffer.concat(chunks),
+        })
+        .then(async (response) => {
+          const body = await response.body.arrayBuffer();
+          res.writeHead(response.statusCode, {
+            'content-type': String(response.headers['content-type'] ?? 'application/json'),
+            'content-length': body.byteLength,
+          });
+          res.end(Buffer.from(body));
+        })
+        .catch(() => {
+          res.writeHead(502).end();
+        });
+    });
+  });
+  server.keepAliveTimeout = 65_000;
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1`;
 }
 
 main().catch((error: unknown) => {

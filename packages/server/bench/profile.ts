@@ -4,7 +4,8 @@
  * exits and writes its `.cpuprofile`, which is summarised (self time by function and by file).
  *
  *   pnpm --filter @openfugu/server bench:profile   # PROFILE_SECONDS (10), PROFILE_RATE (autocannon, 0 = max),
- *                                                  # PROFILE_PACED (paced req/s instead), PROFILE_STREAM=1, PROFILE_CPU=0
+ *                                                  # PROFILE_PACED (paced req/s instead), PROFILE_STREAM=1, PROFILE_CPU=0,
+ *                                                  # PROFILE_ROLE=bare-proxy (the floor: a bare Node proxy)
  *   PROFILE_DIR=/tmp/prof pnpm --filter @openfugu/server bench:profile
  */
 import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
@@ -69,13 +70,11 @@ async function main(): Promise<void> {
   mkdirSync(dir, { recursive: true });
   const upstream = await start(['upstream']);
   const profiling = process.env.PROFILE_CPU !== '0';
-  const gateway = await start(
-    ['gateway', upstream.url],
-    profiling ? ['--cpu-prof', '--cpu-prof-dir', dir] : [],
-  );
+  const role = process.env.PROFILE_ROLE ?? 'gateway';
+  const gateway = await start([role, upstream.url], profiling ? ['--cpu-prof', '--cpu-prof-dir', dir] : []);
   const worker = DEFAULT_SIMULATED_POOL[0]!;
   const body = JSON.stringify({
-    model: worker.id,
+    model: role === 'bare-proxy' ? worker.spec.model : worker.id,
     messages: [{ role: 'user', content: 'What is 17 * 23?' }],
     ...(stream ? { stream: true } : {}),
   });
@@ -110,7 +109,7 @@ async function main(): Promise<void> {
   await pool.close();
   const perRequest = (key: 'user' | 'system'): string => ((after[key] - before[key]) / requests).toFixed(1);
   console.log(
-    `gateway: ${summary}; CPU per request ${perRequest('user')} µs user + ${perRequest('system')} µs system`,
+    `${role}: ${summary}; CPU per request ${perRequest('user')} µs user + ${perRequest('system')} µs system`,
   );
   await stop(gateway.child);
   await stop(upstream.child);
