@@ -276,6 +276,15 @@ export function createGateway(settings: GatewaySettings): Gateway {
         metrics.observeRouting(publicModel, (performance.now() - routeStart) / 1000);
         target = pool.get(decision.workerId);
         modeTrace = decision.trace;
+      } else if (mode?.kind === 'run' && mode.passthrough && context) {
+        const routeStart = performance.now();
+        const decision = await mode.passthrough(input, context);
+        if (decision) {
+          metrics.observeRouting(publicModel, (performance.now() - routeStart) / 1000);
+          target = pool.get(decision.workerId);
+          if (!target) throw new GatewayError({ kind: 'internal_error' });
+          modeTrace = decision.trace;
+        }
       }
       const trace = debug
         ? (): unknown => ({

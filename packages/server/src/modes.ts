@@ -40,7 +40,9 @@ export interface ModeResult {
  * - `route`: picks ONE worker for the whole request; the gateway then passes the request through to it
  *   (true streaming passthrough, tools, fallback before the first byte).
  * - `run`: runs any number of worker calls (TRINITY loop, Conductor workflow) and returns the final answer;
- *   streamed to the client in chunks.
+ *   streamed to the client in chunks. Its optional `passthrough` may claim a request for one worker instead
+ *   (e.g. `fugu` with `tools`, where the chosen worker's answer goes back verbatim): it is then served like a
+ *   `route` mode — true streaming passthrough, fallback before the first byte — and `run` is not called.
  */
 export type GatewayMode =
   | {
@@ -54,6 +56,11 @@ export type GatewayMode =
       readonly model: string;
       readonly description?: string;
       run(input: ModeInput, context: ModeContext): Promise<ModeResult>;
+      /** One worker for this request (passed through), or undefined to `run` it. */
+      passthrough?(
+        input: ModeInput,
+        context: ModeContext,
+      ): Promise<{ workerId: string; trace?: unknown } | undefined>;
     };
 
 /**

@@ -1,7 +1,8 @@
 /**
  * `fugu`: the TRINITY coordinator loop (`@openfugu/trinity`'s `runCoordinator`) over the pool.
- * Requests that carry `tools` are routed once (the router's first-turn choice) and passed to that worker,
- * because a tool call must come back to the client verbatim rather than be reviewed by other roles.
+ * Requests that carry `tools` are routed once (the router's first-turn choice) and passed through to that
+ * worker (`passthrough`: the gateway streams its answer as it comes), because a tool call must come back to
+ * the client verbatim rather than be reviewed by other roles. `run` keeps the same rule for direct callers.
  */
 import { AbortedError, UpstreamError } from '@openfugu/schema';
 import { type CoordinatorRouter, type Router, runCoordinator } from '@openfugu/trinity';
@@ -36,6 +37,18 @@ export function createTrinityMode(settings: TrinityModeSettings): GatewayMode {
     kind: 'run',
     model,
     ...(settings.description === undefined ? {} : { description: settings.description }),
+    // A request with tools is routed once and passed through to the chosen worker (its tool calls must reach
+    // the client verbatim): true streaming, fallback to other workers before the first byte.
+    async passthrough(input, context) {
+      const request = input.workerRequest;
+      if (!request.tools || request.tools.length === 0) return undefined;
+      const mask = router.agents.map((agent) => context.pool.isAvailable(agent));
+      const decision = await router.route(request.messages, mask.some(Boolean) ? { mask } : {});
+      return {
+        workerId: decision.agent,
+        trace: { turns: [{ turn: 1, agent: decision.agent, role: 'worker', tools: true }], reason: 'tools' },
+      };
+    },
     async run(input, context) {
       const mask = router.agents.map((agent) => context.pool.isAvailable(agent));
       const anyAvailable = mask.some(Boolean);

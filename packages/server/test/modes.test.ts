@@ -103,6 +103,84 @@ describe('fugu: the TRINITY loop over the simulated pool', () => {
   });
 });
 
+describe('fugu with tools: routed once, passed through', () => {
+  const tools = [
+    {
+      type: 'function',
+      function: {
+        name: 'convert',
+        parameters: { type: 'object', properties: { value: { type: 'number' } }, required: ['value'] },
+      },
+    },
+  ];
+
+  it("streams the chosen worker's tool call as it arrives (not replayed after the run)", async () => {
+    const response = await fetch(`${url}/v1/chat/completions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-openfugu-debug': '1' },
+      body: JSON.stringify({
+        model: 'fugu',
+        stream: true,
+        stream_options: { include_usage: true },
+        messages: [{ role: 'user', content: 'Convert 12 * 3 units with the tool' }],
+        tools,
+      }),
+    });
+    expect(response.status).toBe(200);
+    const text = await response.text();
+    expect(text.endsWith('data: [DONE]\n\n')).toBe(true);
+    expect(text).not.toMatch(/sim-/);
+    const events = text
+      .split('\n\n')
+      .filter((event) => event.startsWith('data: {'))
+      .map(
+        (event) =>
+          JSON.parse(event.slice(6)) as {
+            model: string;
+            choices: {
+              delta: { tool_calls?: { function?: { name?: string; arguments?: string } }[] };
+              finish_reason: string | null;
+            }[];
+            usage?: { total_tokens: number };
+            openfugu_trace?: { mode: string; calls: unknown[]; modeTrace: { reason: string } };
+          },
+      );
+    expect(new Set(events.map((event) => event.model))).toEqual(new Set(['fugu']));
+    const deltas = events.flatMap((event) => event.choices[0]?.delta.tool_calls ?? []);
+    // The simulated upstream streams the name, then the arguments: two deltas passed through as sent
+    // (a run replayed after the fact sends one delta with both).
+    expect(deltas).toHaveLength(2);
+    expect(deltas[0]?.function?.name).toBe('convert');
+    expect(deltas.map((delta) => delta.function?.arguments ?? '').join('')).toBe('{"value":12}');
+    expect(events.some((event) => event.choices[0]?.finish_reason === 'tool_calls')).toBe(true);
+    const final = events.at(-1);
+    expect(final?.usage?.total_tokens).toBeGreaterThan(0);
+    expect(final?.openfugu_trace?.modeTrace.reason).toBe('tools');
+    expect(final?.openfugu_trace?.calls).toHaveLength(1);
+  });
+
+  it('answers non-streamed with the routing trace', async () => {
+    const response = await fetch(`${url}/v1/chat/completions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-openfugu-debug': '1' },
+      body: JSON.stringify({
+        model: 'fugu',
+        messages: [{ role: 'user', content: 'Convert 5 units with the tool' }],
+        tools,
+      }),
+    });
+    const body = (await response.json()) as {
+      model: string;
+      choices: { finish_reason: string }[];
+      openfugu_trace: { modeTrace: { reason: string; turns: { role: string }[] } };
+    };
+    expect(body.model).toBe('fugu');
+    expect(body.choices[0]?.finish_reason).toBe('tool_calls');
+    expect(body.openfugu_trace.modeTrace.reason).toBe('tools');
+    expect(body.openfugu_trace.modeTrace.turns.map((turn) => turn.role)).toEqual(['worker']);
+  });
+});
+
 describe('fugu-ultra: the Conductor over the simulated pool', () => {
   it('plans a workflow with the domain specialist, runs it and answers', async () => {
     const answer = await traced('fugu-ultra', 'What is 12 + 30?');
