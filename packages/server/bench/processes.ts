@@ -54,7 +54,7 @@ async function main(): Promise<void> {
  */
 async function bareProxy(upstreamURL: string): Promise<string> {
   const target = new URL(upstreamURL);
-  const pool = new Pool(target.origin, { headersTimeout: 0, bodyTimeout: 0, keepAliveTimeout: 10_000 });
+  const pool = new Pool(target.origin, { headersTimeout: 0, bodyTimeout: 0 });
   const server = createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (chunk: Buffer) => chunks.push(chunk));

@@ -47,7 +47,9 @@ function targetOf(url: string): Target {
     let pool = pools.get(parsed.origin);
     if (pool === undefined) {
       // Timeouts are the worker's (per attempt, stream idle); undici's own 300 s ones would only interfere.
-      pool = new Pool(parsed.origin, { headersTimeout: 0, bodyTimeout: 0, keepAliveTimeout: 10_000 });
+      // Idle sockets close after undici's default 4 s (or the server's `Keep-Alive: timeout` hint), under the
+      // 5 s many upstream servers (uvicorn: LiteLLM, vLLM) use, so a reused socket is rarely one they closed.
+      pool = new Pool(parsed.origin, { headersTimeout: 0, bodyTimeout: 0 });
       pools.set(parsed.origin, pool);
     }
     target = { pool, path: `${parsed.pathname}${parsed.search}` };
