@@ -208,6 +208,78 @@ describe('createOpenAIWorker', () => {
   });
 });
 
+describe('stream idle timeout', () => {
+  const chunk = (content: string): string =>
+    `data: ${JSON.stringify({ id: 'x', object: 'chat.completion.chunk', created: 1, model: 'up', choices: [{ index: 0, delta: { content }, finish_reason: null }] })}\n\n`;
+  const encoder = new TextEncoder();
+  /** An SSE body that sends `first`, then waits `pauseMs` (aborting the stream if the signal fires), then the rest. */
+  const pausing =
+    (pauseMs: number) =>
+    (init: RequestInit): Response =>
+      new Response(
+        new ReadableStream({
+          async start(controller) {
+            controller.enqueue(encoder.encode(chunk('a')));
+            await new Promise<void>((resolve) => {
+              const timer = setTimeout(resolve, pauseMs);
+              init.signal?.addEventListener('abort', () => {
+                clearTimeout(timer);
+                resolve();
+              });
+            });
+            if (init.signal?.aborted) return;
+            controller.enqueue(encoder.encode(`${chunk('b')}data: [DONE]\n\n`));
+            controller.close();
+          },
+        }),
+        { status: 200 },
+      );
+
+  it('abandons an upstream that goes silent for longer than streamIdleTimeoutMs', async () => {
+    const { fetchImpl } = scripted([pausing(2_000)]);
+    const worker = createOpenAIWorker({
+      id: 'a',
+      baseURL: 'http://up/v1',
+      model: 'm',
+      fetch: fetchImpl,
+      streamIdleTimeoutMs: 60,
+    });
+    const started = performance.now();
+    const read = async (): Promise<string> => {
+      let text = '';
+      for await (const part of await worker.chatStream({ messages: [] }))
+        text += part.choices[0]?.delta.content ?? '';
+      return text;
+    };
+    await expect(read()).rejects.toMatchObject({ code: 'timeout' });
+    expect(performance.now() - started).toBeLessThan(1_500);
+  });
+
+  it('does not count the time a slow consumer takes between reads', async () => {
+    let signal: AbortSignal | undefined;
+    const { fetchImpl } = scripted([
+      (init) => {
+        signal = init.signal ?? undefined;
+        return pausing(10)(init);
+      },
+    ]);
+    const worker = createOpenAIWorker({
+      id: 'a',
+      baseURL: 'http://up/v1',
+      model: 'm',
+      fetch: fetchImpl,
+      streamIdleTimeoutMs: 60,
+    });
+    let text = '';
+    for await (const part of await worker.chatStream({ messages: [] })) {
+      text += part.choices[0]?.delta.content ?? '';
+      await new Promise((resolve) => setTimeout(resolve, 150)); // the client is slow, the upstream is not
+    }
+    expect(text).toBe('ab');
+    expect(signal?.aborted).toBe(false); // the upstream request was never cut
+  });
+});
+
 describe('parseRetryAfter', () => {
   it('reads seconds and HTTP dates', () => {
     expect(parseRetryAfter('2')).toBe(2000);
