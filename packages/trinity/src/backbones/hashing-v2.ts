@@ -43,7 +43,7 @@
  * Speed notes (measured with `pnpm --filter @openfugu/trinity bench:latency`): the counts of a 1024-d vector
  * (8 KiB) stay in L1; the remaining cost is ~3 multiplies and one read-modify-write per feature occurrence.
  * V8 specialises `embedSync` to the first instance's constants; further instances in the same process run
- * generic code, measured ~20–25 % slower.
+ * generic code, measured ~20–35 % slower.
  *
  * Internal module: `createHashingBackbone({ version: 2 })` is the public entry point.
  */

@@ -18,7 +18,7 @@
  *
  * That is `hashing-v1` (exact per-feature counts; ids `hashing-v1:…`), frozen bit for bit because trained heads
  * record it. `hashing-v2` (`version: 2`, ids `hashing-v2:…`, hashing-v2.ts) reads the same features but counts
- * them per hashed bucket, with cheaper hashes: about twice as fast, different coordinates, the same geometry up
+ * them per hashed bucket, with cheaper hashes: 2–3× faster, different coordinates, the same geometry up
  * to hashing noise. {@link createHashingBackboneFromId} rebuilds whichever version a head records.
  *
  * Deterministic (no randomness, no locale-dependent behaviour except Unicode case mapping, which is
@@ -58,7 +58,7 @@ export interface HashingBackboneSettings {
    * Algorithm version, recorded in the id (`hashing-v1:…` / `hashing-v2:…`). 1: exact per-feature counts
    * (`weight · (1 + ln tf)` per distinct feature), frozen bit for bit for heads trained on it. 2: the same
    * features, buckets and signs counted per bucket (sublinear TF applied to each bucket's signed count),
-   * about twice as fast; see hashing-v2.ts for every difference. Default 2 (a head
+   * 2–3× faster; see hashing-v2.ts for every difference. Default 2 (a head
    * trained on v1 records `hashing-v1:…` and is rebuilt with {@link createHashingBackboneFromId}).
    */
   version?: HashingVersion;
