@@ -7,6 +7,7 @@ import {
 import { describe, expect, it } from 'vitest';
 import { createHashingBackbone, createHashingBackboneFromId } from './backbones/hashing.js';
 import { createRouterHead } from './head.js';
+import { parseHead, serializeHead } from './head-io.js';
 import { createRouter, maskedSoftmax, resolveMask, routeWithHead } from './router.js';
 
 // 3 agents + 3 roles over 2-d features: agent logits = [x0, x1, -x0], role logits = [1, 0, 0] · x0.
@@ -123,6 +124,36 @@ describe('createRouter', () => {
     expect(() => createRouter({ backbone, head: h, agents: ['a'] })).toThrow(/2 agent rows/);
     expect(() => createRouter({ backbone, head: h, agents: ['a', 'a'] })).toThrow(/unique/);
     expect(() => createRouter({ backbone, head: h })).toThrow(/agent ids/);
+  });
+
+  it('a head saved with a hashing-v1 id routes exactly as before after loading (default now v2)', () => {
+    const v1 = createHashingBackbone({ version: 1, dimension: 32 });
+    const trained = createRouterHead({
+      agentCount: 3,
+      dimension: 32,
+      weights: Array.from({ length: 6 * 32 }, (_, i) => Math.cos(i * 0.7)),
+      backboneId: v1.id,
+    });
+    const before = createRouter({ backbone: v1, head: trained, agents: ['a', 'b', 'c'] });
+    const prompts = ['user: 2 + 2?', 'user: write a haiku about rain', 'user: fix my SQL query please'];
+    for (const format of ['safetensors', 'json'] as const) {
+      const loaded = parseHead(serializeHead(trained, format, { dtype: 'float64' }));
+      expect(loaded.backboneId).toBe('hashing-v1:d32:w1:b1:c3-5:s0');
+      const after = createRouter({
+        backbone: createHashingBackboneFromId(loaded.backboneId!),
+        head: loaded,
+        agents: ['a', 'b', 'c'],
+      });
+      for (const prompt of prompts) expect(after.routeSync(prompt)).toEqual(before.routeSync(prompt));
+      // The default backbone (v2) is refused for this head instead of silently giving other features.
+      expect(() =>
+        createRouter({
+          backbone: createHashingBackbone({ dimension: 32 }),
+          head: loaded,
+          agents: ['a', 'b', 'c'],
+        }),
+      ).toThrow(/trained on backbone hashing-v1/);
+    }
   });
 
   it('refuses a hashing backbone other than the one the head was trained on', () => {
