@@ -169,7 +169,7 @@ async function pacedRow(
       // Every path at `rate` at the same time: whatever else the machine does hits all of them alike.
       // Only the proxies' own requests reach their processes, so their CPU per request stays theirs.
       const runs = await measured(paths[1]!, 1, () => Promise.all(paths.map(slice)));
-      runs.forEach((run, index) => paths[index]!.runs.push(run));
+      for (const [index, run] of runs.entries()) paths[index]!.runs.push(run);
       continue;
     }
     for (const path of paths) path.runs.push(...(await measured(path, 0, async () => [await slice(path)])));
