@@ -5,12 +5,14 @@
 import { randomBytes } from 'node:crypto';
 import type { ServerResponse } from 'node:http';
 import {
+  AbortedError,
   type AbortSignalLike,
   type ChatCompletionChunk,
   type ChatCompletionRequest,
   ChatCompletionRequestSchema,
   type ChatCompletionResponse,
   createValidator,
+  TimeoutError,
   type ToolCall,
   type ValidationIssue,
   type Worker,
@@ -246,7 +248,7 @@ export function createGateway(settings: GatewaySettings): Gateway {
     const debug = config.debugTrace === true && request.headers[DEBUG_HEADER] === '1';
     const publicModel = chat.model;
     const scope = new AbortScope();
-    const timer = setTimeout(abortOnDeadline, requestTimeoutMs, scope);
+    const timer = setTimeout(abortOnDeadline, requestTimeoutMs, scope, requestTimeoutMs);
     const raw = reply.raw as ResponseWithScope;
     raw[kScope] = scope;
     raw.once('close', abortOnEarlyClose);
@@ -350,7 +352,7 @@ export function createGateway(settings: GatewaySettings): Gateway {
       return reply.send(answer);
     } catch (error) {
       const mapped =
-        scope.reason === DEADLINE
+        scope.reason instanceof DeadlineError
           ? new GatewayError({ kind: 'timeout', message: 'The request exceeded its deadline.', cause: error })
           : error;
       status = toErrorResponse(mapped).status;
@@ -409,18 +411,20 @@ export function createGateway(settings: GatewaySettings): Gateway {
   };
 }
 
-/** The abort reason of a request that ran past `requestTimeoutMs`. */
-const DEADLINE: unique symbol = Symbol('deadline');
+/** The abort reason of a request that ran past `requestTimeoutMs` (workers and modes see it as `signal.reason`). */
+class DeadlineError extends TimeoutError {}
 const kScope: unique symbol = Symbol('openfugu.scope');
 type ResponseWithScope = ServerResponse & { [kScope]?: AbortScope | undefined };
 
-function abortOnDeadline(scope: AbortScope): void {
-  scope.abort(DEADLINE);
+function abortOnDeadline(scope: AbortScope, timeoutMs: number): void {
+  scope.abort(new DeadlineError({ message: 'The request exceeded its deadline.', timeoutMs }));
 }
 
 /** `close` before the response finished: the client went away, so its upstream work is abandoned. */
 function abortOnEarlyClose(this: ResponseWithScope): void {
-  if (!this.writableFinished) this[kScope]?.abort();
+  if (!this.writableFinished) {
+    this[kScope]?.abort(new AbortedError({ message: 'The client closed the connection.' }));
+  }
 }
 
 function noTrace(): undefined {
