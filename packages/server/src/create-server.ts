@@ -3,9 +3,15 @@
  * and the gateway. The app (`apps/server`) only parses flags, loads the file and calls this.
  */
 import type { Worker } from '@openfugu/schema';
-import { createHashingBackbone, createRouter, loadHeadFile } from '@openfugu/trinity';
+import {
+  createHashingBackbone,
+  createHashingBackboneFromId,
+  createRouter,
+  loadHeadFile,
+  parseHashingBackboneId,
+} from '@openfugu/trinity';
 import { createConductorMode } from './conductor-mode.js';
-import { type ServerConfig, secretFromEnv } from './config.js';
+import { ConfigError, type ServerConfig, secretFromEnv } from './config.js';
 import { trainEmbeddedRouter } from './embedded-router.js';
 import { createGateway, type Gateway, type GatewayConfig } from './gateway.js';
 import { createRoutedMode, type GatewayMode } from './modes.js';
@@ -122,10 +128,19 @@ export async function createServerFromConfig(
     );
     if (config.router?.headPath) {
       const head = await loadHeadFile(config.router.headPath);
-      const backbone = createHashingBackbone({
-        dimension: head.dimension,
-        ...(config.router.hashingSeed === undefined ? {} : { seed: config.router.hashingSeed }),
-      });
+      // A head that records its hashing backbone (id `hashing-v1:…` / `hashing-v2:…`) gets exactly that
+      // backbone back; one that does not gets the default hashing backbone of its dimension.
+      const recorded = head.backboneId?.startsWith('hashing-') ? head.backboneId : undefined;
+      const seed = config.router.hashingSeed;
+      if (recorded !== undefined && seed !== undefined && parseHashingBackboneId(recorded)?.seed !== seed) {
+        throw new ConfigError({
+          message: `router.hashingSeed: ${seed} differs from the backbone the head records (${recorded})`,
+        });
+      }
+      const backbone =
+        recorded !== undefined
+          ? createHashingBackboneFromId(recorded)
+          : createHashingBackbone({ dimension: head.dimension, ...(seed === undefined ? {} : { seed }) });
       const router = createRouter({ backbone, head, agents: workers.map((worker) => worker.id) });
       const maxTurns = config.router.maxTurns ?? 5;
       modes.push(createTrinityMode({ model: routerModel, router, maxTurns }));
