@@ -1,7 +1,7 @@
-import { UpstreamError } from '@openfugu/schema';
+import { UpstreamError, type Worker } from '@openfugu/schema';
 import { describe, expect, it } from 'vitest';
 import { createHashingBackbone } from './backbones/hashing.js';
-import { runCoordinator } from './coordinator.js';
+import { type FinalCallOptions, runCoordinator } from './coordinator.js';
 import { createRouterHead } from './head.js';
 import { createRouter } from './router.js';
 import { createScriptedRouter, createScriptedWorker } from './test.js';
@@ -214,5 +214,82 @@ describe('runCoordinator', () => {
       ['y', 'worker'],
     ]);
     expect(result.turns[0]!.agentProbabilities[1]).toBeGreaterThan(0.5);
+  });
+});
+
+describe('runCoordinator: final calls', () => {
+  /** A worker that records the call options it was given. */
+  const recording = (id: string, replies: string[], fail = 0) => {
+    const options: (FinalCallOptions | undefined)[] = [];
+    let failures = fail;
+    const worker: Worker = {
+      id,
+      async complete(_request, callOptions) {
+        options.push(callOptions as FinalCallOptions | undefined);
+        if (failures-- > 0) throw new UpstreamError({ message: 'down', workerId: id });
+        return { content: replies.shift() ?? '' };
+      },
+    };
+    return { worker, options };
+  };
+
+  it('marks only the Worker call on the last allowed turn final', async () => {
+    const a = recording('a', ['draft', 'more thoughts', 'better']);
+    const b = recording('b', ['the draft is wrong']);
+    const router = createScriptedRouter(
+      ['a', 'b'],
+      [
+        { agent: 'a', role: 'worker' },
+        { agent: 'b', role: 'verifier' },
+        { agent: 'a', role: 'thinker' },
+        { agent: 'a', role: 'worker' },
+      ],
+    );
+    const result = await runCoordinator({ router, workers: [a.worker, b.worker], messages, maxTurns: 4 });
+    expect(result.reason).toBe('max_turns');
+    expect(result.answer).toBe('better');
+    expect(a.options.map((o) => o?.final)).toEqual([undefined, undefined, true]);
+    expect(b.options.map((o) => o?.final)).toEqual([undefined]);
+    expect(a.options.every((o) => o?.signal !== undefined)).toBe(true);
+    expect(result.turns.map((t) => t.final)).toEqual([undefined, undefined, undefined, true]);
+  });
+
+  it('marks the single turn of maxTurns 1 final, also the forced answer and its fallback retry', async () => {
+    const a = recording('a', [], 1);
+    const b = recording('b', ['42']);
+    const router = createScriptedRouter(
+      ['a', 'b'],
+      [
+        { agent: 'a', role: 'thinker' },
+        { agent: 'b', role: 'thinker' },
+      ],
+    );
+    const result = await runCoordinator({
+      router,
+      workers: [a.worker, b.worker],
+      messages,
+      maxTurns: 1,
+      onWorkerError: 'fallback',
+    });
+    expect(result.answer).toBe('42');
+    expect(result.turns.map((t) => [t.agent, t.role, t.roleChange, t.final])).toEqual([
+      ['a', 'worker', 'last_turn_needs_answer', true],
+      ['b', 'worker', 'last_turn_needs_answer', true],
+    ]);
+    expect([...a.options, ...b.options].map((o) => o?.final)).toEqual([true, true]);
+  });
+
+  it('never marks a Thinker or Verifier on the last turn final, nor a Worker before it', async () => {
+    const a = recording('a', ['51', 'not sure']);
+    const router = createScriptedRouter(
+      ['a'],
+      [
+        { agent: 'a', role: 'worker' },
+        { agent: 'a', role: 'verifier' },
+      ],
+    );
+    const result = await runCoordinator({ router, workers: [a.worker], messages, maxTurns: 2 });
+    expect(result.answer).toBe('51');
+    expect(a.options.map((o) => o?.final)).toEqual([undefined, undefined]);
   });
 });

@@ -11,7 +11,9 @@
  * - After `maxTurns` turns the run ends with reason `max_turns` and the latest answer.
  *
  * Workers are called only through the `Worker` interface, each call under its own AbortSignal, which fires
- * on the caller's signal or after `turnTimeoutMs`. A failing worker either ends the run (reason `error`,
+ * on the caller's signal or after `turnTimeoutMs`. A Worker-role call on the last allowed turn is the run's
+ * answer whatever it says (no later turn can replace it): it is made with `final: true` in its call options
+ * ({@link FinalCallOptions}), so a worker may stream it straight to the client. A failing worker either ends the run (reason `error`,
  * default) or, with `onWorkerError: 'fallback'`, is masked out and the same turn is routed again.
  */
 import {
@@ -29,6 +31,7 @@ import {
   UpstreamError,
   type Usage,
   type Worker,
+  type WorkerCallOptions,
   type WorkerRequest,
   type WorkerResponse,
 } from '@openfugu/schema';
@@ -47,6 +50,17 @@ import type { AgentMask, RouteOptions } from './router.js';
 export interface CoordinatorRouter {
   readonly agents: readonly string[];
   route(observation: string, options?: RouteOptions): Promise<RoutingDecision>;
+}
+
+/**
+ * The per-call options the coordinator passes to `Worker.complete`: `WorkerCallOptions` plus `final`, set
+ * (to `true`) only on a call whose reply becomes the run's answer unchanged — a Worker-role call on the last
+ * allowed turn. Workers that do not know the field ignore it; a streaming gateway uses it to pass that one
+ * call through to its client as it arrives. (A local extension: `@openfugu/schema`'s `Worker` is unchanged.)
+ */
+export interface FinalCallOptions extends WorkerCallOptions {
+  /** True when no later turn can replace this call's reply: it is the answer. */
+  final?: boolean;
 }
 
 /** Why a coordinator run ended. */
@@ -78,6 +92,8 @@ export interface CoordinatorTurn {
   accepted?: boolean;
   /** Set when the worker call failed. */
   error?: OpenFuguError;
+  /** True when the call was made with `final: true` (its reply is the answer; see {@link FinalCallOptions}). */
+  final?: boolean;
 }
 
 /** Result of {@link runCoordinator}. */
@@ -270,10 +286,13 @@ export async function runCoordinator(settings: CoordinatorSettings): Promise<Coo
         ...(settings.maxTokens === undefined ? {} : { maxTokens: settings.maxTokens }),
         ...(settings.workerTemperature === undefined ? {} : { temperature: settings.workerTemperature }),
       };
+      // The last turn's Worker reply is the answer whatever it says: nothing can follow it.
+      const final = role === 'worker' && turn === maxTurns;
       const record: CoordinatorTurn = {
         turn,
         agent: worker.id,
         role,
+        ...(final ? { final } : {}),
         ...(roleChange === undefined ? {} : { routedRole: decision.role, roleChange }),
         request,
         reply: '',
@@ -287,7 +306,8 @@ export async function runCoordinator(settings: CoordinatorSettings): Promise<Coo
       const scope = turnSignal(settings.signal, settings.turnTimeoutMs);
       let response: WorkerResponse;
       try {
-        response = await Promise.race([worker.complete(request, { signal: scope.signal }), scope.failure]);
+        const options: FinalCallOptions = final ? { signal: scope.signal, final } : { signal: scope.signal };
+        response = await Promise.race([worker.complete(request, options), scope.failure]);
       } catch (error) {
         record.latencyMs = now() - started;
         const failure = asOpenFuguError(error, worker.id);
