@@ -1,7 +1,7 @@
-import { AbortedError, TimeoutError, UpstreamError, type Workflow } from '@openfugu/schema';
+import { AbortedError, TimeoutError, UpstreamError, type Worker, type Workflow } from '@openfugu/schema';
 import { describe, expect, it } from 'vitest';
 import { fakeWorker } from './__fixtures__/workers.js';
-import { executeWorkflow, workflowDependencies } from './execute.js';
+import { executeWorkflow, type FinalCallOptions, workflowDependencies } from './execute.js';
 import { buildStepMessages } from './step-prompt.js';
 
 const usage = { promptTokens: 10, completionTokens: 5, totalTokens: 15 };
@@ -331,5 +331,62 @@ describe('buildStepMessages', () => {
     expect(text.indexOf('first')).toBeLessThan(text.indexOf('second'));
     expect(text.indexOf('two')).toBeLessThan(text.indexOf('Finish'));
     expect(text).toContain('final answer');
+  });
+});
+
+describe('executeWorkflow: the final call', () => {
+  /** Wraps a worker and records the `final` flag of each call. */
+  const recordFinal = (worker: Worker, seen: [string, boolean | undefined][]): Worker => ({
+    id: worker.id,
+    complete(request, options) {
+      seen.push([worker.id, (options as FinalCallOptions | undefined)?.final]);
+      return worker.complete(request, options);
+    },
+  });
+
+  it('marks the last step final once every other step has settled, and no other call', async () => {
+    const seen: [string, boolean | undefined][] = [];
+    const workers = ['a', 'b', 'c'].map((id) => recordFinal(fakeWorker(id, { delayMs: 5, usage }), seen));
+    const run = await executeWorkflow(fanIn, { question: 'Q?', workers });
+    expect(run.status).toBe('completed');
+    expect(seen.slice().sort()).toEqual([
+      ['a', undefined],
+      ['b', undefined],
+      ['c', true],
+    ]);
+    expect(seen.at(-1)).toEqual(['c', true]);
+  });
+
+  it('does not mark a last step that runs beside another step, nor any step with markFinalStep false', async () => {
+    const parallel: Workflow = {
+      steps: [
+        { worker: 'a', subtask: 'Slow side task.', access: [] },
+        { worker: 'b', subtask: 'Answer.', access: [] },
+      ],
+    };
+    const seen: [string, boolean | undefined][] = [];
+    const workers = ['a', 'b', 'c'].map((id) => recordFinal(fakeWorker(id, { delayMs: 5, usage }), seen));
+    await executeWorkflow(parallel, { question: 'Q?', workers });
+    expect(seen.map(([, final]) => final)).toEqual([undefined, undefined]);
+    seen.length = 0;
+    await executeWorkflow(fanIn, { question: 'Q?', workers, markFinalStep: false });
+    expect(seen.map(([, final]) => final)).toEqual([undefined, undefined, undefined]);
+  });
+
+  it('keeps the flag on a retry of the final step', async () => {
+    const seen: [string, boolean | undefined][] = [];
+    const flaky = fakeWorker('a', {
+      fail: { error: () => new UpstreamError({ message: 'busy', isRetryable: true }), calls: [1] },
+      usage,
+    });
+    const run = await executeWorkflow(
+      { steps: [{ worker: 'a', subtask: 'Answer.', access: [] }] },
+      { question: 'Q?', workers: [recordFinal(flaky, seen)], retryDelayMs: 1 },
+    );
+    expect(run.status).toBe('completed');
+    expect(seen).toEqual([
+      ['a', true],
+      ['a', true],
+    ]);
   });
 });

@@ -15,6 +15,7 @@ import {
   UpstreamError,
   type Usage,
   type Worker,
+  type WorkerCallOptions,
   type WorkerResponse,
   type Workflow,
 } from '@openfugu/schema';
@@ -61,10 +62,26 @@ export interface ExecuteWorkflowOptions {
   temperature?: number;
   /** Replaces the default step prompt (`buildStepMessages`). */
   stepMessages?: (context: StepContext) => ChatMessage[];
+  /**
+   * Mark the last step's call `final: true` in its call options ({@link FinalCallOptions}) when it starts after
+   * every other step has settled: its output is then the run's answer unchanged, so a worker may stream it to
+   * the client. Default true; `runConductor` passes false for rounds the planner may still revise.
+   */
+  markFinalStep?: boolean;
   /** Called once per step when it settles (completed, failed, skipped or cancelled). */
   onStep?: (trace: StepTrace) => void;
   /** Clock in milliseconds. Default `performance.now`. */
   now?: () => number;
+}
+
+/**
+ * The per-call options `executeWorkflow` passes to `Worker.complete`: `WorkerCallOptions` plus `final`, set (to
+ * `true`) only on the call whose output becomes the answer unchanged (see `markFinalStep`). Workers that do not
+ * know the field ignore it. (A local extension: `@openfugu/schema`'s `Worker` is unchanged.)
+ */
+export interface FinalCallOptions extends WorkerCallOptions {
+  /** True when this call's reply is the answer. */
+  final?: boolean;
 }
 
 /** How a step ended. */
@@ -176,6 +193,7 @@ async function callOnce(
   request: Parameters<Worker['complete']>[0],
   parent: AbortSignalLike,
   timeoutMs: number | undefined,
+  final: boolean,
 ): Promise<WorkerResponse> {
   if (parent.aborted) throw abortError(parent);
   // Without a deadline the run's own signal is the worker's signal: no per-call controller to allocate.
@@ -201,7 +219,8 @@ async function callOnce(
     }, timeoutMs);
   }
   try {
-    const call = Promise.resolve().then(() => worker.complete(request, { signal }));
+    const callOptions: FinalCallOptions = final ? { signal, final } : { signal };
+    const call = Promise.resolve().then(() => worker.complete(request, callOptions));
     call.catch(() => {});
     guard.catch(() => {});
     const response = await Promise.race([call, guard]);
@@ -301,6 +320,7 @@ export async function executeWorkflow(
   const steps = workflow.steps;
   const dependencies = workflowDependencies(workflow);
   const lastStep = steps.length - 1;
+  const markFinal = options.markFinalStep ?? true;
   const start = now();
 
   const run = new AbortController();
@@ -343,6 +363,9 @@ export async function executeWorkflow(
     if (options.temperature !== undefined) request.temperature = options.temperature;
     const began = now();
     entry.startedAtMs = began - start;
+    // The last step's output is the answer; once nothing else runs or waits, nothing can change that.
+    const final =
+      markFinal && index === lastStep && state.every((status, other) => other === index || status === 'done');
 
     const candidates = [step.worker];
     if (typeof policy === 'object' && policy.fallback !== step.worker) candidates.push(policy.fallback);
@@ -360,7 +383,7 @@ export async function executeWorkflow(
         }
         entry.attempts++;
         try {
-          const response = await callOnce(worker, request, run.signal, options.stepTimeoutMs);
+          const response = await callOnce(worker, request, run.signal, options.stepTimeoutMs, final);
           entry.output = response.content;
           entry.usage = addUsage(emptyUsage(), response.usage);
           entry.ranBy = workerId;

@@ -1,6 +1,7 @@
 import type { Worker, WorkerRequest } from '@openfugu/schema';
 import { describe, expect, it } from 'vitest';
 import { fakeWorker } from './__fixtures__/workers.js';
+import type { FinalCallOptions } from './execute.js';
 import { runConductor } from './run-conductor.js';
 
 /** A planner that answers each round with the next scripted reply and records what it saw. */
@@ -96,5 +97,26 @@ describe('runConductor', () => {
     expect(result.stopReason).toBe('execution_failed');
     expect(result.answer).toBeUndefined();
     expect(result.rounds[0]!.execution?.status).toBe('failed');
+  });
+});
+
+describe('runConductor: the final call', () => {
+  it('marks the last step final only in the last round the planner may plan', async () => {
+    const seen: (boolean | undefined)[] = [];
+    const recorded = workers().map(
+      (worker): Worker => ({
+        id: worker.id,
+        complete(request, options) {
+          seen.push((options as FinalCallOptions | undefined)?.final);
+          return worker.complete(request, options);
+        },
+      }),
+    );
+    const planner = scriptedPlanner([one, two]);
+    const result = await runConductor({ planner, pool, workers: recorded, question: 'Q', maxRounds: 2 });
+    expect(result.rounds).toHaveLength(2);
+    // Round 1 (one step, may be revised): not final. Round 2 (two steps, the last round): only its last step.
+    expect(seen).toEqual([undefined, undefined, true]);
+    expect(planner.seen).toHaveLength(2);
   });
 });

@@ -174,6 +174,8 @@ export async function runConductor(options: RunConductorOptions): Promise<Conduc
     const executeOptions: ExecuteWorkflowOptions = { ...executeRest, question, workers };
     if (options.maxSteps !== undefined) executeOptions.maxSteps = options.maxSteps;
     if (signal) executeOptions.signal = signal;
+    // A round the planner may still revise is not final: a later round's answer could replace its answer.
+    executeOptions.markFinalStep = round === maxRounds && executeRest.markFinalStep !== false;
     const execution = await executeWorkflow(workflow, executeOptions);
     entry.execution = execution;
     usage = addUsage(usage, execution.usage);
