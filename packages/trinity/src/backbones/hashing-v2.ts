@@ -123,6 +123,34 @@ for (let b = 0; b < 128; b++) {
 }
 
 /**
+ * Counts the word that ends here (hash `h`, when `flags & 1`) and the pair it forms with the previous word
+ * (when `flags & 2`): key `k` of a feature hash `x` is `imul(x ^ (x >>> 15), MIX)`, its sign bit 7 of `k`.
+ */
+function countWordEnd(
+  h: number,
+  previous: number,
+  hasPrevious: boolean,
+  wordCounts: Float64Array,
+  bigramCounts: Float64Array,
+  flags: number,
+  saltWord: number,
+  saltBigram: number,
+  shift: number,
+  dimension: number,
+): void {
+  if ((flags & 1) !== 0) {
+    const x = h ^ saltWord;
+    const k = Math.imul(x ^ (x >>> 15), MIX);
+    wordCounts[bucketOf(k, shift, dimension)]! += ((k << 24) >> 31) | 1;
+  }
+  if ((flags & 2) !== 0 && hasPrevious) {
+    const x = Math.imul(previous, 0x9e3779b1) ^ h ^ saltBigram;
+    const k = Math.imul(x ^ (x >>> 15), MIX);
+    bigramCounts[bucketOf(k, shift, dimension)]! += ((k << 24) >> 31) | 1;
+  }
+}
+
+/**
  * The ASCII fast path of text preparation and word counting in one pass: writes the prepared code units of
  * `bytes[0, n)` (as `prepareCodes` would, without the closing space) into `buffer` and counts the word and
  * word-pair occurrences exactly as {@link countWords} does on them. Returns the number of code units written.
@@ -159,16 +187,18 @@ function prepareAsciiCountWords(
     }
     if (inWord) {
       inWord = false;
-      if ((flags & 1) !== 0) {
-        const x = h ^ saltWord;
-        const k = Math.imul(x ^ (x >>> 15), MIX);
-        wordCounts[bucketOf(k, shift, dimension)]! += ((k << 24) >> 31) | 1;
-      }
-      if ((flags & 2) !== 0 && hasPrevious) {
-        const x = Math.imul(previous, 0x9e3779b1) ^ h ^ saltBigram;
-        const k = Math.imul(x ^ (x >>> 15), MIX);
-        bigramCounts[bucketOf(k, shift, dimension)]! += ((k << 24) >> 31) | 1;
-      }
+      countWordEnd(
+        h,
+        previous,
+        hasPrevious,
+        wordCounts,
+        bigramCounts,
+        flags,
+        saltWord,
+        saltBigram,
+        shift,
+        dimension,
+      );
       previous = h;
       hasPrevious = true;
     }
@@ -183,10 +213,7 @@ function prepareAsciiCountWords(
   return length;
 }
 
-/**
- * Word (`flags & 1`) and adjacent-word-pair (`flags & 2`) occurrences of `buffer[0, length)`, counted into
- * their buckets: key `k` of a feature hash `h` is `imul(h ^ (h >>> 15), MIX)`, its sign bit 7 of `k`.
- */
+/** Word (`flags & 1`) and adjacent-word-pair (`flags & 2`) occurrences of `buffer[0, length)`, counted into their buckets. */
 function countWords(
   buffer: Uint16Array,
   length: number,
@@ -212,16 +239,18 @@ function countWords(
       h = Math.imul(h ^ c, FNV_PRIME);
     } else if (inWord) {
       inWord = false;
-      if ((flags & 1) !== 0) {
-        const x = h ^ saltWord;
-        const k = Math.imul(x ^ (x >>> 15), MIX);
-        wordCounts[bucketOf(k, shift, dimension)]! += ((k << 24) >> 31) | 1;
-      }
-      if ((flags & 2) !== 0 && hasPrevious) {
-        const x = Math.imul(previous, 0x9e3779b1) ^ h ^ saltBigram;
-        const k = Math.imul(x ^ (x >>> 15), MIX);
-        bigramCounts[bucketOf(k, shift, dimension)]! += ((k << 24) >> 31) | 1;
-      }
+      countWordEnd(
+        h,
+        previous,
+        hasPrevious,
+        wordCounts,
+        bigramCounts,
+        flags,
+        saltWord,
+        saltBigram,
+        shift,
+        dimension,
+      );
       previous = h;
       hasPrevious = true;
     }
