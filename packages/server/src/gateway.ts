@@ -16,11 +16,12 @@ import {
   type ToolCall,
   type ValidationIssue,
   type Worker,
+  type WorkerCallOptions,
   type WorkerRequest,
   type WorkerResponse,
 } from '@openfugu/schema';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
-import { AbortScope } from './abort.js';
+import { AbortScope, follow } from './abort.js';
 import { GatewayError, toErrorResponse } from './errors.js';
 import { createGatewayMetrics, type GatewayMetrics } from './metrics.js';
 import type { GatewayMode, ModeContext, ModeInput, ModeResult } from './modes.js';
@@ -33,7 +34,7 @@ import {
 } from './pool.js';
 import { type ClientKey, createKeyMatcher, createRateLimiter, type RateLimit } from './rate-limit.js';
 import { SSE_DONE, sseData } from './sse.js';
-import type { JsonObject, UpstreamWorker } from './upstream/openai-worker.js';
+import { type JsonObject, toChatBody, type UpstreamWorker } from './upstream/openai-worker.js';
 
 /** Gateway options (what a config file sets). */
 export interface GatewayConfig {
@@ -257,6 +258,7 @@ export function createGateway(settings: GatewaySettings): Gateway {
     const stream = chat.stream === true;
     const includeUsage = stream && chat.stream_options?.include_usage === true;
     let status = 200;
+    let finalStream: FinalStream | undefined;
     inFlight++;
 
     try {
@@ -341,8 +343,33 @@ export function createGateway(settings: GatewaySettings): Gateway {
         return reply.send(answer);
       }
       if (mode?.kind !== 'run' || !context) throw new GatewayError({ kind: 'internal_error' });
-      const outcome = await mode.run(input, context);
+      let outcome: ModeResult;
+      if (stream) {
+        // The run's final call (`final: true`, see FinalCallOptions) streams to the client as it arrives.
+        finalStream = createFinalStream(reply, context, { id, model: publicModel });
+        try {
+          outcome = await mode.run(input, {
+            ...context,
+            workers: finalStream.workers,
+            signal: finalStream.signal,
+          });
+        } finally {
+          finalStream.dispose();
+        }
+      } else {
+        outcome = await mode.run(input, context);
+      }
       modeTrace = outcome.trace;
+      if (finalStream?.started) {
+        reply.hijack();
+        await endFinalStream(
+          reply,
+          finalStream,
+          { id, model: publicModel, includeUsage, ledger, debug },
+          trace(),
+        );
+        return reply;
+      }
       const answer = completionFromResult(outcome, id, publicModel, ledger, trace());
       if (stream) {
         reply.hijack();
@@ -354,7 +381,7 @@ export function createGateway(settings: GatewaySettings): Gateway {
       const mapped =
         scope.reason instanceof DeadlineError
           ? new GatewayError({ kind: 'timeout', message: 'The request exceeded its deadline.', cause: error })
-          : error;
+          : (finalStream?.error ?? error);
       status = toErrorResponse(mapped).status;
       if (raw.headersSent) {
         // Mid-stream failure: tell the client in-band (the openai SDK raises it as an APIError) and end.
@@ -811,6 +838,187 @@ async function writeCompletionAsStream(
     if (trace !== undefined) final.openfugu_trace = trace;
     await write(reply, sseData(final));
   } else if (trace !== undefined) {
+    await write(reply, `: openfugu_trace ${JSON.stringify(trace)}\n\n`);
+  }
+  endStream(reply.raw, SSE_DONE);
+}
+
+/**
+ * The per-call options of `runCoordinator` (TRINITY) and `executeWorkflow` (Conductor): `final: true` marks the
+ * call whose reply becomes the answer unchanged. Defined here as a local extension of `WorkerCallOptions`.
+ */
+type FinalCallOptions = WorkerCallOptions & { final?: boolean };
+
+/** A `run` mode's streamed final call: the workers that stream it and what happened to it. */
+interface FinalStream {
+  /** The pool's bound workers; a `final: true` call on an upstream worker is streamed to the client. */
+  readonly workers: Worker[];
+  /** The run's signal: the request's, plus an abort when the final stream fails after its first byte. */
+  readonly signal: AbortScope;
+  /** True once the first chunk of the final call went to the client. */
+  started: boolean;
+  /** True once a chunk carried a finish reason. */
+  finished: boolean;
+  /** The failure of the final stream after its first byte (the run is cut; the client gets it in-band). */
+  error: unknown;
+  dispose(): void;
+}
+
+/**
+ * Binds the pool's workers for a streamed `run`: ordinary calls go through `pool.bind` (breaker, fallback,
+ * ledger); the call marked `final: true` opens an upstream stream instead (falling back to other workers until
+ * its first chunk has arrived), starts the SSE response and forwards each chunk as it comes, with the public id
+ * and model. It still returns the whole reply, so the mode's run ends as usual. A failure after the first byte
+ * cannot be replaced any more: it aborts the run (`signal`), and the request ends with an in-band error event.
+ */
+function createFinalStream(
+  reply: FastifyReply,
+  context: ModeContext,
+  names: { id: string; model: string },
+): FinalStream {
+  const { pool, ledger } = context;
+  const signal = new AbortScope();
+  const unlink = follow(signal, context.signal);
+  const state: FinalStream = {
+    workers: [],
+    signal,
+    started: false,
+    finished: false,
+    error: undefined,
+    dispose: unlink,
+  };
+  const streamFinal = async (workerId: string, request: WorkerRequest, callSignal: AbortSignalLike) => {
+    if (state.started) {
+      // A mode that made two final calls: the first one's answer is already out.
+      throw new GatewayError({ kind: 'internal_error', message: 'A second final call in one run.' });
+    }
+    const body = toChatBody(request);
+    body.stream_options = { include_usage: true };
+    const opened = await openStreamToFirstChunk(pool, workerId, body, ledger, callSignal);
+    state.started = true;
+    reply.hijack();
+    startStream(reply);
+    let content = '';
+    let usage: ChatCompletionChunk['usage'];
+    let finishReason: WorkerResponse['finishReason'];
+    try {
+      for (let next = opened.first; next.done !== true; next = await opened.iterator.next()) {
+        const chunk = next.value;
+        if (chunk.usage) usage = chunk.usage;
+        const { system_fingerprint: _fingerprint, usage: _usage, ...rest } = chunk;
+        if (rest.choices?.length === 0) continue; // the usage-only chunk: the run's total goes out at the end
+        for (const choice of rest.choices ?? []) {
+          if (typeof choice.delta?.content === 'string') content += choice.delta.content;
+          const finish = choice.finish_reason;
+          if (finish) {
+            state.finished = true;
+            if (finish === 'stop' || finish === 'length' || finish === 'content_filter')
+              finishReason = finish;
+          }
+        }
+        await write(reply, sseData({ ...rest, id: names.id, model: names.model }));
+      }
+    } catch (error) {
+      pool.report(opened.workerId, ledger, { ms: performance.now() - opened.started, error });
+      state.error = error;
+      signal.abort(error);
+      throw error;
+    }
+    const summed = usage
+      ? {
+          promptTokens: usage.prompt_tokens,
+          completionTokens: usage.completion_tokens,
+          totalTokens: usage.total_tokens,
+        }
+      : undefined;
+    pool.report(opened.workerId, ledger, {
+      ms: performance.now() - opened.started,
+      ...(summed ? { usage: summed } : {}),
+    });
+    const response: WorkerResponse = { content };
+    if (summed) response.usage = summed;
+    if (finishReason) response.finishReason = finishReason;
+    return response;
+  };
+  for (const bound of pool.bind(ledger)) {
+    const member = pool.get(bound.id);
+    state.workers.push(
+      member && isUpstreamWorker(member)
+        ? {
+            id: bound.id,
+            complete: (request, options) =>
+              (options as FinalCallOptions | undefined)?.final === true
+                ? streamFinal(bound.id, request, options?.signal ?? signal)
+                : bound.complete(request, options),
+          }
+        : bound,
+    );
+  }
+  return state;
+}
+
+/**
+ * Opens an upstream stream and waits for its first chunk; until that chunk has arrived, a failure (at the head
+ * or in the body) falls back to the next available worker (up to 3 in all), so nothing has reached the client.
+ */
+async function openStreamToFirstChunk(
+  pool: WorkerPool,
+  workerId: string,
+  body: JsonObject,
+  ledger: Ledger,
+  signal: AbortSignalLike,
+): Promise<{
+  iterator: AsyncIterator<ChatCompletionChunk>;
+  first: IteratorResult<ChatCompletionChunk>;
+  workerId: string;
+  started: number;
+}> {
+  let lastError: unknown;
+  for (const id of orderFrom(pool, workerId)) {
+    if (!pool.isAvailable(id)) continue;
+    const worker = pool.get(id);
+    if (!worker || !isUpstreamWorker(worker)) continue;
+    const started = performance.now();
+    let iterator: AsyncIterator<ChatCompletionChunk> | undefined;
+    try {
+      iterator = (await worker.chatStream(body, { signal }))[Symbol.asyncIterator]();
+      const first = await iterator.next();
+      return { iterator, first, workerId: id, started };
+    } catch (error) {
+      pool.report(id, ledger, { ms: performance.now() - started, error });
+      void iterator?.return?.()?.catch(() => {});
+      lastError = error;
+      if (signal.aborted) throw error;
+    }
+  }
+  throw lastError ?? new GatewayError({ kind: 'no_available_worker' });
+}
+
+/** Closes a streamed final call: finish chunk when the upstream sent none, the run's summed usage, `[DONE]`. */
+async function endFinalStream(
+  reply: FastifyReply,
+  state: FinalStream,
+  options: { id: string; model: string; includeUsage: boolean; ledger: Ledger; debug: boolean },
+  trace: unknown,
+): Promise<void> {
+  if (!state.finished) await write(reply, sseData(chunkOf(options.id, options.model, {}, 'stop')));
+  if (options.includeUsage) {
+    const usage = options.ledger.usage;
+    const final: JsonObject = {
+      id: options.id,
+      object: 'chat.completion.chunk',
+      created: Math.floor(Date.now() / 1000),
+      model: options.model,
+      choices: [],
+      usage: {
+        prompt_tokens: usage.promptTokens,
+        completion_tokens: usage.completionTokens,
+        total_tokens: usage.totalTokens,
+      },
+    };
+    if (trace !== undefined) final.openfugu_trace = trace;
+    await write(reply, sseData(final));
+  } else if (options.debug) {
     await write(reply, `: openfugu_trace ${JSON.stringify(trace)}\n\n`);
   }
   endStream(reply.raw, SSE_DONE);
