@@ -1,7 +1,8 @@
 /**
  * `fugu-ultra`: the Conductor (`@openfugu/conductor`'s `runConductor`): a planner worker writes a workflow
  * over the pool, the workflow runs as a DAG (independent steps in parallel), and the last step's output is
- * the answer. The planner sees worker ids and descriptions only, never upstream model names.
+ * the answer. The planner sees worker ids and descriptions only, never upstream model names. In a streamed run,
+ * the last step of the last round (`final: true`, see `executeWorkflow`) streams to the client as generated.
  */
 
 import { runConductor } from '@openfugu/conductor';

@@ -17,7 +17,11 @@ export interface ModeInput {
 
 /** What a mode may use while serving one request. */
 export interface ModeContext {
-  /** The pool's workers, bound to this request: breaker, fallback, usage/cost accounting included. */
+  /**
+   * The pool's workers, bound to this request: breaker, fallback, usage/cost accounting included. For a
+   * `stream: true` request, the call made with `final: true` in its call options (the call whose reply is the
+   * answer unchanged) is streamed to the client as the upstream sends it; it still returns the whole reply.
+   */
   workers: Worker[];
   pool: WorkerPool;
   ledger: Ledger;
@@ -39,10 +43,12 @@ export interface ModeResult {
  * A public model name served by the gateway. Two kinds:
  * - `route`: picks ONE worker for the whole request; the gateway then passes the request through to it
  *   (true streaming passthrough, tools, fallback before the first byte).
- * - `run`: runs any number of worker calls (TRINITY loop, Conductor workflow) and returns the final answer;
- *   streamed to the client in chunks. Its optional `passthrough` may claim a request for one worker instead
- *   (e.g. `fugu` with `tools`, where the chosen worker's answer goes back verbatim): it is then served like a
- *   `route` mode — true streaming passthrough, fallback before the first byte — and `run` is not called.
+ * - `run`: runs any number of worker calls (TRINITY loop, Conductor workflow) and returns the final answer.
+ *   With `stream: true`, its call marked `final: true` streams through to the client as it arrives; a run
+ *   without one is streamed to the client in chunks after it ends. Its optional `passthrough` may claim a
+ *   request for one worker instead (e.g. `fugu` with `tools`, where the chosen worker's answer goes back
+ *   verbatim): it is then served like a `route` mode — true streaming passthrough, fallback before the first
+ *   byte — and `run` is not called.
  */
 export type GatewayMode =
   | {

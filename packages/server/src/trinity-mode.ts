@@ -3,6 +3,8 @@
  * Requests that carry `tools` are routed once (the router's first-turn choice) and passed through to that
  * worker (`passthrough`: the gateway streams its answer as it comes), because a tool call must come back to
  * the client verbatim rather than be reviewed by other roles. `run` keeps the same rule for direct callers.
+ * In a streamed run, the Worker call on the last allowed turn (`final: true`, see `runCoordinator`) streams to
+ * the client as it is generated.
  */
 import { AbortedError, UpstreamError } from '@openfugu/schema';
 import { type CoordinatorRouter, type Router, runCoordinator } from '@openfugu/trinity';
@@ -96,6 +98,7 @@ export function createTrinityMode(settings: TrinityModeSettings): GatewayMode {
           role: turn.role,
           ...(turn.roleChange ? { roleChange: turn.roleChange } : {}),
           ...(turn.accepted === undefined ? {} : { accepted: turn.accepted }),
+          ...(turn.final ? { final: true } : {}),
           latencyMs: Math.round(turn.latencyMs),
           ...(turn.error ? { error: turn.error.code } : {}),
         })),

@@ -320,7 +320,14 @@ describe('fugu: failures of the final call', () => {
     });
     expect(streamed.done).toBe(true);
     expect(streamed.events.some((event) => event.usage)).toBe(false);
-    expect(streamed.raw).toMatch(/\n: openfugu_trace \{/);
+    const comment = /\n: openfugu_trace (\{.*\})\n/.exec(streamed.raw);
+    const trace = JSON.parse(comment?.[1] ?? '{}') as {
+      modeTrace?: { turns?: { turn: number; role: string; final?: boolean }[] };
+    };
+    expect(trace.modeTrace?.turns?.map((turn) => [turn.turn, turn.role, turn.final])).toEqual([
+      [1, 'worker', undefined],
+      [2, 'worker', true],
+    ]);
     expect(textOf(streamed.events).length).toBeGreaterThan(20);
   });
 });
