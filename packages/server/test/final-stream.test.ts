@@ -331,3 +331,39 @@ describe('fugu: failures of the final call', () => {
     expect(textOf(streamed.events).length).toBeGreaterThan(20);
   });
 });
+
+describe('fugu: the client goes away during the final stream', () => {
+  it('aborts the upstream stream, records the call as aborted and frees the request', async () => {
+    setup = await start();
+    const controller = new AbortController();
+    const response = await fetch(`${setup.url}/v1/chat/completions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({
+        model: 'fugu-1',
+        stream: true,
+        messages: [{ role: 'user', content: 'Write a short poem about the sea and the wind' }],
+      }),
+      signal: controller.signal,
+    });
+    const reader = response.body!.getReader();
+    const decoder = new TextDecoder();
+    let raw = '';
+    while (!/"delta":\{"content":"[^"]/.test(raw)) {
+      const read = await reader.read();
+      if (read.done) break;
+      raw += decoder.decode(read.value, { stream: true });
+    }
+    expect(raw).toMatch(/"delta":\{"content":"[^"]/);
+    controller.abort();
+    await reader.cancel().catch(() => {});
+    const health = async (): Promise<number> =>
+      ((await (await fetch(`${setup!.url}/health`)).json()) as { inFlight: number }).inFlight;
+    for (let i = 0; i < 100 && (await health()) > 0; i++) await new Promise((r) => setTimeout(r, 20));
+    expect(await health()).toBe(0);
+    // The upstream never got to send its finish chunk to the gateway: the stream was cut.
+    expect(setup.upstreamFinishedAt).toHaveLength(0);
+    const metrics = await (await fetch(`${setup.url}/metrics`)).text();
+    expect(metrics).toMatch(/openfugu_upstream_calls_total\{[^}]*outcome="aborted"[^}]*\} 1/);
+  });
+});
