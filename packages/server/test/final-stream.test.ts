@@ -19,7 +19,7 @@ import {
   type UpstreamWorker,
 } from '../src/index.js';
 
-const CHUNK_DELAY_MS = 60;
+const CHUNK_DELAY_MS = 25;
 
 interface Setup {
   url: string;
@@ -212,7 +212,7 @@ describe.each([
     expect(streamed.firstContentAt).toBeDefined();
     expect(textOf(streamed.events).split(' ').length, textOf(streamed.events)).toBeGreaterThan(6); // several upstream chunks
     // True streaming: the client had content while the upstream was still sending (≥ 1 chunk delay left).
-    expect(setup.upstreamFinishedAt[0]! - streamed.firstContentAt!).toBeGreaterThan(CHUNK_DELAY_MS / 3);
+    expect(setup.upstreamFinishedAt[0]! - streamed.firstContentAt!).toBeGreaterThan(CHUNK_DELAY_MS);
     expect(streamed.done).toBe(true);
 
     const content = streamed.events.filter((event) => (event.choices?.length ?? 0) > 0);
@@ -365,5 +365,29 @@ describe('fugu: the client goes away during the final stream', () => {
     expect(setup.upstreamFinishedAt).toHaveLength(0);
     const metrics = await (await fetch(`${setup.url}/metrics`)).text();
     expect(metrics).toMatch(/openfugu_upstream_calls_total\{[^}]*outcome="aborted"[^}]*\} 1/);
+  });
+});
+
+describe('the simulated upstream with chunkDelayMs', () => {
+  it('takes as long to answer non-streamed as to stream (one chunk delay per chunk)', async () => {
+    setup = await start();
+    const body = {
+      model: 'sim-writer-8b',
+      messages: [{ role: 'user', content: 'Write a short poem about the sea and the wind' }],
+    };
+    const post = (stream: boolean) =>
+      fetch(`${setup!.upstream.baseURL}/chat/completions`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ ...body, stream }),
+      });
+    const started = performance.now();
+    const answer = (await (await post(false)).json()) as { choices: { message: { content: string } }[] };
+    const elapsed = performance.now() - started;
+    const streamed = await (await post(true)).text();
+    const chunks = streamed.split('\n\n').filter((event) => /"delta":\{"content":"[^"]/.test(event)).length;
+    expect(chunks).toBeGreaterThan(2);
+    expect(answer.choices[0]?.message.content.length).toBeGreaterThan(0);
+    expect(elapsed).toBeGreaterThanOrEqual(chunks * CHUNK_DELAY_MS - 5);
   });
 });

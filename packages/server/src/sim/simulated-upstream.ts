@@ -244,6 +244,8 @@ export async function createSimulatedUpstream(
     const created = Math.floor(Date.now() / 1000);
 
     if (!stream) {
+      // The same generation time as the stream would take: one chunk delay per chunk.
+      if (spec.chunkDelayMs && !toolCall) await later(spec.chunkDelayMs * splitForStream(content).length);
       if (isMalformed) {
         res.writeHead(200, { 'content-type': 'application/json' });
         res.end('{"id":"chatcmpl-broken","choices":[{"message":');

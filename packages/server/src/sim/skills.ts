@@ -20,7 +20,10 @@ export interface SimulatedModelSpec {
   latencyMs?: number;
   /** Extra latency: exponential with this mean, seeded per request (default 0). */
   latencyJitterMs?: number;
-  /** Delay between streamed chunks in ms (default 0). */
+  /**
+   * Generation time per answer chunk in ms (default 0): a stream waits this long before each content chunk, and
+   * a non-streamed answer waits as long in total (one delay per chunk it would have streamed) before it is sent.
+   */
   chunkDelayMs?: number;
 }
 
