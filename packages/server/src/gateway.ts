@@ -361,6 +361,10 @@ export function createGateway(settings: GatewaySettings): Gateway {
       }
       modeTrace = outcome.trace;
       if (finalStream?.started) {
+        // A final stream that did not complete cannot be closed as an answer, whatever the run made of it.
+        if (!finalStream.completed) {
+          throw finalStream.error ?? new GatewayError({ kind: 'internal_error' });
+        }
         reply.hijack();
         await endFinalStream(
           reply,
@@ -859,6 +863,8 @@ interface FinalStream {
   started: boolean;
   /** True once a chunk carried a finish reason. */
   finished: boolean;
+  /** True once the final stream ended normally. */
+  completed: boolean;
   /** The failure of the final stream after its first byte (the run is cut; the client gets it in-band). */
   error: unknown;
   dispose(): void;
@@ -884,13 +890,17 @@ function createFinalStream(
     signal,
     started: false,
     finished: false,
+    completed: false,
     error: undefined,
     dispose: unlink,
   };
   const streamFinal = async (workerId: string, request: WorkerRequest, callSignal: AbortSignalLike) => {
     if (state.started) {
-      // A mode that made two final calls: the first one's answer is already out.
-      throw new GatewayError({ kind: 'internal_error', message: 'A second final call in one run.' });
+      // A second final call (a mode that retried a cut final call): the first one's chunks are already out.
+      const error = new GatewayError({ kind: 'internal_error', message: 'A second final call in one run.' });
+      state.error ??= error;
+      signal.abort(error);
+      throw error;
     }
     const body = toChatBody(request);
     body.stream_options = { include_usage: true };
@@ -920,10 +930,11 @@ function createFinalStream(
       }
     } catch (error) {
       pool.report(opened.workerId, ledger, { ms: performance.now() - opened.started, error });
-      state.error = error;
+      state.error ??= error;
       signal.abort(error);
       throw error;
     }
+    state.completed = true;
     const summed = usage
       ? {
           promptTokens: usage.prompt_tokens,

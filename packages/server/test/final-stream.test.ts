@@ -94,6 +94,7 @@ async function start(faults: Record<string, FaultSpec> = {}): Promise<Setup> {
     modes: [
       createTrinityMode({ router, maxTurns: 2 }),
       createTrinityMode({ model: 'fugu-1', router, maxTurns: 1 }),
+      createTrinityMode({ model: 'fugu-timed', router, maxTurns: 1, turnTimeoutMs: 120 }),
       createConductorMode({
         planner: 'generalist',
         descriptions: Object.fromEntries(
@@ -310,6 +311,20 @@ describe('fugu: failures of the final call', () => {
         }
       })(),
     ).rejects.toThrow();
+  });
+
+  it('a turn timeout during the final stream ends it with an error, never with a cut answer and [DONE]', async () => {
+    setup = await start();
+    const streamed = await streamRequest(
+      setup.url,
+      'fugu-timed',
+      'Write a short poem about the sea and the wind',
+    );
+    expect(textOf(streamed.events).length).toBeGreaterThan(0); // the stream had started
+    expect(streamed.done).toBe(false);
+    expect(streamed.events.at(-1)?.error?.type).toBeDefined();
+    expect(streamed.events.some((event) => event.choices?.[0]?.finish_reason)).toBe(false);
+    expect(setup.streams).toEqual(['writer']);
   });
 
   it('without include_usage, ends with finish and [DONE]; the debug trace comes as an SSE comment', async () => {
