@@ -53,6 +53,8 @@ export const ServerConfigSchema = Type.Object(
           bodyLimitBytes: Type.Optional(Positive('Largest request body')),
           maxMessages: Type.Optional(Positive('Most messages per request')),
           requestTimeoutMs: Type.Optional(Positive('Total request deadline')),
+          maxChoices: Type.Optional(Positive('Largest n a mode serves (independent runs)')),
+          choiceConcurrency: Type.Optional(Positive("Most of one request's n runs at once")),
           shutdownTimeoutMs: Type.Optional(Type.Integer({ minimum: 0 })),
           exposeWorkers: Type.Optional(Type.Boolean()),
           debugTrace: Type.Optional(Type.Boolean()),

@@ -182,6 +182,8 @@ export async function createServerFromConfig(
     ...(server.bodyLimitBytes ? { bodyLimitBytes: server.bodyLimitBytes } : {}),
     ...(server.maxMessages ? { maxMessages: server.maxMessages } : {}),
     ...(server.requestTimeoutMs ? { requestTimeoutMs: server.requestTimeoutMs } : {}),
+    ...(server.maxChoices ? { maxChoices: server.maxChoices } : {}),
+    ...(server.choiceConcurrency ? { choiceConcurrency: server.choiceConcurrency } : {}),
     ...(server.shutdownTimeoutMs !== undefined ? { shutdownTimeoutMs: server.shutdownTimeoutMs } : {}),
     ...(server.metrics !== undefined ? { metrics: server.metrics } : {}),
     ...(server.metricsRequireAuth !== undefined ? { metricsRequireAuth: server.metricsRequireAuth } : {}),

@@ -50,6 +50,13 @@ export interface GatewayConfig {
   maxMessages?: number;
   /** Total deadline of one request in ms, all worker calls included (default 120 000). */
   requestTimeoutMs?: number;
+  /**
+   * Largest `n` (choices per request) a mode (`fugu`, `fugu-ultra`) serves, each choice one independent run;
+   * larger is a 400 (default 8). Direct mode passes `n` to the upstream unchecked.
+   */
+  maxChoices?: number;
+  /** Most of one request's `n` runs in flight at once (default 4). */
+  choiceConcurrency?: number;
   /** How long `close()` waits for in-flight requests before cutting them (default 30 000). */
   shutdownTimeoutMs?: number;
   /** Allow the per-request debug trace (`x-openfugu-debug: 1`), default false. */
@@ -116,6 +123,8 @@ export function createGateway(settings: GatewaySettings): Gateway {
   const limiter = createRateLimiter();
   const maxMessages = config.maxMessages ?? 4096;
   const requestTimeoutMs = config.requestTimeoutMs ?? 120_000;
+  const maxChoices = config.maxChoices ?? 8;
+  const choiceConcurrency = Math.max(1, config.choiceConcurrency ?? 4);
   const created = Math.floor(Date.now() / 1000);
   const idPrefix = randomBytes(6).toString('hex');
   let counter = 0;
@@ -228,14 +237,15 @@ export function createGateway(settings: GatewaySettings): Gateway {
         param: 'messages',
       });
     }
-    if (chat.n !== undefined && chat.n !== null && chat.n > 1 && !direct.has(chat.model)) {
+    const mode = modes.get(chat.model);
+    const choices = mode ? (chat.n ?? 1) : 1;
+    if (choices > maxChoices) {
       throw new GatewayError({
         kind: 'invalid_request',
-        message: 'Only n = 1 is supported for this model.',
+        message: `n = ${choices} is too large for this model: at most ${maxChoices} choices per request.`,
         param: 'n',
       });
     }
-    const mode = modes.get(chat.model);
     const worker = mode ? undefined : direct.get(chat.model);
     if (!mode && !worker) {
       throw new GatewayError({
@@ -274,6 +284,37 @@ export function createGateway(settings: GatewaySettings): Gateway {
             observeRouting: (seconds) => metrics.observeRouting(publicModel, seconds),
           }
         : undefined;
+      if (mode && context && choices > 1) {
+        // n independent runs (bounded concurrency, one deadline, one ledger), answered together.
+        const runs = await runChoices(mode, input, context, choices, choiceConcurrency);
+        const answer: ChatCompletionResponse & JsonObject = {
+          id,
+          object: 'chat.completion',
+          created: Math.floor(Date.now() / 1000),
+          model: publicModel,
+          choices: runs.map((run, index) => ({ ...run.choice, index })),
+          usage: {
+            prompt_tokens: ledger.usage.promptTokens,
+            completion_tokens: ledger.usage.completionTokens,
+            total_tokens: ledger.usage.totalTokens,
+          },
+        };
+        if (debug) {
+          answer.openfugu_trace = {
+            mode: mode.kind,
+            calls: ledger.calls,
+            modeTrace: runs.map((run) => run.trace),
+            usage: ledger.usage,
+            costUsd: ledger.costUsd,
+          };
+        }
+        if (stream) {
+          reply.hijack();
+          await writeCompletionAsStream(reply, answer, includeUsage, answer.openfugu_trace);
+          return reply;
+        }
+        return reply.send(answer);
+      }
       if (mode?.kind === 'route' && context) {
         const routeStart = performance.now();
         const decision = await mode.route(input, context);
@@ -785,14 +826,93 @@ async function pipeStream(
   endStream(reply.raw, SSE_DONE);
 }
 
-function chunkOf(id: string, model: string, delta: JsonObject, finish: string | null): JsonObject {
+function chunkOf(id: string, model: string, delta: JsonObject, finish: string | null, index = 0): JsonObject {
   return {
     id,
     object: 'chat.completion.chunk',
     created: Math.floor(Date.now() / 1000),
     model,
-    choices: [{ index: 0, delta, finish_reason: finish, logprobs: null }],
+    choices: [{ index, delta, finish_reason: finish, logprobs: null }],
   };
+}
+
+type Choice = ChatCompletionResponse['choices'][number];
+
+/**
+ * Serves `n > 1` for a mode: `count` independent runs of the whole request (route decision or passthrough,
+ * else the mode's `run`), at most `concurrency` at once, all on the request's deadline and ledger (usage and
+ * cost summed over every call). The first failure cuts the other runs and is the request's error.
+ */
+async function runChoices(
+  mode: GatewayMode,
+  input: ModeInput,
+  context: ModeContext,
+  count: number,
+  concurrency: number,
+): Promise<{ choice: Choice; trace: unknown }[]> {
+  const signal = new AbortScope();
+  const unlink = follow(signal, context.signal);
+  const shared: ModeContext = { ...context, signal };
+  const { n: _n, stream: _stream, ...body } = passthroughBody(input.request, false);
+  const results: { choice: Choice; trace: unknown }[] = [];
+  let next = 0;
+  let failed = false;
+  let firstError: unknown;
+  const lane = async (): Promise<void> => {
+    while (next < count && !failed) {
+      const at = next++;
+      try {
+        results[at] = await runChoice(mode, input, shared, body);
+      } catch (error) {
+        if (!failed) {
+          failed = true;
+          firstError = error;
+          signal.abort(error);
+        }
+      }
+    }
+  };
+  try {
+    await Promise.all(Array.from({ length: Math.min(concurrency, count) }, lane));
+  } finally {
+    unlink();
+  }
+  if (failed) throw firstError;
+  return results;
+}
+
+/** One run of a mode, answered as one choice (its `index` set by the caller). */
+async function runChoice(
+  mode: GatewayMode,
+  input: ModeInput,
+  context: ModeContext,
+  body: JsonObject,
+): Promise<{ choice: Choice; trace: unknown }> {
+  let decision: { workerId: string; trace?: unknown } | undefined;
+  const routeStart = performance.now();
+  if (mode.kind === 'route') decision = await mode.route(input, context);
+  else if (mode.passthrough) decision = await mode.passthrough(input, context);
+  if (decision) {
+    context.observeRouting?.((performance.now() - routeStart) / 1000);
+    if (!context.pool.get(decision.workerId)) throw new GatewayError({ kind: 'internal_error' });
+    const response = await callOnce(
+      context.pool,
+      decision.workerId,
+      body,
+      input.workerRequest,
+      context.ledger,
+      context.signal,
+      true,
+    );
+    const choice = response.choices[0];
+    if (!choice) throw new GatewayError({ kind: 'internal_error', message: 'The upstream sent no choice.' });
+    return { choice, trace: decision.trace };
+  }
+  if (mode.kind !== 'run') throw new GatewayError({ kind: 'internal_error' });
+  const outcome = await mode.run(input, context);
+  const choice = completionFromResult(outcome, '', '', undefined, undefined).choices[0];
+  if (!choice) throw new GatewayError({ kind: 'internal_error' });
+  return { choice, trace: outcome.trace };
 }
 
 /** Streams a finished answer: role chunk, content in pieces, tool calls, finish, optional usage, `[DONE]`. */
@@ -803,33 +923,43 @@ async function writeCompletionAsStream(
   trace: unknown,
 ): Promise<void> {
   startStream(reply);
-  const choice = answer.choices[0];
-  const message = choice?.message;
-  await write(reply, sseData(chunkOf(answer.id, answer.model, { role: 'assistant', content: '' }, null)));
-  const content = message?.content ?? '';
-  for (let i = 0; i < content.length; i += 256) {
-    // Never split a surrogate pair across chunks.
-    let end = Math.min(content.length, i + 256);
-    const code = content.charCodeAt(end - 1);
-    if (end < content.length && code >= 0xd800 && code <= 0xdbff) end++;
-    await write(reply, sseData(chunkOf(answer.id, answer.model, { content: content.slice(i, end) }, null)));
-    i = end - 256;
-  }
-  const calls = message?.tool_calls ?? [];
-  for (const [index, call] of calls.entries()) {
+  // One choice after the other, each chunk with its choice's `index` (n > 1: OpenAI clients sort them out).
+  for (const choice of answer.choices.length > 0 ? answer.choices : [undefined]) {
+    const at = choice?.index ?? 0;
+    const message = choice?.message;
     await write(
       reply,
-      sseData(
-        chunkOf(
-          answer.id,
-          answer.model,
-          { tool_calls: [{ index, id: call.id, type: 'function', function: call.function }] },
-          null,
-        ),
-      ),
+      sseData(chunkOf(answer.id, answer.model, { role: 'assistant', content: '' }, null, at)),
     );
+    const content = message?.content ?? '';
+    for (let i = 0; i < content.length; i += 256) {
+      // Never split a surrogate pair across chunks.
+      let end = Math.min(content.length, i + 256);
+      const code = content.charCodeAt(end - 1);
+      if (end < content.length && code >= 0xd800 && code <= 0xdbff) end++;
+      await write(
+        reply,
+        sseData(chunkOf(answer.id, answer.model, { content: content.slice(i, end) }, null, at)),
+      );
+      i = end - 256;
+    }
+    const calls = message?.tool_calls ?? [];
+    for (const [index, call] of calls.entries()) {
+      await write(
+        reply,
+        sseData(
+          chunkOf(
+            answer.id,
+            answer.model,
+            { tool_calls: [{ index, id: call.id, type: 'function', function: call.function }] },
+            null,
+            at,
+          ),
+        ),
+      );
+    }
+    await write(reply, sseData(chunkOf(answer.id, answer.model, {}, choice?.finish_reason ?? 'stop', at)));
   }
-  await write(reply, sseData(chunkOf(answer.id, answer.model, {}, choice?.finish_reason ?? 'stop')));
   if (includeUsage) {
     const final: JsonObject = {
       id: answer.id,

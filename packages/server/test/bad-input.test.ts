@@ -135,9 +135,21 @@ describe('bad input gets a precise OpenAI error', () => {
     expect((await post(JSON.stringify({ model: 'fugu', messages: fine }))).status).toBe(200);
   });
 
-  it('n > 1 on a routed model is refused with param n', async () => {
+  it('n above maxChoices (default 8) on a mode is refused with param n; n beyond 128 fails the schema', async () => {
     expectError(
-      await post(JSON.stringify({ model: 'fugu', n: 2, messages: [{ role: 'user', content: 'x' }] })),
+      await post(JSON.stringify({ model: 'fugu', n: 9, messages: [{ role: 'user', content: 'x' }] })),
+      400,
+      'invalid_request',
+      'n',
+    );
+    expectError(
+      await post(JSON.stringify({ model: 'fugu', n: 0, messages: [{ role: 'user', content: 'x' }] })),
+      400,
+      'invalid_request',
+      'n',
+    );
+    expectError(
+      await post(JSON.stringify({ model: 'fugu', n: 1.5, messages: [{ role: 'user', content: 'x' }] })),
       400,
       'invalid_request',
       'n',
