@@ -808,20 +808,46 @@ async function pipeStream(
   if (!finished) {
     await write(reply, sseData(chunkOf(options.id, options.model, {}, 'stop')));
   }
-  if (options.includeUsage) {
+  await closeSse(reply, {
+    id: options.id,
+    model: options.model,
+    includeUsage: options.includeUsage,
+    usage: usage ?? { prompt_tokens: 0, completion_tokens: 0, total_tokens: 0 },
+    trace: options.includeUsage || options.debug ? options.trace() : undefined,
+    traceComment: options.debug,
+  });
+}
+
+/**
+ * Ends an SSE answer as OpenAI does: with `include_usage`, a last chunk with no choices and the usage (and the
+ * debug trace, when there is one); without it, the debug trace as an SSE comment when `traceComment`; then
+ * `[DONE]`.
+ */
+async function closeSse(
+  reply: FastifyReply,
+  o: {
+    id: string;
+    model: string;
+    created?: number;
+    includeUsage: boolean;
+    usage: JsonObject;
+    trace: unknown;
+    traceComment: boolean;
+  },
+): Promise<void> {
+  if (o.includeUsage) {
     const final: JsonObject = {
-      id: options.id,
+      id: o.id,
       object: 'chat.completion.chunk',
-      created: Math.floor(Date.now() / 1000),
-      model: options.model,
+      created: o.created ?? Math.floor(Date.now() / 1000),
+      model: o.model,
       choices: [],
-      usage: usage ?? { prompt_tokens: 0, completion_tokens: 0, total_tokens: 0 },
+      usage: o.usage,
     };
-    const trace = options.trace();
-    if (trace !== undefined) final.openfugu_trace = trace;
+    if (o.trace !== undefined) final.openfugu_trace = o.trace as JsonObject;
     await write(reply, sseData(final));
-  } else if (options.debug) {
-    await write(reply, `: openfugu_trace ${JSON.stringify(options.trace())}\n\n`);
+  } else if (o.traceComment) {
+    await write(reply, `: openfugu_trace ${JSON.stringify(o.trace)}\n\n`);
   }
   endStream(reply.raw, SSE_DONE);
 }
@@ -960,21 +986,15 @@ async function writeCompletionAsStream(
     }
     await write(reply, sseData(chunkOf(answer.id, answer.model, {}, choice?.finish_reason ?? 'stop', at)));
   }
-  if (includeUsage) {
-    const final: JsonObject = {
-      id: answer.id,
-      object: 'chat.completion.chunk',
-      created: answer.created,
-      model: answer.model,
-      choices: [],
-      usage: answer.usage ?? { prompt_tokens: 0, completion_tokens: 0, total_tokens: 0 },
-    };
-    if (trace !== undefined) final.openfugu_trace = trace;
-    await write(reply, sseData(final));
-  } else if (trace !== undefined) {
-    await write(reply, `: openfugu_trace ${JSON.stringify(trace)}\n\n`);
-  }
-  endStream(reply.raw, SSE_DONE);
+  await closeSse(reply, {
+    id: answer.id,
+    model: answer.model,
+    created: answer.created,
+    includeUsage,
+    usage: answer.usage ?? { prompt_tokens: 0, completion_tokens: 0, total_tokens: 0 },
+    trace,
+    traceComment: trace !== undefined,
+  });
 }
 
 /**
@@ -1143,24 +1163,17 @@ async function endFinalStream(
   trace: unknown,
 ): Promise<void> {
   if (!state.finished) await write(reply, sseData(chunkOf(options.id, options.model, {}, 'stop')));
-  if (options.includeUsage) {
-    const usage = options.ledger.usage;
-    const final: JsonObject = {
-      id: options.id,
-      object: 'chat.completion.chunk',
-      created: Math.floor(Date.now() / 1000),
-      model: options.model,
-      choices: [],
-      usage: {
-        prompt_tokens: usage.promptTokens,
-        completion_tokens: usage.completionTokens,
-        total_tokens: usage.totalTokens,
-      },
-    };
-    if (trace !== undefined) final.openfugu_trace = trace;
-    await write(reply, sseData(final));
-  } else if (options.debug) {
-    await write(reply, `: openfugu_trace ${JSON.stringify(trace)}\n\n`);
-  }
-  endStream(reply.raw, SSE_DONE);
+  const usage = options.ledger.usage;
+  await closeSse(reply, {
+    id: options.id,
+    model: options.model,
+    includeUsage: options.includeUsage,
+    usage: {
+      prompt_tokens: usage.promptTokens,
+      completion_tokens: usage.completionTokens,
+      total_tokens: usage.totalTokens,
+    },
+    trace,
+    traceComment: options.debug,
+  });
 }
