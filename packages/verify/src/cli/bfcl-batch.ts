@@ -35,28 +35,35 @@ export interface BfclBatchResult {
 const WHITESPACE = /^\s*$/;
 
 /**
- * Judge a batch of whole lines (UTF-8 bytes, each line ended by `\n` except perhaps the input's last one),
- * the first of which is line `firstLine` of the input. Stops at the first malformed line.
+ * Judge a batch of whole lines — text, or UTF-8 bytes decoded line by line (each line ended by `\n` except
+ * perhaps the input's last one) — the first of which is line `firstLine` of the input. Stops at the first
+ * malformed line.
  */
 export function judgeBfclBatch(
   check: BfclLineChecker,
-  bytes: Uint8Array,
+  input: string | Uint8Array,
   firstLine: number,
 ): BfclBatchResult {
   const decoder = new TextDecoder('utf-8', { ignoreBOM: true });
+  const text = typeof input === 'string' ? input : undefined;
+  const bytes = typeof input === 'string' ? undefined : input;
   let stdout = '';
   let lineNumber = firstLine - 1;
   let firstBlank = 0;
   let allWhitespace = true;
-  for (let start = 0; start < bytes.length; ) {
-    let end = bytes.indexOf(10, start);
-    if (end === -1) end = bytes.length;
+  for (let start = 0; start < input.length; ) {
+    let end = text !== undefined ? text.indexOf('\n', start) : bytes!.indexOf(10, start);
+    if (end === -1) end = input.length;
     lineNumber++;
-    const line = bytes.subarray(start, end);
+    const first = text !== undefined ? text.charCodeAt(start) : bytes![start];
+    const blank = end === start || (end === start + 1 && first === 13);
+    // the line's text, decoded once and only when needed: a line that starts with `{` is not whitespace
+    let line: string | undefined;
+    if (!blank && (first !== 123 || firstBlank === 0)) {
+      line = text !== undefined ? text.slice(start, end) : decoder.decode(bytes!.subarray(start, end));
+    }
     start = end + 1;
-    const blank = line.length === 0 || (line.length === 1 && line[0] === 13);
-    // a line that starts with `{` is not whitespace; only other lines need the test
-    const whitespace = blank || (line[0] !== 123 && WHITESPACE.test(decoder.decode(line)));
+    const whitespace = blank || (first !== 123 && WHITESPACE.test(line!));
     if (!whitespace) allWhitespace = false;
     if (firstBlank !== 0) {
       // blank lines at the very end of the input are fine; anything but whitespace after one makes it malformed
@@ -67,7 +74,7 @@ export function judgeBfclBatch(
       firstBlank = lineNumber;
       continue;
     }
-    const r = check(decoder.decode(line), lineNumber);
+    const r = check(line!, lineNumber);
     if (!r.ok) return { stdout, error: r.message, trailingBlank: 0, allWhitespace };
     stdout += `${r.output}\n`;
   }

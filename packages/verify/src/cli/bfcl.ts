@@ -2,13 +2,15 @@
 // `{"id","valid","error_type"}` line out per input line, in order. A malformed line stops the run with
 // exit code 2 and a message naming its 1-based line number; verdicts of the lines before it are kept.
 //
-// Speed: lines go through the native JSON.parse; only lines whose text holds a number JSON.parse would
-// misread (a float with an integral value such as `5.0`, very long digit runs, NaN/Infinity) are parsed
-// again with the lossless parser, so `5.0` stays a float wherever the verdict could depend on it.
+// Speed: many lines go through `createBfclLineChecker`, which scans each line once for the fields the checker
+// reads (bfcl-scan.ts); a line it cannot take, and `checkBfclLine`, use the full parse below: the native
+// JSON.parse, or the lossless parser where the text holds a number JSON.parse would misread (`5.0`, very
+// long digit runs, NaN/Infinity), so `5.0` stays a float wherever the verdict could depend on it.
+// Input that arrives in chunks: bfcl-batch.ts.
 
 import { type BfclCheckOptions, type BfclEntry, checkBfclVerdictOnly } from '../bfcl/checker.js';
 import { parseJsonLossless, stringifyJsonLossless } from '../bfcl/lossless-json.js';
-import { createBfclCommandStream } from './bfcl-batch.js';
+import { createBfclBatchMerger, judgeBfclBatch } from './bfcl-batch.js';
 import { type BfclLineScannerOptions, createBfclLineScanner, NEEDS_LOSSLESS } from './bfcl-scan.js';
 
 /** Result of judging one input line. */
@@ -124,27 +126,7 @@ export function runBfclCommand(
   input: string | Uint8Array,
   options: BfclCheckOptions = {},
 ): BfclCommandResult {
-  if (typeof input !== 'string') {
-    const stream = createBfclCommandStream(options);
-    const out = stream.push(input);
-    const r = stream.end();
-    return { ...r, stdout: out + r.stdout };
-  }
-  const check = createBfclLineChecker(options);
-  let out = '';
-  let lineNumber = 0;
-  // Walk the text line by line (no array of all lines: big inputs stay cheap for the GC).
-  for (let start = 0; start < input.length; ) {
-    let end = input.indexOf('\n', start);
-    if (end === -1) end = input.length;
-    lineNumber++;
-    const line = input.slice(start, end);
-    // Blank lines at the very end of the input (trailing newlines) are fine; anywhere else they are malformed.
-    if ((line === '' || line === '\r') && /^\s*$/.test(input.slice(end))) break;
-    const r = check(line, lineNumber);
-    if (!r.ok) return { stdout: out, stderr: `openfugu-verify bfcl: ${r.message}\n`, exitCode: 2 };
-    out += `${r.output}\n`;
-    start = end + 1;
-  }
-  return { stdout: out, stderr: '', exitCode: 0 };
+  const merger = createBfclBatchMerger();
+  const stdout = merger.add(judgeBfclBatch(createBfclLineChecker(options), input, 1));
+  return { ...merger.result(), stdout };
 }

@@ -89,15 +89,14 @@ export async function runCli(
   if (values.help) return { stdout: HELP, stderr: '', exitCode: 0 };
   switch (command) {
     case 'bfcl': {
-      const { createBfclCommandStream } = await import('./bfcl-batch.js');
-      const stream = createBfclCommandStream({ underscoreToDot: values['underscore-to-dot'] === true });
+      const options = { underscoreToDot: values['underscore-to-dot'] === true };
       const input = await readInput();
       if (!isChunks(input) || writeStdout === undefined) {
-        const all = await readAll(input);
-        const out = stream.push(typeof all === 'string' ? encoder.encode(all) : all);
-        const r = stream.end();
-        return { ...r, stdout: out + r.stdout };
+        const { runBfclCommand } = await import('./bfcl.js');
+        return runBfclCommand(await readAll(input), options);
       }
+      const { createBfclCommandStream } = await import('./bfcl-batch.js');
+      const stream = createBfclCommandStream(options);
       for await (const chunk of input) {
         const out = stream.push(typeof chunk === 'string' ? encoder.encode(chunk) : chunk);
         if (out !== '') writeStdout(out);
