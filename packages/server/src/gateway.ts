@@ -14,6 +14,7 @@ import {
   createValidator,
   TimeoutError,
   type ToolCall,
+  type Usage,
   type ValidationIssue,
   type Worker,
   type WorkerCallOptions,
@@ -293,11 +294,7 @@ export function createGateway(settings: GatewaySettings): Gateway {
           created: Math.floor(Date.now() / 1000),
           model: publicModel,
           choices: runs.map((run, index) => ({ ...run.choice, index })),
-          usage: {
-            prompt_tokens: ledger.usage.promptTokens,
-            completion_tokens: ledger.usage.completionTokens,
-            total_tokens: ledger.usage.totalTokens,
-          },
+          usage: toWireUsage(ledger.usage),
         };
         if (debug) {
           answer.openfugu_trace = {
@@ -624,14 +621,27 @@ function orderFrom(pool: WorkerPool, first: string): string[] {
 }
 
 function usageOf(response: ChatCompletionResponse): WorkerResponse['usage'] {
-  const usage = response.usage;
-  return usage
-    ? {
-        promptTokens: usage.prompt_tokens,
-        completionTokens: usage.completion_tokens,
-        totalTokens: usage.total_tokens,
-      }
-    : undefined;
+  return response.usage ? fromWireUsage(response.usage) : undefined;
+}
+
+type WireUsage = NonNullable<ChatCompletionResponse['usage']>;
+
+/** OpenAI's `usage` object from summed usage. */
+function toWireUsage(usage: Usage): WireUsage {
+  return {
+    prompt_tokens: usage.promptTokens,
+    completion_tokens: usage.completionTokens,
+    total_tokens: usage.totalTokens,
+  };
+}
+
+/** Usage from OpenAI's `usage` object. */
+function fromWireUsage(usage: WireUsage): Usage {
+  return {
+    promptTokens: usage.prompt_tokens,
+    completionTokens: usage.completion_tokens,
+    totalTokens: usage.total_tokens,
+  };
 }
 
 function toWireToolCalls(
@@ -677,11 +687,7 @@ function completionFromResult(
   };
   const usage = ledger?.usage ?? ('usage' in result ? result.usage : undefined);
   if (usage) {
-    answer.usage = {
-      prompt_tokens: usage.promptTokens,
-      completion_tokens: usage.completionTokens,
-      total_tokens: usage.totalTokens,
-    };
+    answer.usage = toWireUsage(usage);
   }
   if (trace !== undefined) answer.openfugu_trace = trace;
   return answer;
@@ -698,11 +704,7 @@ function rewriteCompletion(
   const { system_fingerprint: _fingerprint, ...rest } = response;
   const answer: ChatCompletionResponse & JsonObject = { ...rest, id, model, object: 'chat.completion' };
   if (ledger.calls.some((call) => call.usage)) {
-    answer.usage = {
-      prompt_tokens: ledger.usage.promptTokens,
-      completion_tokens: ledger.usage.completionTokens,
-      total_tokens: ledger.usage.totalTokens,
-    };
+    answer.usage = toWireUsage(ledger.usage);
   }
   if (trace !== undefined) answer.openfugu_trace = trace;
   return answer;
@@ -795,15 +797,7 @@ async function pipeStream(
   }
   options.pool.report(options.workerId, options.ledger, {
     ms: performance.now() - started,
-    ...(usage
-      ? {
-          usage: {
-            promptTokens: usage.prompt_tokens,
-            completionTokens: usage.completion_tokens,
-            totalTokens: usage.total_tokens,
-          },
-        }
-      : {}),
+    ...(usage ? { usage: fromWireUsage(usage) } : {}),
   });
   if (!finished) {
     await write(reply, sseData(chunkOf(options.id, options.model, {}, 'stop')));
@@ -1085,13 +1079,7 @@ function createFinalStream(
       throw error;
     }
     state.completed = true;
-    const summed = usage
-      ? {
-          promptTokens: usage.prompt_tokens,
-          completionTokens: usage.completion_tokens,
-          totalTokens: usage.total_tokens,
-        }
-      : undefined;
+    const summed = usage ? fromWireUsage(usage) : undefined;
     pool.report(opened.workerId, ledger, {
       ms: performance.now() - opened.started,
       ...(summed ? { usage: summed } : {}),
@@ -1163,16 +1151,11 @@ async function endFinalStream(
   trace: unknown,
 ): Promise<void> {
   if (!state.finished) await write(reply, sseData(chunkOf(options.id, options.model, {}, 'stop')));
-  const usage = options.ledger.usage;
   await closeSse(reply, {
     id: options.id,
     model: options.model,
     includeUsage: options.includeUsage,
-    usage: {
-      prompt_tokens: usage.promptTokens,
-      completion_tokens: usage.completionTokens,
-      total_tokens: usage.totalTokens,
-    },
+    usage: toWireUsage(options.ledger.usage),
     trace,
     traceComment: options.debug,
   });
