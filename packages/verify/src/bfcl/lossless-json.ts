@@ -71,8 +71,9 @@ export function parseJsonLossless(text: string, options: LosslessJsonOptions = {
   }
 }
 
-// Any character JSON forbids raw inside a string; a text without one lets strings be cut out by searching.
-const CONTROL_CHAR = /[\u0000-\u001f]/;
+// A raw control character, which JSON forbids inside strings (internal; shared with the CLI line scanner). A text
+// without one lets strings be cut out by searching.
+export const CONTROL_CHAR = /[\u0000-\u001f]/;
 
 function isWs(c: number): boolean {
   return c === 32 || c === 10 || c === 13 || c === 9;

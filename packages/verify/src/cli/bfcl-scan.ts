@@ -16,7 +16,7 @@
 // Anything unusual (NaN/Infinity, escaped keys, a non-object line, any syntax error) makes the scanner
 // give up (`undefined`), and the caller judges the line with the full parser, which also words the error.
 
-import { parseJsonLossless } from '../bfcl/lossless-json.js';
+import { CONTROL_CHAR, parseJsonLossless } from '../bfcl/lossless-json.js';
 
 /** The parts of a BFCL line the checker reads; absent keys stay absent. */
 export interface ScannedBfclLine {
@@ -104,9 +104,6 @@ function skipValueFast(s: string, i: number): number {
   }
   return depth === 0 ? i : -1;
 }
-
-// A raw control character: not allowed in JSON strings.
-const CONTROL_CHAR = /[\u0000-\u001f]/;
 
 function isJson(text: string): boolean {
   try {

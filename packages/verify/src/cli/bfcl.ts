@@ -11,7 +11,7 @@
 import { type BfclCheckOptions, type BfclEntry, checkBfclVerdictOnly } from '../bfcl/checker.js';
 import { parseJsonLossless, stringifyJsonLossless } from '../bfcl/lossless-json.js';
 import { createBfclBatchMerger, judgeBfclBatch } from './bfcl-batch.js';
-import { type BfclLineScannerOptions, createBfclLineScanner, NEEDS_LOSSLESS } from './bfcl-scan.js';
+import { type BfclLineScannerOptions, createBfclLineScanner, NOT_JSON, parseJsonValue } from './bfcl-scan.js';
 
 /** Result of judging one input line. */
 export type BfclLineResult = { ok: true; output: string } | { ok: false; message: string };
@@ -24,16 +24,9 @@ export interface BfclCommandResult {
 }
 
 function parseLine(line: string): { ok: true; value: unknown } | { ok: false; message: string } {
-  // A line that may hold such a number goes straight to the lossless parser (parsing it natively first
-  // would be wasted work); any other line is parsed natively, and only a line JSON.parse rejects is handed
-  // to the lossless parser, which accepts what Python's json.loads accepts or says where the text is wrong.
-  if (!NEEDS_LOSSLESS.test(line)) {
-    try {
-      return { ok: true, value: JSON.parse(line) };
-    } catch {
-      // fall through
-    }
-  }
+  const value = parseJsonValue(line);
+  if (value !== NOT_JSON) return { ok: true, value };
+  // the lossless parser accepts what Python's json.loads accepts, or says where the text is wrong
   const r = parseJsonLossless(line);
   if (r.ok) return { ok: true, value: r.value };
   return { ok: false, message: `invalid JSON (${r.error.message} at column ${r.error.offset + 1})` };
