@@ -1,0 +1,298 @@
+/**
+ * `POST /v1/chat/completions`: validation, the request's deadline and abort scope, then one of direct
+ * passthrough, a route decision, `n > 1` runs or a `run` mode (its final call streamed), and the metrics of it.
+ */
+import type { ServerResponse } from 'node:http';
+import {
+  AbortedError,
+  type ChatCompletionRequest,
+  type ChatCompletionResponse,
+  TimeoutError,
+  type Validator,
+  type Worker,
+} from '@openfugu/schema';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { AbortScope } from './abort.js';
+import { completionFromResult, isUpstreamWorker, rewriteCompletion, toWireUsage } from './completion.js';
+import { GatewayError, toErrorResponse } from './errors.js';
+import { clip, invalidRequest, passthroughBody, toWorkerRequest } from './intake.js';
+import type { GatewayLimits } from './limits.js';
+import type { GatewayMetrics } from './metrics.js';
+import { createFinalStream, endFinalStream, type FinalStream, runChoices } from './mode-runs.js';
+import type { GatewayMode, ModeContext, ModeInput, ModeResult } from './modes.js';
+import { callOnce, openStream, pipeStream } from './passthrough.js';
+import { createLedger, type WorkerPool } from './pool.js';
+import { sseData } from './sse.js';
+import { endStream, writeCompletionAsStream } from './sse-writer.js';
+import type { JsonObject } from './upstream/openai-worker.js';
+
+const DEBUG_HEADER = 'x-openfugu-debug';
+
+/** What the chat route needs from its gateway. */
+export interface ChatRouteContext {
+  readonly pool: WorkerPool;
+  readonly metrics: GatewayMetrics;
+  readonly limits: GatewayLimits;
+  readonly validator: Validator<ChatCompletionRequest>;
+  /** Public model names served by modes. */
+  readonly modes: ReadonlyMap<string, GatewayMode>;
+  /** Pool members served directly under their alias. */
+  readonly direct: ReadonlyMap<string, Worker>;
+  /** Allow the per-request debug trace. */
+  readonly debugTrace: boolean;
+  /** Admission (key, rate limit); throws a `GatewayError`. */
+  admit(request: FastifyRequest): void;
+  /** Counts a request in flight; the returned function ends it. */
+  begin(): () => void;
+  /** A fresh public completion id. */
+  nextId(): string;
+}
+
+/** Creates the handler of `POST /v1/chat/completions`. */
+export function createChatHandler(
+  ctx: ChatRouteContext,
+): (request: FastifyRequest, reply: FastifyReply) => Promise<FastifyReply | ChatCompletionResponse> {
+  const { pool, metrics, validator, modes, direct } = ctx;
+  const { maxMessages, maxChoices, requestTimeoutMs, choiceConcurrency } = ctx.limits;
+  return async (request, reply) => {
+    const started = performance.now();
+    ctx.admit(request);
+    const body = request.body;
+    const result = validator.validate(body);
+    if (!result.ok) throw invalidRequest(result.issues);
+    const chat = result.value;
+    if (chat.messages.length > maxMessages) {
+      throw new GatewayError({
+        kind: 'invalid_request',
+        message: `Too many messages: ${chat.messages.length} (at most ${maxMessages}).`,
+        param: 'messages',
+      });
+    }
+    const mode = modes.get(chat.model);
+    const choices = mode ? (chat.n ?? 1) : 1;
+    if (choices > maxChoices) {
+      throw new GatewayError({
+        kind: 'invalid_request',
+        message: `n = ${choices} is too large for this model: at most ${maxChoices} choices per request.`,
+        param: 'n',
+      });
+    }
+    const worker = mode ? undefined : direct.get(chat.model);
+    if (!mode && !worker) {
+      throw new GatewayError({
+        kind: 'model_not_found',
+        message: `The model '${clip(chat.model)}' does not exist or you do not have access to it.`,
+        param: 'model',
+      });
+    }
+
+    const id = ctx.nextId();
+    const debug = ctx.debugTrace && request.headers[DEBUG_HEADER] === '1';
+    const publicModel = chat.model;
+    const scope = new AbortScope();
+    const timer = setTimeout(abortOnDeadline, requestTimeoutMs, scope, requestTimeoutMs);
+    const raw = reply.raw as ResponseWithScope;
+    raw[kScope] = scope;
+    raw.once('close', abortOnEarlyClose);
+    const ledger = createLedger();
+    const input: ModeInput = { request: chat, workerRequest: toWorkerRequest(chat) };
+    const stream = chat.stream === true;
+    const includeUsage = stream && chat.stream_options?.include_usage === true;
+    let status = 200;
+    let finalStream: FinalStream | undefined;
+    const end = ctx.begin();
+
+    try {
+      let target: Worker | undefined = worker;
+      let modeTrace: unknown;
+      // Modes get a context (bound workers, routing metric); direct passthrough needs none.
+      const context: ModeContext | undefined = mode
+        ? {
+            workers: pool.bind(ledger),
+            pool,
+            ledger,
+            signal: scope,
+            observeRouting: (seconds) => metrics.observeRouting(publicModel, seconds),
+          }
+        : undefined;
+      if (mode && context && choices > 1) {
+        // n independent runs (bounded concurrency, one deadline, one ledger), answered together.
+        const runs = await runChoices(mode, input, context, choices, choiceConcurrency);
+        const answer: ChatCompletionResponse & JsonObject = {
+          id,
+          object: 'chat.completion',
+          created: Math.floor(Date.now() / 1000),
+          model: publicModel,
+          choices: runs.map((run, index) => ({ ...run.choice, index })),
+          usage: toWireUsage(ledger.usage),
+        };
+        if (debug) {
+          answer.openfugu_trace = {
+            mode: mode.kind,
+            calls: ledger.calls,
+            modeTrace: runs.map((run) => run.trace),
+            usage: ledger.usage,
+            costUsd: ledger.costUsd,
+          };
+        }
+        if (stream) {
+          reply.hijack();
+          await writeCompletionAsStream(reply, answer, includeUsage, answer.openfugu_trace);
+          return reply;
+        }
+        return reply.send(answer);
+      }
+      if (mode?.kind === 'route' && context) {
+        const routeStart = performance.now();
+        const decision = await mode.route(input, context);
+        metrics.observeRouting(publicModel, (performance.now() - routeStart) / 1000);
+        target = pool.get(decision.workerId);
+        modeTrace = decision.trace;
+      } else if (mode?.kind === 'run' && mode.passthrough && context) {
+        const routeStart = performance.now();
+        const decision = await mode.passthrough(input, context);
+        if (decision) {
+          metrics.observeRouting(publicModel, (performance.now() - routeStart) / 1000);
+          target = pool.get(decision.workerId);
+          if (!target) throw new GatewayError({ kind: 'internal_error' });
+          modeTrace = decision.trace;
+        }
+      }
+      const trace = debug
+        ? (): unknown => ({
+            mode: mode ? mode.kind : 'direct',
+            calls: ledger.calls,
+            modeTrace,
+            usage: ledger.usage,
+            costUsd: ledger.costUsd,
+          })
+        : noTrace;
+
+      if (target) {
+        const upstreamBody = passthroughBody(chat, includeUsage || stream);
+        const fallback = mode !== undefined; // a client that names a pool member gets exactly that member
+        if (stream && isUpstreamWorker(target)) {
+          const { chunks, workerId } = await openStream(
+            pool,
+            target.id,
+            upstreamBody,
+            ledger,
+            scope,
+            fallback,
+          );
+          reply.hijack();
+          await pipeStream(reply, chunks, {
+            id,
+            model: publicModel,
+            includeUsage,
+            ledger,
+            pool,
+            workerId,
+            trace,
+            debug,
+          });
+          return reply;
+        }
+        const response = await callOnce(
+          pool,
+          target.id,
+          upstreamBody,
+          input.workerRequest,
+          ledger,
+          scope,
+          fallback,
+        );
+        const answer = rewriteCompletion(response, id, publicModel, ledger, trace());
+        if (stream) {
+          reply.hijack();
+          await writeCompletionAsStream(reply, answer, includeUsage, trace());
+          return reply;
+        }
+        return reply.send(answer);
+      }
+      if (mode?.kind !== 'run' || !context) throw new GatewayError({ kind: 'internal_error' });
+      let outcome: ModeResult;
+      if (stream) {
+        // The run's final call (`final: true`, see FinalCallOptions) streams to the client as it arrives.
+        finalStream = createFinalStream(reply, context, { id, model: publicModel });
+        try {
+          outcome = await mode.run(input, {
+            ...context,
+            workers: finalStream.workers,
+            signal: finalStream.signal,
+          });
+        } finally {
+          finalStream.dispose();
+        }
+      } else {
+        outcome = await mode.run(input, context);
+      }
+      modeTrace = outcome.trace;
+      if (finalStream?.started) {
+        // A final stream that did not complete cannot be closed as an answer, whatever the run made of it.
+        if (!finalStream.completed) {
+          throw finalStream.error ?? new GatewayError({ kind: 'internal_error' });
+        }
+        reply.hijack();
+        await endFinalStream(
+          reply,
+          finalStream,
+          { id, model: publicModel, includeUsage, ledger, debug },
+          trace(),
+        );
+        return reply;
+      }
+      const answer = completionFromResult(outcome, id, publicModel, ledger, trace());
+      if (stream) {
+        reply.hijack();
+        await writeCompletionAsStream(reply, answer, includeUsage, trace());
+        return reply;
+      }
+      return reply.send(answer);
+    } catch (error) {
+      const mapped =
+        scope.reason instanceof DeadlineError
+          ? new GatewayError({ kind: 'timeout', message: 'The request exceeded its deadline.', cause: error })
+          : (finalStream?.error ?? error);
+      status = toErrorResponse(mapped).status;
+      if (raw.headersSent) {
+        // Mid-stream failure: tell the client in-band (the openai SDK raises it as an APIError) and end.
+        if (!raw.destroyed) endStream(raw, sseData(toErrorResponse(mapped).body));
+        return reply;
+      }
+      throw mapped;
+    } finally {
+      clearTimeout(timer);
+      raw.off('close', abortOnEarlyClose);
+      raw[kScope] = undefined;
+      metrics.observeRequest(publicModel, status, (performance.now() - started) / 1000);
+      metrics.observeTokens(
+        publicModel,
+        ledger.usage.promptTokens,
+        ledger.usage.completionTokens,
+        ledger.costUsd,
+      );
+      end();
+    }
+  };
+}
+
+/** The abort reason of a request that ran past `requestTimeoutMs` (workers and modes see it as `signal.reason`). */
+class DeadlineError extends TimeoutError {}
+const kScope: unique symbol = Symbol('openfugu.scope');
+type ResponseWithScope = ServerResponse & { [kScope]?: AbortScope | undefined };
+
+function abortOnDeadline(scope: AbortScope, timeoutMs: number): void {
+  scope.abort(new DeadlineError({ message: 'The request exceeded its deadline.', timeoutMs }));
+}
+
+/** `close` before the response finished: the client went away, so its upstream work is abandoned. */
+function abortOnEarlyClose(this: ResponseWithScope): void {
+  if (!this.writableFinished) {
+    this[kScope]?.abort(new AbortedError({ message: 'The client closed the connection.' }));
+  }
+}
+
+function noTrace(): undefined {
+  return undefined;
+}
