@@ -23,7 +23,7 @@ import type { GatewayMode, ModeContext, ModeInput, ModeResult } from './modes.js
 import { callOnce, openStream, pipeStream } from './passthrough.js';
 import { createLedger, type WorkerPool } from './pool.js';
 import { sseData } from './sse.js';
-import { endStream, writeCompletionAsStream } from './sse-writer.js';
+import { endStream, limitOutput, writeCompletionAsStream } from './sse-writer.js';
 import type { JsonObject } from './upstream/openai-worker.js';
 
 const DEBUG_HEADER = 'x-openfugu-debug';
@@ -40,8 +40,10 @@ export interface ChatRouteContext {
   readonly direct: ReadonlyMap<string, Worker>;
   /** Allow the per-request debug trace. */
   readonly debugTrace: boolean;
-  /** Admission (key, rate limit); throws a `GatewayError`. */
-  admit(request: FastifyRequest): void;
+  /** Most bytes of an answer queued for a client that does not read (`maxOutputBufferBytes`). */
+  readonly limitOutput: number;
+  /** Logs the cause of a failure answered with `status`. */
+  logFailure(request: FastifyRequest, error: unknown, status: number): void;
   /** Counts a request in flight; the returned function ends it. */
   begin(): () => void;
   /** A fresh public completion id. */
@@ -53,21 +55,29 @@ export function createChatHandler(
   ctx: ChatRouteContext,
 ): (request: FastifyRequest, reply: FastifyReply) => Promise<FastifyReply | ChatCompletionResponse> {
   const { pool, metrics, validator, modes, direct } = ctx;
-  const { maxMessages, maxChoices, requestTimeoutMs, choiceConcurrency } = ctx.limits;
+  const { maxMessages, maxChoices, requestTimeoutMs, choiceConcurrency, maxModelIdLength } = ctx.limits;
   return async (request, reply) => {
     const started = performance.now();
-    ctx.admit(request);
-    const body = request.body;
-    const result = validator.validate(body);
-    if (!result.ok) throw invalidRequest(result.issues);
-    const chat = result.value;
-    if (chat.messages.length > maxMessages) {
+    const body = request.body as { messages?: unknown; model?: unknown } | null;
+    // Sizes first, so validation never walks more than the limits allow.
+    const count = Array.isArray(body?.messages) ? body.messages.length : 0;
+    if (count > maxMessages) {
       throw new GatewayError({
         kind: 'invalid_request',
-        message: `Too many messages: ${chat.messages.length} (at most ${maxMessages}).`,
+        message: `Too many messages: ${count} (at most ${maxMessages}).`,
         param: 'messages',
       });
     }
+    if (typeof body?.model === 'string' && body.model.length > maxModelIdLength) {
+      throw new GatewayError({
+        kind: 'invalid_request',
+        message: `A model id is at most ${maxModelIdLength} characters.`,
+        param: 'model',
+      });
+    }
+    const result = validator.validate(body);
+    if (!result.ok) throw invalidRequest(result.issues);
+    const chat = result.value;
     const mode = modes.get(chat.model);
     const choices = mode ? (chat.n ?? 1) : 1;
     if (choices > maxChoices) {
@@ -90,8 +100,9 @@ export function createChatHandler(
     const debug = ctx.debugTrace && request.headers[DEBUG_HEADER] === '1';
     const publicModel = chat.model;
     const scope = new AbortScope();
-    const timer = setTimeout(abortOnDeadline, requestTimeoutMs, scope, requestTimeoutMs);
     const raw = reply.raw as ResponseWithScope;
+    const timer = setTimeout(abortOnDeadline, requestTimeoutMs, scope, raw, requestTimeoutMs);
+    limitOutput(raw, ctx.limitOutput);
     raw[kScope] = scope;
     raw.once('close', abortOnEarlyClose);
     const ledger = createLedger();
@@ -256,8 +267,11 @@ export function createChatHandler(
           : (finalStream?.error ?? error);
       status = toErrorResponse(mapped).status;
       if (raw.headersSent) {
-        // Mid-stream failure: tell the client in-band (the openai SDK raises it as an APIError) and end.
-        if (!raw.destroyed) endStream(raw, sseData(toErrorResponse(mapped).body));
+        ctx.logFailure(request, mapped, status);
+        // Mid-stream failure: tell the client in-band (the openai SDK raises it as an APIError) and end; a
+        // client that is not reading gets its connection cut instead of more queued bytes.
+        if (raw.writableNeedDrain) raw.destroy();
+        else if (!raw.destroyed) endStream(raw, sseData(toErrorResponse(mapped).body));
         return reply;
       }
       throw mapped;
@@ -282,8 +296,13 @@ class DeadlineError extends TimeoutError {}
 const kScope: unique symbol = Symbol('openfugu.scope');
 type ResponseWithScope = ServerResponse & { [kScope]?: AbortScope | undefined };
 
-function abortOnDeadline(scope: AbortScope, timeoutMs: number): void {
+/**
+ * The deadline: aborts the request's work, and cuts an answer whose client stopped reading (its writes wait for
+ * a drain that will not come; the cut frees the request).
+ */
+function abortOnDeadline(scope: AbortScope, raw: ServerResponse, timeoutMs: number): void {
   scope.abort(new DeadlineError({ message: 'The request exceeded its deadline.', timeoutMs }));
+  if (raw.headersSent && raw.writableNeedDrain) raw.destroy();
 }
 
 /** `close` before the response finished: the client went away, so its upstream work is abandoned. */

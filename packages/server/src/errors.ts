@@ -234,6 +234,11 @@ export function toErrorResponse(error: unknown): ErrorResponse {
     }
   } else if (OpenFuguError.isInstance(error)) {
     kind = KIND_OF_CODE[error.code];
+    if (kind === 'upstream_error' && faultOf(error) === 'request') {
+      // The upstream refused the request itself (400-class): the client's fault, said without the upstream's text.
+      kind = 'invalid_request';
+      message = 'The model rejected the request as invalid.';
+    }
   } else if (typeof error === 'object' && error !== null) {
     const code = (error as { code?: unknown }).code;
     if (typeof code === 'string' && code in FASTIFY_KINDS) kind = FASTIFY_KINDS[code]!;
@@ -246,4 +251,31 @@ export function toErrorResponse(error: unknown): ErrorResponse {
     headers,
     body: { error: { message: message ?? row.message, type: row.type, code: row.code, param } },
   };
+}
+
+/** Who a failed worker call is the fault of (see `faultOf`). */
+export type Fault = 'upstream' | 'request' | 'aborted';
+
+/** Upstream HTTP statuses that say the request itself is bad (not the upstream's health). */
+const REQUEST_FAULT_STATUSES = new Set([400, 413, 415, 422]);
+
+/** OpenFugu codes raised for a request the gateway or a worker could not even send. */
+const REQUEST_FAULT_CODES = new Set(['invalid_argument', 'invalid_schema', 'parse_error', 'not_found']);
+
+/**
+ * Classifies a failed worker call. Only `upstream` faults (connection errors, 5xx, 429, timeouts, malformed
+ * upstream answers, unknown errors of a plain worker) count against the worker's health and are retried on other
+ * workers. `request` faults (the upstream's 400/413/415/422, a body that cannot be serialised, anything the
+ * request would make every worker fail on) never count and are never retried elsewhere; `aborted` neither.
+ */
+export function faultOf(error: unknown): Fault {
+  if (OpenFuguError.hasCode(error, 'aborted')) return 'aborted';
+  if (OpenFuguError.hasCode(error, 'upstream_error')) {
+    const status = (error as { statusCode?: number }).statusCode;
+    return status !== undefined && REQUEST_FAULT_STATUSES.has(status) ? 'request' : 'upstream';
+  }
+  if (OpenFuguError.isInstance(error)) return REQUEST_FAULT_CODES.has(error.code) ? 'request' : 'upstream';
+  // A plain worker's own error: a stack overflow or an unserialisable value comes from the request's shape.
+  if (error instanceof RangeError) return 'request';
+  return 'upstream';
 }

@@ -5,12 +5,12 @@
  * mode runs (`mode-runs.ts`) and SSE writing (`sse-writer.ts`).
  */
 import { randomBytes } from 'node:crypto';
-import { ChatCompletionRequestSchema, createValidator, type Worker } from '@openfugu/schema';
+import { ChatCompletionRequestSchema, createAjv, createValidator, type Worker } from '@openfugu/schema';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { createChatHandler } from './chat-route.js';
 import { GatewayError, toErrorResponse } from './errors.js';
-import { clip } from './intake.js';
-import { createClientGate, resolveLimits } from './limits.js';
+import { checkJsonShape, clip, shapeError } from './intake.js';
+import { createClientGate, type LimitsConfig, resolveLimits, serverTimeouts } from './limits.js';
 import { createGatewayMetrics, type GatewayMetrics } from './metrics.js';
 import type { GatewayMode } from './modes.js';
 import { createWorkerPool, type WorkerPool, type WorkerPoolSettings } from './pool.js';
@@ -18,40 +18,37 @@ import type { ClientKey, RateLimit } from './rate-limit.js';
 
 export { pointerToParam } from './intake.js';
 
-/** Gateway options (what a config file sets). */
-export interface GatewayConfig {
+/**
+ * Gateway options (what a config file sets). The limits (`bodyLimitBytes`, `maxDepth`, `maxArrayItems`,
+ * `maxMessages`, `requestTimeoutMs`, `headersTimeoutMs`, `bodyTimeoutMs`, …) are documented with their defaults
+ * in `GatewayLimits` (limits.ts).
+ */
+export interface GatewayConfig extends LimitsConfig {
   /** Serve pool members directly under their public alias (default false). */
   exposeWorkers?: boolean;
   /** Client API keys; empty or absent: no authentication. */
   apiKeys?: readonly ClientKey[];
   /** Default per-client rate limit (per key; per IP address when there are no keys). */
   rateLimit?: RateLimit;
-  /** Largest request body in bytes (default 4 MiB). */
-  bodyLimitBytes?: number;
-  /** Most messages accepted in one request (default 4096). */
-  maxMessages?: number;
-  /** Total deadline of one request in ms, all worker calls included (default 120 000). */
-  requestTimeoutMs?: number;
   /**
-   * Largest `n` (choices per request) a mode (`fugu`, `fugu-ultra`) serves, each choice one independent run;
-   * larger is a 400 (default 8). Direct mode passes `n` to the upstream unchecked.
+   * Failed authentications allowed per client address (default 30 a minute, burst 10); beyond it the address
+   * gets 429 until its budget refills.
    */
-  maxChoices?: number;
-  /** Most of one request's `n` runs in flight at once (default 4). */
-  choiceConcurrency?: number;
+  authFailureLimit?: RateLimit;
   /** How long `close()` waits for in-flight requests before cutting them (default 30 000). */
   shutdownTimeoutMs?: number;
   /** Allow the per-request debug trace (`x-openfugu-debug: 1`), default false. */
   debugTrace?: boolean;
-  /** Serve `/metrics` (default true); with `metricsRequireAuth` it needs a client key. */
+  /** Serve `/metrics` (default true). */
   metrics?: boolean;
+  /** `/metrics` needs a client key (default: true when `apiKeys` are configured, else false). */
   metricsRequireAuth?: boolean;
   /** Breaker and fallback settings of the pool. */
   pool?: Omit<WorkerPoolSettings, 'workers' | 'observer'>;
   /** Shown in `/health` (e.g. that the pool is the embedded simulation). */
   description?: string;
-  /** Fastify logger (default off). */
-  logger?: boolean;
+  /** Fastify (pino) logger: `true`, or options such as `{ level, stream }` (default off). */
+  logger?: boolean | { level?: string; stream?: { write(line: string): void } };
 }
 
 /** Settings of `createGateway`. */
@@ -97,9 +94,11 @@ export function createGateway(settings: GatewaySettings): Gateway {
     config.exposeWorkers ? settings.workers.map((worker) => [worker.id, worker]) : [],
   );
   for (const name of modes.keys()) direct.delete(name);
-  const validator = createValidator(ChatCompletionRequestSchema);
   const limits = resolveLimits(config);
+  // First issue only: validation work stays bounded by the schema, not by how wrong the input is.
+  const validator = createValidator(ChatCompletionRequestSchema, createAjv({ allErrors: false }));
   const gate = createClientGate(config);
+  const metricsRequireAuth = config.metricsRequireAuth ?? (config.apiKeys?.length ?? 0) > 0;
   const created = Math.floor(Date.now() / 1000);
   const idPrefix = randomBytes(6).toString('hex');
   let counter = 0;
@@ -107,25 +106,63 @@ export function createGateway(settings: GatewaySettings): Gateway {
   let closing = false;
   const idle: (() => void)[] = [];
 
+  const sendError = (request: FastifyRequest, reply: FastifyReply, error: unknown): FastifyReply => {
+    const response = toErrorResponse(error);
+    logFailure(request, error, response.status);
+    if (response.body.error.code === 'no_available_worker' && response.headers['retry-after'] === undefined) {
+      response.headers['retry-after'] = String(Math.max(1, Math.ceil(pool.retryAfterMs() / 1000)));
+    }
+    return reply.code(response.status).headers(response.headers).send(response.body);
+  };
+
+  const timeouts = serverTimeouts(limits);
   const app = Fastify({
     logger: config.logger ?? false,
     bodyLimit: limits.bodyLimitBytes,
+    maxParamLength: limits.maxModelIdLength,
     return503OnClosing: false,
     forceCloseConnections: 'idle',
     // Keep-alive must outlive typical client pools; headers are bounded by Node's maxHeaderSize.
     keepAliveTimeout: 65_000,
+    requestTimeout: timeouts.requestTimeout,
+    connectionTimeout: timeouts.connectionTimeout,
+    http: {
+      headersTimeout: timeouts.headersTimeout,
+      connectionsCheckingInterval: timeouts.connectionsCheckingInterval,
+    },
+    // The framework's own refusals (bad percent-encoding, a path parameter over `maxModelIdLength`).
+    frameworkErrors: (error, request, reply) => {
+      const code = (error as { code?: string }).code;
+      sendError(
+        request,
+        reply,
+        code === 'FST_ERR_BAD_URL'
+          ? new GatewayError({ kind: 'invalid_request', message: 'The request URL is malformed.' })
+          : code === 'FST_ERR_MAX_PARAM_LENGTH'
+            ? new GatewayError({
+                kind: 'invalid_request',
+                message: `A model id is at most ${limits.maxModelIdLength} characters.`,
+                param: 'model',
+              })
+            : error,
+      );
+    },
   });
 
-  // JSON only: a text/plain body is a client mistake (415), not a string to validate.
-  app.removeContentTypeParser('text/plain');
+  // JSON only: a text/plain body is a client mistake (415), not a string to validate. A JSON body's depth and
+  // collection sizes are checked in one pass before it is parsed (limits: maxDepth, maxArrayItems).
+  app.removeContentTypeParser(['text/plain', 'application/json']);
+  const parseJson = app.getDefaultJsonParser('error', 'error');
+  const shape = { maxDepth: limits.maxDepth, maxItems: limits.maxArrayItems };
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
+    const violation = checkJsonShape(body as string, shape);
+    if (violation) done(shapeError(violation, shape), undefined);
+    else parseJson(request, body as string, done);
+  });
 
-  const sendError = (reply: FastifyReply, error: unknown): FastifyReply => {
-    const response = toErrorResponse(error);
-    return reply.code(response.status).headers(response.headers).send(response.body);
-  };
-  app.setErrorHandler((error, _request, reply) => sendError(reply, error));
-  app.setNotFoundHandler((_request, reply) =>
-    sendError(reply, new GatewayError({ kind: 'route_not_found' })),
+  app.setErrorHandler((error, request, reply) => sendError(request, reply, error));
+  app.setNotFoundHandler((request, reply) =>
+    sendError(request, reply, new GatewayError({ kind: 'route_not_found' })),
   );
 
   const authenticate = (request: FastifyRequest): void => {
@@ -137,6 +174,21 @@ export function createGateway(settings: GatewaySettings): Gateway {
       apiKey: typeof apiKey === 'string' ? apiKey : undefined,
     });
   };
+
+  // Admission (key, rate limit, failed-auth throttle) and wrong methods are decided on the headers alone,
+  // before the body is read or parsed.
+  app.addHook('onRequest', async (request, reply) => {
+    const route = request.routeOptions.config as RouteFlags;
+    if (route.allow !== undefined) {
+      reply.header('allow', route.allow);
+      throw new GatewayError({
+        kind: 'method_not_allowed',
+        message: `Method ${clip(request.method)} is not allowed here; allowed: ${route.allow}.`,
+      });
+    }
+    if (route.admit === true) authenticate(request);
+  });
+  const admitted = { config: { admit: true } satisfies RouteFlags };
 
   app.get('/health', async () => {
     const status = pool.status();
@@ -150,16 +202,18 @@ export function createGateway(settings: GatewaySettings): Gateway {
   });
 
   if (config.metrics !== false) {
-    app.get('/metrics', async (request, reply) => {
-      if (config.metricsRequireAuth) authenticate(request);
-      metrics.setInFlight(inFlight);
-      reply.header('content-type', metrics.registry.contentType);
-      return metrics.registry.metrics();
-    });
+    app.get(
+      '/metrics',
+      { config: { admit: metricsRequireAuth } satisfies RouteFlags },
+      async (_request, reply) => {
+        metrics.setInFlight(inFlight);
+        reply.header('content-type', metrics.registry.contentType);
+        return metrics.registry.metrics();
+      },
+    );
   }
 
-  app.get('/v1/models', async (request) => {
-    authenticate(request);
+  app.get('/v1/models', admitted, async () => {
     return {
       object: 'list',
       data: [...modes.keys(), ...direct.keys()].map((id) => ({
@@ -171,8 +225,7 @@ export function createGateway(settings: GatewaySettings): Gateway {
     };
   });
 
-  app.get('/v1/models/:model', async (request) => {
-    authenticate(request);
+  app.get('/v1/models/:model', admitted, async (request) => {
     const model = (request.params as { model: string }).model;
     if (!modes.has(model) && !direct.has(model)) {
       throw new GatewayError({
@@ -186,6 +239,7 @@ export function createGateway(settings: GatewaySettings): Gateway {
 
   app.post(
     '/v1/chat/completions',
+    admitted,
     createChatHandler({
       pool,
       metrics,
@@ -194,7 +248,8 @@ export function createGateway(settings: GatewaySettings): Gateway {
       modes,
       direct,
       debugTrace: config.debugTrace === true,
-      admit: authenticate,
+      limitOutput: limits.maxOutputBufferBytes,
+      logFailure,
       begin() {
         inFlight++;
         return () => {
@@ -205,6 +260,25 @@ export function createGateway(settings: GatewaySettings): Gateway {
       nextId: () => `chatcmpl-${idPrefix}${(counter++).toString(36)}`,
     }),
   );
+
+  // Wrong methods on known routes: 405 with `Allow` (HEAD comes with every GET).
+  const known: [string, string[]][] = [
+    ['/health', ['GET', 'HEAD']],
+    ['/v1/models', ['GET', 'HEAD']],
+    ['/v1/models/:model', ['GET', 'HEAD']],
+    ['/v1/chat/completions', ['POST']],
+  ];
+  if (config.metrics !== false) known.push(['/metrics', ['GET', 'HEAD']]);
+  for (const [url, allowed] of known) {
+    app.route({
+      method: METHODS.filter((method) => !allowed.includes(method)),
+      url,
+      config: { allow: allowed.join(', ') } satisfies RouteFlags,
+      handler: async () => {
+        throw new GatewayError({ kind: 'method_not_allowed' });
+      },
+    });
+  }
 
   return {
     app,
@@ -237,4 +311,17 @@ export function createGateway(settings: GatewaySettings): Gateway {
       clearTimeout(force);
     },
   };
+}
+
+/** What a route tells the `onRequest` hook: admission needed, or the methods it allows (a 405 route). */
+interface RouteFlags {
+  admit?: boolean;
+  allow?: string;
+}
+
+const METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'PATCH', 'OPTIONS'];
+
+/** Logs the cause of a 5xx answer (the client only sees the safe message); 4xx are the client's own. */
+function logFailure(request: FastifyRequest, error: unknown, status: number): void {
+  if (status >= 500) request.log.error({ err: error }, 'request failed with HTTP %d', status);
 }

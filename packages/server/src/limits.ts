@@ -6,28 +6,61 @@
 import { GatewayError } from './errors.js';
 import { type ClientKey, createKeyMatcher, createRateLimiter, type RateLimit } from './rate-limit.js';
 
-/** Every limit of a gateway, resolved from its config (see `resolveLimits` for the defaults). */
+/**
+ * Every limit of a gateway, resolved from its config (`GatewayConfig`, the same names; `server.*` in a config
+ * file). The defaults are `DEFAULT_LIMITS`; the package README's threat model says what each one defends.
+ */
 export interface GatewayLimits {
-  /** Largest request body in bytes (`bodyLimitBytes`, default 4 MiB). */
+  /** Largest request body in bytes (default 4 MiB); larger is a 413 while it is read. */
   bodyLimitBytes: number;
-  /** Most messages in one request (`maxMessages`, default 4096). */
+  /** Deepest nesting of a request body's JSON (default 64); deeper is a 400 before the body is parsed. */
+  maxDepth: number;
+  /**
+   * Most items in any one array, and members in any one object, of a request body (default 4096, and never
+   * below `maxMessages`); more is a 400 before the body is parsed.
+   */
+  maxArrayItems: number;
+  /** Most messages in one request (default 4096). */
   maxMessages: number;
-  /** Total deadline of one request in ms (`requestTimeoutMs`, default 120 000). */
+  /** Longest model id accepted (default 256 characters). */
+  maxModelIdLength: number;
+  /** Total deadline of one request in ms, all worker calls and the answer's writing included (default 120 000). */
   requestTimeoutMs: number;
-  /** Largest `n` a mode serves (`maxChoices`, default 8). */
+  /** Time a client has to send the request headers, in ms (default 10 000; Node's `headersTimeout`). */
+  headersTimeoutMs: number;
+  /** Time a client has to send the whole request, headers and body, in ms (default 30 000; Node's `requestTimeout`). */
+  bodyTimeoutMs: number;
+  /**
+   * Longest inactivity of a connection, in ms (default `requestTimeoutMs` + 30 000): a socket with no byte in or
+   * out for that long is destroyed (a client that stopped reading a finished answer).
+   */
+  socketTimeoutMs: number;
+  /**
+   * Most bytes of an answer queued for one client that does not read them (default 8 MiB); beyond it the
+   * response is cut and its request freed.
+   */
+  maxOutputBufferBytes: number;
+  /** Largest `n` a mode serves (default 8). */
   maxChoices: number;
-  /** Most of one request's `n` runs at once (`choiceConcurrency`, default 4). */
+  /** Most of one request's `n` runs at once (default 4). */
   choiceConcurrency: number;
 }
 
 /** The limit fields of a gateway config (all optional; absent means the default). */
 export type LimitsConfig = { [K in keyof GatewayLimits]?: number };
 
-/** The defaults of every limit. */
+/** The defaults of every limit (`socketTimeoutMs`: `requestTimeoutMs` + 30 000 unless set). */
 export const DEFAULT_LIMITS: Readonly<GatewayLimits> = {
   bodyLimitBytes: 4 * 1024 * 1024,
+  maxDepth: 64,
+  maxArrayItems: 4096,
   maxMessages: 4096,
+  maxModelIdLength: 256,
   requestTimeoutMs: 120_000,
+  headersTimeoutMs: 10_000,
+  bodyTimeoutMs: 30_000,
+  socketTimeoutMs: 150_000,
+  maxOutputBufferBytes: 8 * 1024 * 1024,
   maxChoices: 8,
   choiceConcurrency: 4,
 };
@@ -39,9 +72,30 @@ export function resolveLimits(config: LimitsConfig): GatewayLimits {
     const value = config[name];
     if (value !== undefined) limits[name] = value;
   }
+  if (config.socketTimeoutMs === undefined) limits.socketTimeoutMs = limits.requestTimeoutMs + 30_000;
+  limits.maxArrayItems = Math.max(limits.maxArrayItems, limits.maxMessages);
+  limits.headersTimeoutMs = Math.min(limits.headersTimeoutMs, limits.bodyTimeoutMs);
   limits.choiceConcurrency = Math.max(1, limits.choiceConcurrency);
   return limits;
 }
+
+/** Node http server options enforcing the read timeouts (checked at least every second). */
+export function serverTimeouts(limits: GatewayLimits): {
+  requestTimeout: number;
+  headersTimeout: number;
+  connectionTimeout: number;
+  connectionsCheckingInterval: number;
+} {
+  return {
+    requestTimeout: limits.bodyTimeoutMs,
+    headersTimeout: limits.headersTimeoutMs,
+    connectionTimeout: limits.socketTimeoutMs,
+    connectionsCheckingInterval: Math.max(50, Math.min(1000, Math.floor(limits.headersTimeoutMs / 4))),
+  };
+}
+
+/** Failed authentications allowed per client address before it is refused with 429 for a while. */
+export const DEFAULT_AUTH_FAILURE_LIMIT: Readonly<RateLimit> = { requestsPerMinute: 30, burst: 10 };
 
 /** The request facts admission looks at (no body: it runs before the body is read). */
 export interface AdmissionInput {
@@ -63,15 +117,40 @@ export interface ClientGate {
 export function createClientGate(options: {
   apiKeys?: readonly ClientKey[];
   rateLimit?: RateLimit;
+  /** Failed authentications allowed per client address (default 30 a minute, burst 10). */
+  authFailureLimit?: RateLimit;
+  now?: () => number;
 }): ClientGate {
   const keys = options.apiKeys ?? [];
   const matchKey = keys.length > 0 ? createKeyMatcher(keys) : undefined;
-  const limiter = createRateLimiter();
+  const now = options.now ?? (() => performance.now());
+  const limiter = createRateLimiter(now);
+  const failures = createRateLimiter(now);
+  const failureLimit = options.authFailureLimit ?? DEFAULT_AUTH_FAILURE_LIMIT;
+  /** Client addresses refused until a time (ms), after too many failed authentications. */
+  const blocked = new Map<string, number>();
+  const refuseBlocked = (ip: string): void => {
+    const until = blocked.get(ip);
+    if (until === undefined) return;
+    const wait = until - now();
+    if (wait <= 0) blocked.delete(ip);
+    else throw new GatewayError({ kind: 'rate_limited', retryAfterSeconds: wait / 1000 });
+  };
+  const recordFailure = (ip: string): void => {
+    const wait = failures.take(`fail:${ip}`, failureLimit);
+    if (wait <= 0) return;
+    if (blocked.size >= 65_536) {
+      const t = now();
+      for (const [address, until] of blocked) if (until <= t) blocked.delete(address);
+    }
+    blocked.set(ip, now() + wait * 1000);
+  };
   return {
     admit(input) {
       let bucket = `ip:${input.ip}`;
       let limit = options.rateLimit;
       if (matchKey) {
+        refuseBlocked(input.ip);
         const header = input.authorization;
         const presented =
           typeof header === 'string' && /^bearer /i.test(header)
@@ -80,7 +159,10 @@ export function createClientGate(options: {
               ? input.apiKey
               : undefined;
         const key = presented === undefined || presented.length > 4096 ? undefined : matchKey(presented);
-        if (!key) throw new GatewayError({ kind: 'unauthorized' });
+        if (!key) {
+          recordFailure(input.ip);
+          throw new GatewayError({ kind: 'unauthorized' });
+        }
         bucket = `key:${key.name}`;
         limit = key.rateLimit ?? options.rateLimit;
       }

@@ -23,7 +23,7 @@ import { GatewayError } from './errors.js';
 import { passthroughBody } from './intake.js';
 import type { GatewayMode, ModeContext, ModeInput } from './modes.js';
 import { callOnce, orderFrom } from './passthrough.js';
-import type { Ledger, WorkerPool } from './pool.js';
+import { isFallbackWorthy, type Ledger, type WorkerPool } from './pool.js';
 import { sseData } from './sse.js';
 import { chunkOf, closeSse, startStream, write } from './sse-writer.js';
 import { type JsonObject, toChatBody } from './upstream/openai-worker.js';
@@ -251,7 +251,7 @@ async function openStreamToFirstChunk(
       pool.report(id, ledger, { ms: performance.now() - started, error });
       void iterator?.return?.()?.catch(() => {});
       lastError = error;
-      if (signal.aborted) throw error;
+      if (signal.aborted || !isFallbackWorthy(error)) throw error;
     }
   }
   throw lastError ?? new GatewayError({ kind: 'no_available_worker' });

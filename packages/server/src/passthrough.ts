@@ -11,7 +11,7 @@ import type {
 import type { FastifyReply } from 'fastify';
 import { completionFromWorker, fromWireUsage, isUpstreamWorker, usageOf } from './completion.js';
 import { GatewayError } from './errors.js';
-import type { Ledger, WorkerPool } from './pool.js';
+import { isFallbackWorthy, type Ledger, type WorkerPool } from './pool.js';
 import { sseData } from './sse.js';
 import { chunkOf, closeSse, startStream, write } from './sse-writer.js';
 import type { JsonObject } from './upstream/openai-worker.js';
@@ -41,7 +41,7 @@ export async function callOnce(
       );
     } catch (error) {
       lastError = error;
-      if (signal.aborted || !fallback) throw error;
+      if (signal.aborted || !fallback || !isFallbackWorthy(error)) throw error;
     }
   }
   throw lastError ?? new GatewayError({ kind: 'no_available_worker' });
@@ -68,7 +68,7 @@ export async function openStream(
     } catch (error) {
       pool.report(id, ledger, { ms: performance.now() - started, error });
       lastError = error;
-      if (signal.aborted || !fallback) throw error;
+      if (signal.aborted || !fallback || !isFallbackWorthy(error)) throw error;
     }
   }
   throw lastError ?? new GatewayError({ kind: 'no_available_worker' });

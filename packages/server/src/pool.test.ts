@@ -59,12 +59,13 @@ describe('createWorkerPool', () => {
     expect(pool.isAvailable('a')).toBe(true);
   });
 
-  it('does not count client errors (non-retryable 4xx) against health, and does not fall back on aborts', async () => {
+  it('does not count client errors (4xx) against health nor retry them elsewhere, and does not fall back on aborts', async () => {
     const a = worker('a', fail(400));
     const b = worker('b', async () => 'b');
     const pool = createWorkerPool({ workers: [a, b], failureThreshold: 1 });
-    await pool.complete('a', request, createLedger());
+    await expect(pool.complete('a', request, createLedger())).rejects.toMatchObject({ statusCode: 400 });
     expect(pool.isAvailable('a')).toBe(true);
+    expect(b.calls).toBe(0); // a request fault fails on every worker: never retried on another one
     const controller = new AbortController();
     controller.abort();
     const c = worker('c', async () => {
@@ -74,7 +75,7 @@ describe('createWorkerPool', () => {
     await expect(
       pool2.complete('c', request, createLedger(), { signal: controller.signal }),
     ).rejects.toMatchObject({ code: 'timeout' });
-    expect(b.calls).toBe(1);
+    expect(b.calls).toBe(0);
   });
 
   it('reports no available worker when everything cools down', async () => {

@@ -14,6 +14,7 @@ import {
   type WorkerRequest,
   type WorkerResponse,
 } from '@openfugu/schema';
+import { faultOf } from './errors.js';
 
 /** What happened in one worker call. */
 export type CallOutcome = 'ok' | 'error' | 'timeout' | 'aborted';
@@ -77,6 +78,8 @@ export interface WorkerPool {
   get(id: string): Worker | undefined;
   isAvailable(id: string): boolean;
   status(): PoolStatus;
+  /** Milliseconds until some worker is available again (0 when one is now): a 503's `Retry-After`. */
+  retryAfterMs(): number;
   /** Calls one worker through the breaker, with no fallback. Records into `ledger`. */
   run<T>(
     workerId: string,
@@ -237,6 +240,12 @@ export function createWorkerPool(settings: WorkerPoolSettings): WorkerPool {
       const available = workers.filter((worker) => isAvailable(worker.id)).length;
       return { size: workers.length, available, coolingDown: workers.length - available };
     },
+    retryAfterMs() {
+      const t = now();
+      let soonest = Number.POSITIVE_INFINITY;
+      for (const state of health.values()) soonest = Math.min(soonest, Math.max(0, state.openUntil - t));
+      return Number.isFinite(soonest) ? soonest : 0;
+    },
     run,
     complete,
     report(workerId, ledger, result) {
@@ -280,13 +289,17 @@ function outcomeOf(error: unknown): CallOutcome {
 
 /** Upstream failures that say something about the worker's health (not the request's validity). */
 function countsAgainstHealth(error: unknown): boolean {
+  if (faultOf(error) !== 'upstream') return false;
   if (OpenFuguError.hasCode(error, 'timeout')) return true;
+  // A non-retryable upstream answer (401, 403, 404: a misconfigured member) does not cool the worker down.
   if (OpenFuguError.hasCode(error, 'upstream_error'))
     return (error as { isRetryable?: boolean }).isRetryable !== false;
   return !OpenFuguError.isInstance(error);
 }
 
-function isFallbackWorthy(error: unknown): boolean {
+/** Whether another worker may be tried after `error`: upstream faults only (a request fault fails everywhere). */
+export function isFallbackWorthy(error: unknown): boolean {
+  if (faultOf(error) !== 'upstream') return false;
   return (
     OpenFuguError.hasCode(error, 'upstream_error') ||
     OpenFuguError.hasCode(error, 'timeout') ||

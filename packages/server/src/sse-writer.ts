@@ -9,7 +9,16 @@ import { SSE_DONE, sseData } from './sse.js';
 import type { JsonObject } from './upstream/openai-worker.js';
 
 const kPending: unique symbol = Symbol('openfugu.pending');
-type BatchedResponse = ServerResponse & { [kPending]?: string | undefined };
+const kLimit: unique symbol = Symbol('openfugu.outputLimit');
+type BatchedResponse = ServerResponse & { [kPending]?: string | undefined; [kLimit]?: number };
+
+/**
+ * Caps the bytes queued for this response's client (`maxOutputBufferBytes`): a write that would queue more
+ * destroys the response instead (a client that stopped reading cannot make the gateway hold its answer).
+ */
+export function limitOutput(raw: ServerResponse, bytes: number): void {
+  (raw as BatchedResponse)[kLimit] = bytes;
+}
 
 /**
  * Queues SSE text for the client. Everything queued within one tick (all the events of one upstream read,
@@ -20,12 +29,14 @@ export function write(reply: FastifyReply, text: string): Promise<void> | undefi
   const raw = reply.raw as BatchedResponse;
   if (raw.destroyed) return undefined;
   const pending = raw[kPending];
-  if (pending === undefined) {
-    raw[kPending] = text;
-    process.nextTick(flushPending, raw);
-  } else {
-    raw[kPending] = pending + text;
+  const queued = pending === undefined ? text : pending + text;
+  if (raw.writableLength + queued.length > (raw[kLimit] ?? Number.POSITIVE_INFINITY)) {
+    raw[kPending] = undefined;
+    raw.destroy();
+    return undefined;
   }
+  raw[kPending] = queued;
+  if (pending === undefined) process.nextTick(flushPending, raw);
   return raw.writableNeedDrain ? drained(raw) : undefined;
 }
 
@@ -58,7 +69,8 @@ export function startStream(reply: FastifyReply): void {
   reply.raw.writeHead(200, {
     'content-type': 'text/event-stream; charset=utf-8',
     'cache-control': 'no-cache',
-    connection: 'keep-alive',
+    // No `connection` header of our own: Node answers `keep-alive` or, when the client asked, `close` (and
+    // closes the socket after the answer).
     'x-accel-buffering': 'no',
   });
 }

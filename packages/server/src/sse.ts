@@ -1,8 +1,21 @@
 /** Server-sent events: an incremental parser for upstream streams and the writer helpers. */
+import { OpenFuguError } from '@openfugu/schema';
+
+/** An SSE line or event over the parser's `maxEventLength`. */
+export class SseEventTooLongError extends OpenFuguError {
+  readonly limit: number;
+  constructor(options: { message: string; limit: number }) {
+    super({ code: 'upstream_error', message: options.message });
+    this.name = 'SseEventTooLongError';
+    this.limit = options.limit;
+  }
+}
 
 /**
  * Incremental SSE parser: feed it text, get back the complete `data:` payloads (multi-line data joined
  * with `\n`, comments and other fields ignored). Handles `\n`, `\r\n` and `\r` line ends split anywhere.
+ * With `maxEventLength`, a pending line or an event's data longer than that throws `SseEventTooLongError`
+ * (the buffer never grows past it).
  *
  * @example
  * ```ts
@@ -11,14 +24,26 @@
  * parser.push('NE]\n\n');                    // ['[DONE]']
  * ```
  */
-export function createSseParser(): { push(text: string): string[]; flush(): string[] } {
+export function createSseParser(options: { maxEventLength?: number } = {}): {
+  push(text: string): string[];
+  flush(): string[];
+} {
+  const max = options.maxEventLength ?? Number.POSITIVE_INFINITY;
   let buffer = '';
   let data: string[] = [];
+  let dataLength = 0;
   let hasData = false;
+  const tooLong = (): never => {
+    throw new SseEventTooLongError({
+      message: `SSE event longer than ${max} characters`,
+      limit: max,
+    });
+  };
   const processLine = (line: string, out: string[]): void => {
     if (line === '') {
       if (hasData) out.push(data.join('\n'));
       data = [];
+      dataLength = 0;
       hasData = false;
       return;
     }
@@ -28,6 +53,8 @@ export function createSseParser(): { push(text: string): string[]; flush(): stri
     if (field !== 'data') return;
     let value = colon === -1 ? '' : line.slice(colon + 1);
     if (value.startsWith(' ')) value = value.slice(1);
+    dataLength += value.length + 1;
+    if (dataLength > max) tooLong();
     data.push(value);
     hasData = true;
   };
@@ -47,6 +74,8 @@ export function createSseParser(): { push(text: string): string[]; flush(): stri
         }
       }
       buffer = buffer.slice(start);
+      // A line that has not ended yet may not grow past the limit either (an upstream that never sends `\n`).
+      if (buffer.length > max) tooLong();
       return out;
     },
     flush() {

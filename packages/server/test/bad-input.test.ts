@@ -161,7 +161,9 @@ describe('bad input gets a precise OpenAI error', () => {
     expect(missing.status).toBe(404);
     expect(((await missing.json()) as ErrorBody).error.code).toBe('not_found');
     const wrongMethod = await fetch(`${harness.url}/v1/chat/completions`);
-    expect(wrongMethod.status).toBe(404);
+    expect(wrongMethod.status).toBe(405);
+    expect(wrongMethod.headers.get('allow')).toBe('POST');
+    expect(((await wrongMethod.json()) as ErrorBody).error.code).toBe('method_not_allowed');
   });
 });
 

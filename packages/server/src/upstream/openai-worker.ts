@@ -9,6 +9,7 @@ import {
   type AbortSignalLike,
   type ChatCompletionChunk,
   type ChatCompletionResponse,
+  OpenFuguError,
   type Price,
   type Random,
   TimeoutError,
@@ -66,6 +67,16 @@ export interface OpenAIWorkerSettings {
   initialBackoffMs?: number;
   /** Cap of one backoff, and the longest `Retry-After` honoured; longer ones are not retried (default 5 000). */
   maxBackoffMs?: number;
+  /**
+   * Largest upstream answer read, in bytes (default 16 MiB): a longer body is cut and the call fails as an
+   * upstream fault (a hostile or broken upstream is input too).
+   */
+  maxResponseBytes?: number;
+  /**
+   * Longest line or event of an upstream stream, in characters (default 4 MiB): the SSE parser's buffer never
+   * grows past it; a longer one fails the stream as an upstream fault.
+   */
+  maxStreamEventBytes?: number;
   /** Injected fetch (tests, custom dispatchers). Default: undici keep-alive `Pool`s shared per origin. */
   fetch?: typeof fetch;
   /** Injected randomness for jitter (default Math.random). */
@@ -85,6 +96,8 @@ const DEFAULTS = {
   maxRetries: 2,
   initialBackoffMs: 200,
   maxBackoffMs: 5_000,
+  maxResponseBytes: 16 * 1024 * 1024,
+  maxStreamEventBytes: 4 * 1024 * 1024,
 };
 
 /**
@@ -105,6 +118,8 @@ export function createOpenAIWorker(settings: OpenAIWorkerSettings): UpstreamWork
   const maxRetries = settings.maxRetries ?? DEFAULTS.maxRetries;
   const initialBackoff = settings.initialBackoffMs ?? DEFAULTS.initialBackoffMs;
   const maxBackoff = settings.maxBackoffMs ?? DEFAULTS.maxBackoffMs;
+  const maxResponseBytes = settings.maxResponseBytes ?? DEFAULTS.maxResponseBytes;
+  const maxEvent = settings.maxStreamEventBytes ?? DEFAULTS.maxStreamEventBytes;
   const url = `${settings.baseURL.replace(/\/+$/, '')}/chat/completions`;
   const headers: Record<string, string> = { 'content-type': 'application/json', ...settings.headers };
   if (settings.apiKey) headers.authorization = `Bearer ${settings.apiKey}`;
@@ -129,7 +144,7 @@ export function createOpenAIWorker(settings: OpenAIWorkerSettings): UpstreamWork
     try {
       const response = await transport(url, { headers, body: payload, signal: scope });
       if (response.status < 200 || response.status >= 300) {
-        const text = await readBounded(response, 4096).catch(() => '');
+        const text = await readCapped(response, 4096, true).catch(() => '');
         clear();
         throw new UpstreamError({
           message: `upstream answered HTTP ${response.status}`,
@@ -150,7 +165,17 @@ export function createOpenAIWorker(settings: OpenAIWorkerSettings): UpstreamWork
 
   /** Attempts with retries; returns the first OK response. */
   const send = async (body: JsonObject, signal: AbortSignalLike | undefined): Promise<Attempt> => {
-    const payload = JSON.stringify({ ...body, model: settings.model });
+    let payload: string;
+    try {
+      payload = JSON.stringify({ ...body, model: settings.model });
+    } catch (error) {
+      // Too deep (stack overflow), too large or cyclic: the request's fault, never the upstream's.
+      throw new OpenFuguError({
+        code: 'invalid_argument',
+        message: 'The request body cannot be serialised.',
+        cause: error,
+      });
+    }
     for (let retry = 0; ; retry++) {
       try {
         return await attempt(payload, signal);
@@ -167,13 +192,21 @@ export function createOpenAIWorker(settings: OpenAIWorkerSettings): UpstreamWork
   const chat = async (body: JsonObject, options?: WorkerCallOptions): Promise<ChatCompletionResponse> => {
     const { stream: _stream, stream_options: _options, ...rest } = body;
     for (let retry = 0; ; retry++) {
-      const { response, clear } = await send(rest, options?.signal);
+      const { response, scope, clear } = await send(rest, options?.signal);
       let text: string;
       try {
-        text = await response.text();
+        text = await readCapped(response, maxResponseBytes, false);
       } catch (error) {
         clear();
         if (options?.signal?.aborted) throw new AbortedError({ cause: error });
+        if (error === TOO_LARGE) {
+          scope.abort(); // drop the connection rather than read the rest
+          throw new UpstreamError({
+            message: `upstream answer larger than ${maxResponseBytes} bytes`,
+            workerId: id,
+            isRetryable: true,
+          });
+        }
         if (retry < maxRetries) continue;
         throw new UpstreamError({ message: 'upstream connection dropped', workerId: id, cause: error });
       }
@@ -195,7 +228,7 @@ export function createOpenAIWorker(settings: OpenAIWorkerSettings): UpstreamWork
   ): Promise<AsyncIterable<ChatCompletionChunk>> => {
     const { response, scope, clear } = await send({ ...body, stream: true }, options?.signal);
     clear(); // the per-attempt timeout covered the head; the idle timeout covers the body
-    return streamChunks(response, scope, idleMs, id, follow(scope, options?.signal));
+    return streamChunks(response, scope, { idleMs, maxEvent }, id, follow(scope, options?.signal));
   };
 
   return {
@@ -270,13 +303,14 @@ function parseCompletion(text: string): ChatCompletionResponse | undefined {
 async function* streamChunks(
   response: TransportResponse,
   controller: AbortScope,
-  idleMs: number,
+  limits: { idleMs: number; maxEvent: number },
   workerId: string,
   cleanup: () => void,
 ): AsyncGenerator<ChatCompletionChunk> {
+  const { idleMs } = limits;
   const iterator = response.chunks();
   const decoder = new TextDecoder();
-  const parser = createSseParser();
+  const parser = createSseParser({ maxEventLength: limits.maxEvent });
   let done = false;
   // One idle timer per stream, re-armed before every read (not a timer and a race promise per read). It only
   // counts time spent waiting for the upstream, not time the consumer takes (e.g. a slow client).
@@ -309,7 +343,16 @@ async function* streamChunks(
       } finally {
         waiting = false;
       }
-      const events = read.done ? parser.flush() : parser.push(decoder.decode(read.value, { stream: true }));
+      let events: string[];
+      try {
+        events = read.done ? parser.flush() : parser.push(decoder.decode(read.value, { stream: true }));
+      } catch (error) {
+        throw new UpstreamError({
+          message: 'upstream sent an over-long stream event',
+          workerId,
+          cause: error,
+        });
+      }
       for (const data of events) {
         if (data === '[DONE]') {
           done = true;
@@ -363,9 +406,31 @@ async function drain(iterator: AsyncIterator<Uint8Array>): Promise<void> {
   }
 }
 
-async function readBounded(response: TransportResponse, limit: number): Promise<string> {
-  const text = await response.text();
-  return text.length > limit ? text.slice(0, limit) : text;
+/** Rejection of `readCapped` when the body is longer than its cap. */
+const TOO_LARGE: unique symbol = Symbol('too large');
+
+/**
+ * Reads a body as UTF-8 text, at most `limit` bytes: past it, the rest is dropped and the read either ends with
+ * what it has (`truncate`, for error bodies) or rejects with `TOO_LARGE`. Never buffers more than the cap.
+ */
+async function readCapped(response: TransportResponse, limit: number, truncate: boolean): Promise<string> {
+  const iterator = response.chunks();
+  const decoder = new TextDecoder();
+  let text = '';
+  let bytes = 0;
+  for (let next = await iterator.next(); next.done !== true; next = await iterator.next()) {
+    const chunk = next.value;
+    if (bytes + chunk.byteLength > limit) {
+      void iterator.return?.()?.catch(noop);
+      response.discard();
+      if (!truncate) throw TOO_LARGE;
+      text += decoder.decode(chunk.subarray(0, limit - bytes));
+      return text;
+    }
+    bytes += chunk.byteLength;
+    text += decoder.decode(chunk, { stream: true });
+  }
+  return text + decoder.decode();
 }
 
 /** `Retry-After` as milliseconds (seconds or an HTTP date); undefined when absent or unreadable. */
