@@ -125,32 +125,49 @@ export function createClientGate(options: {
   const matchKey = keys.length > 0 ? createKeyMatcher(keys) : undefined;
   const now = options.now ?? (() => performance.now());
   const limiter = createRateLimiter(now);
-  const failures = createRateLimiter(now);
   const failureLimit = options.authFailureLimit ?? DEFAULT_AUTH_FAILURE_LIMIT;
-  /** Client addresses refused until a time (ms), after too many failed authentications. */
-  const blocked = new Map<string, number>();
-  const refuseBlocked = (ip: string): void => {
-    const until = blocked.get(ip);
-    if (until === undefined) return;
-    const wait = until - now();
-    if (wait <= 0) blocked.delete(ip);
-    else throw new GatewayError({ kind: 'rate_limited', retryAfterSeconds: wait / 1000 });
+  const failureCapacity = Math.max(1, failureLimit.burst ?? failureLimit.requestsPerMinute);
+  const failurePerMs = failureLimit.requestsPerMinute / 60_000;
+  /** Failed-authentication budget per client address (a token bucket; empty: the address is refused). */
+  const budgets = new Map<string, { tokens: number; at: number }>();
+  const budgetOf = (ip: string): { tokens: number; at: number } => {
+    const t = now();
+    let budget = budgets.get(ip);
+    if (budget === undefined) {
+      if (budgets.size >= 65_536) {
+        // Bounded memory: forget the addresses whose budget has refilled.
+        for (const [address, entry] of budgets) {
+          if (entry.tokens + (t - entry.at) * failurePerMs >= failureCapacity) budgets.delete(address);
+        }
+      }
+      budget = { tokens: failureCapacity, at: t };
+    } else {
+      budget.tokens = Math.min(failureCapacity, budget.tokens + (t - budget.at) * failurePerMs);
+      budget.at = t;
+    }
+    return budget;
+  };
+  const refuseThrottled = (ip: string): void => {
+    const budget = budgets.get(ip) === undefined ? undefined : budgetOf(ip);
+    if (budget && budget.tokens < 1) {
+      throw new GatewayError({
+        kind: 'rate_limited',
+        message: 'Too many failed authentications from this address; retry later.',
+        retryAfterSeconds: (1 - budget.tokens) / failurePerMs / 1000,
+      });
+    }
   };
   const recordFailure = (ip: string): void => {
-    const wait = failures.take(`fail:${ip}`, failureLimit);
-    if (wait <= 0) return;
-    if (blocked.size >= 65_536) {
-      const t = now();
-      for (const [address, until] of blocked) if (until <= t) blocked.delete(address);
-    }
-    blocked.set(ip, now() + wait * 1000);
+    const budget = budgetOf(ip);
+    budget.tokens -= 1;
+    budgets.set(ip, budget);
   };
   return {
     admit(input) {
       let bucket = `ip:${input.ip}`;
       let limit = options.rateLimit;
       if (matchKey) {
-        refuseBlocked(input.ip);
+        refuseThrottled(input.ip);
         const header = input.authorization;
         const presented =
           typeof header === 'string' && /^bearer /i.test(header)

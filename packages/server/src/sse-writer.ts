@@ -13,8 +13,9 @@ const kLimit: unique symbol = Symbol('openfugu.outputLimit');
 type BatchedResponse = ServerResponse & { [kPending]?: string | undefined; [kLimit]?: number };
 
 /**
- * Caps the bytes queued for this response's client (`maxOutputBufferBytes`): a write that would queue more
- * destroys the response instead (a client that stopped reading cannot make the gateway hold its answer).
+ * Caps the bytes queued for this response's client while it is not draining (`maxOutputBufferBytes`): a write
+ * that would queue more on an undrained socket destroys the response instead, so a client that stopped reading
+ * cannot make the gateway hold its answer. Keep the cap at least twice the largest event written at once.
  */
 export function limitOutput(raw: ServerResponse, bytes: number): void {
   (raw as BatchedResponse)[kLimit] = bytes;
@@ -30,7 +31,10 @@ export function write(reply: FastifyReply, text: string): Promise<void> | undefi
   if (raw.destroyed) return undefined;
   const pending = raw[kPending];
   const queued = pending === undefined ? text : pending + text;
-  if (raw.writableLength + queued.length > (raw[kLimit] ?? Number.POSITIVE_INFINITY)) {
+  if (
+    raw.writableNeedDrain &&
+    raw.writableLength + queued.length > (raw[kLimit] ?? Number.POSITIVE_INFINITY)
+  ) {
     raw[kPending] = undefined;
     raw.destroy();
     return undefined;
