@@ -66,4 +66,46 @@ describe('configuration', () => {
     expect(server.notes[0]).toMatch(/cheapest available upstream/);
     await server.close();
   });
+
+  it('passes the hardening limits of `server` and `auth.failureLimit` to the gateway', async () => {
+    const config = parseConfig({
+      server: {
+        maxDepth: 3,
+        maxArrayItems: 4,
+        maxModelIdLength: 8,
+        headersTimeoutMs: 2_000,
+        bodyTimeoutMs: 4_000,
+      },
+      auth: { failureLimit: { requestsPerMinute: 1, burst: 1 } },
+      upstreams: [
+        {
+          id: 'a',
+          baseURL: 'http://127.0.0.1:1/v1',
+          model: 'm',
+          maxResponseBytes: 1024,
+          maxStreamEventBytes: 512,
+        },
+      ],
+    });
+    const server = await createServerFromConfig(config, { env: {} });
+    const url = await server.gateway.listen({ port: 0 });
+    try {
+      const post = (body: string) =>
+        fetch(`${url}/v1/chat/completions`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body,
+        });
+      const deep = await post('{"model":"a","messages":[{"role":"user","content":"x"}],"x":[[[]]]}');
+      expect(((await deep.json()) as { error: { message: string } }).error.message).toMatch(/deeper than 3/);
+      const wide = await post('{"model":"a","messages":[{"role":"user","content":"x"}],"stop":[1,2,3,4,5]}');
+      expect(((await wide.json()) as { error: { param: string } }).error.param).toBe('stop');
+      const long = await post('{"model":"123456789","messages":[{"role":"user","content":"x"}]}');
+      expect(((await long.json()) as { error: { param: string } }).error.param).toBe('model');
+      expect(server.gateway.app.server.headersTimeout).toBe(2_000);
+      expect(server.gateway.app.server.requestTimeout).toBe(4_000);
+    } finally {
+      await server.close();
+    }
+  });
 });

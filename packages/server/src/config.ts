@@ -38,6 +38,10 @@ export const UpstreamConfigSchema = Type.Object(
     timeoutMs: Type.Optional(Positive('Per-attempt timeout')),
     streamIdleTimeoutMs: Type.Optional(Positive('Longest silence inside a stream')),
     maxRetries: Type.Optional(Type.Integer({ minimum: 0, maximum: 10 })),
+    maxResponseBytes: Type.Optional(Positive('Largest upstream answer read (bytes, default 16 MiB)')),
+    maxStreamEventBytes: Type.Optional(
+      Positive('Longest upstream SSE line or event (characters, default 4 MiB)'),
+    ),
   },
   { additionalProperties: false },
 );
@@ -52,6 +56,19 @@ export const ServerConfigSchema = Type.Object(
           port: Type.Optional(Type.Integer({ minimum: 0, maximum: 65535 })),
           bodyLimitBytes: Type.Optional(Positive('Largest request body')),
           maxMessages: Type.Optional(Positive('Most messages per request')),
+          maxDepth: Type.Optional(Positive('Deepest JSON nesting of a request body (default 64)')),
+          maxArrayItems: Type.Optional(
+            Positive('Most items of any array or object in a request body (default 4096)'),
+          ),
+          maxModelIdLength: Type.Optional(Positive('Longest model id (default 256)')),
+          headersTimeoutMs: Type.Optional(Positive('Time to receive the request headers (default 10 000)')),
+          bodyTimeoutMs: Type.Optional(Positive('Time to receive the whole request (default 30 000)')),
+          socketTimeoutMs: Type.Optional(
+            Positive('Longest connection inactivity (default requestTimeoutMs + 30 000)'),
+          ),
+          maxOutputBufferBytes: Type.Optional(
+            Positive('Most answer bytes queued for a client that is not reading (default 8 MiB)'),
+          ),
           requestTimeoutMs: Type.Optional(Positive('Total request deadline')),
           maxChoices: Type.Optional(Positive('Largest n a mode serves (independent runs)')),
           choiceConcurrency: Type.Optional(Positive("Most of one request's n runs at once")),
@@ -81,6 +98,8 @@ export const ServerConfigSchema = Type.Object(
             ),
           ),
           rateLimit: Type.Optional(RateLimitSchema),
+          /** Failed authentications allowed per client address (default 30 a minute, burst 10). */
+          failureLimit: Type.Optional(RateLimitSchema),
         },
         { additionalProperties: false },
       ),

@@ -14,6 +14,7 @@ import { createConductorMode } from './conductor-mode.js';
 import { ConfigError, type ServerConfig, secretFromEnv } from './config.js';
 import { trainEmbeddedRouter } from './embedded-router.js';
 import { createGateway, type Gateway, type GatewayConfig } from './gateway.js';
+import { DEFAULT_LIMITS, type LimitsConfig } from './limits.js';
 import { createRoutedMode, type GatewayMode } from './modes.js';
 import { createSimulatedUpstream, type SimulatedUpstream } from './sim/simulated-upstream.js';
 import { DEFAULT_SIMULATED_POOL } from './sim/skills.js';
@@ -123,6 +124,8 @@ export async function createServerFromConfig(
         ...(upstream.timeoutMs ? { timeoutMs: upstream.timeoutMs } : {}),
         ...(upstream.streamIdleTimeoutMs ? { streamIdleTimeoutMs: upstream.streamIdleTimeoutMs } : {}),
         ...(upstream.maxRetries !== undefined ? { maxRetries: upstream.maxRetries } : {}),
+        ...(upstream.maxResponseBytes ? { maxResponseBytes: upstream.maxResponseBytes } : {}),
+        ...(upstream.maxStreamEventBytes ? { maxStreamEventBytes: upstream.maxStreamEventBytes } : {}),
         ...(options.fetch ? { fetch: options.fetch } : {}),
       }),
     );
@@ -179,17 +182,14 @@ export async function createServerFromConfig(
   const gatewayConfig: GatewayConfig = {
     exposeWorkers: server.exposeWorkers ?? simulated !== undefined,
     debugTrace: server.debugTrace ?? simulated !== undefined,
-    ...(server.bodyLimitBytes ? { bodyLimitBytes: server.bodyLimitBytes } : {}),
-    ...(server.maxMessages ? { maxMessages: server.maxMessages } : {}),
-    ...(server.requestTimeoutMs ? { requestTimeoutMs: server.requestTimeoutMs } : {}),
-    ...(server.maxChoices ? { maxChoices: server.maxChoices } : {}),
-    ...(server.choiceConcurrency ? { choiceConcurrency: server.choiceConcurrency } : {}),
+    ...pickLimits(server),
     ...(server.shutdownTimeoutMs !== undefined ? { shutdownTimeoutMs: server.shutdownTimeoutMs } : {}),
     ...(server.metrics !== undefined ? { metrics: server.metrics } : {}),
     ...(server.metricsRequireAuth !== undefined ? { metricsRequireAuth: server.metricsRequireAuth } : {}),
     ...(server.logger !== undefined ? { logger: server.logger } : {}),
     ...(config.pool ? { pool: config.pool } : {}),
     ...(config.auth?.rateLimit ? { rateLimit: config.auth.rateLimit } : {}),
+    ...(config.auth?.failureLimit ? { authFailureLimit: config.auth.failureLimit } : {}),
     apiKeys: (config.auth?.keys ?? []).map((key, index) => ({
       name: key.name,
       key: secretFromEnv(env, key.keyEnv, `auth.keys[${index}].keyEnv`),
@@ -232,4 +232,14 @@ function cheapestIndex(workers: readonly UpstreamWorker[]): number[] {
 
 function firstAvailable(available: readonly boolean[], order: readonly number[]): number {
   return order.find((index) => available[index] !== false) ?? order[0] ?? 0;
+}
+
+/** The limit fields (`DEFAULT_LIMITS`' names) a config's `server` section sets. */
+function pickLimits(server: Readonly<Record<string, unknown>>): LimitsConfig {
+  const limits: LimitsConfig = {};
+  for (const name of Object.keys(DEFAULT_LIMITS) as (keyof LimitsConfig)[]) {
+    const value = server[name];
+    if (typeof value === 'number') limits[name] = value;
+  }
+  return limits;
 }

@@ -7,7 +7,7 @@ import {
   UpstreamError,
 } from '@openfugu/schema';
 import { describe, expect, it } from 'vitest';
-import { ERROR_TABLE, GatewayError, toErrorResponse } from './errors.js';
+import { ERROR_TABLE, faultOf, GatewayError, toErrorResponse } from './errors.js';
 import { createKeyMatcher, createRateLimiter } from './rate-limit.js';
 
 describe('toErrorResponse', () => {
@@ -18,6 +18,7 @@ describe('toErrorResponse', () => {
       'upstream_error',
     ],
     [new TimeoutError({ message: 'x', timeoutMs: 1 }), 504, 'timeout'],
+    [new UpstreamError({ message: 'secret', statusCode: 400, workerId: 'w' }), 400, 'invalid_request'],
     [new NoAvailableWorkerError({ message: 'x' }), 503, 'no_available_worker'],
     [new SchemaValidationError({ message: 'x', issues: [] }), 400, 'invalid_request'],
     [new AbortedError(), 499, 'client_closed_request'],
@@ -69,5 +70,22 @@ describe('rate limiter and key matcher', () => {
     expect(match('SK-ABC')).toBeUndefined();
     expect(match('sk-abcd')).toBeUndefined();
     expect(match('')).toBeUndefined();
+  });
+});
+
+describe('faultOf', () => {
+  it.each([
+    [new UpstreamError({ message: 'x', statusCode: 500 }), 'upstream'],
+    [new UpstreamError({ message: 'x', statusCode: 429 }), 'upstream'],
+    [new UpstreamError({ message: 'connection failed' }), 'upstream'],
+    [new TimeoutError({ message: 'x', timeoutMs: 1 }), 'upstream'],
+    [new Error('socket hang up'), 'upstream'],
+    [new UpstreamError({ message: 'x', statusCode: 400 }), 'request'],
+    [new UpstreamError({ message: 'x', statusCode: 422 }), 'request'],
+    [new OpenFuguError({ code: 'invalid_argument', message: 'cannot serialise' }), 'request'],
+    [new RangeError('Maximum call stack size exceeded'), 'request'],
+    [new AbortedError(), 'aborted'],
+  ])('%s → %s', (error, fault) => {
+    expect(faultOf(error)).toBe(fault);
   });
 });

@@ -5,6 +5,7 @@ export * from './domain-router.js';
 export * from './embedded-router.js';
 export * from './errors.js';
 export * from './gateway.js';
+export * from './limits.js';
 export * from './metrics.js';
 export * from './modes.js';
 export * from './pool.js';

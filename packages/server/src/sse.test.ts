@@ -1,8 +1,17 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { createSseParser } from './sse.js';
+import { createSseParser, SseEventTooLongError } from './sse.js';
 
 describe('createSseParser', () => {
+  it('never buffers past maxEventLength: an unended line or a long event throws', () => {
+    const line = createSseParser({ maxEventLength: 16 });
+    expect(line.push('data: 0123456')).toEqual([]);
+    expect(() => line.push('789abcdefghij')).toThrow(SseEventTooLongError);
+    const event = createSseParser({ maxEventLength: 16 });
+    expect(() => event.push('data: 0123456789\ndata: 0123456789\n')).toThrow(SseEventTooLongError);
+    expect(createSseParser({ maxEventLength: 16 }).push('data: 0123456789\n\n')).toEqual(['0123456789']);
+  });
+
   it('joins multi-line data, skips comments and other fields', () => {
     const parser = createSseParser();
     expect(parser.push(': keep-alive\nevent: x\ndata: a\ndata: b\nid: 1\n\ndata:c\n\n')).toEqual([
