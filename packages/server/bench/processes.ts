@@ -1,6 +1,6 @@
 /**
  * Child-process entry points for the benchmarks, so autocannon, the gateway and the upstream do not share
- * one event loop: `processes.ts upstream|gateway|bare-proxy <upstreamURL>` (bundled first, see children.ts).
+ * one event loop: `processes.ts upstream|gateway|bare-proxy <upstreamURL> [gateway options JSON]` (bundled first, see children.ts).
  * Reports `{ url }` over IPC when listening and answers `{ type: 'mem' }` with memory figures and
  * `{ type: 'cpu' }` with `process.cpuUsage()` (µs of user and system time).
  */
@@ -12,6 +12,7 @@ import {
   createOpenAIWorker,
   createSimulatedUpstream,
   DEFAULT_SIMULATED_POOL,
+  type GatewayConfig,
 } from '../src/index.js';
 
 const role = process.argv[2];
@@ -26,10 +27,18 @@ async function main(): Promise<void> {
     url = await bareProxy(process.argv[3] ?? '');
   } else {
     const upstreamURL = process.argv[3] ?? '';
+    // Optional: `{ config, hostileURL }` as JSON (bench:hostile): gateway options and one more pool member,
+    // `hostile`, whose upstream misbehaves on purpose.
+    const extra = JSON.parse(process.argv[4] ?? '{}') as { config?: GatewayConfig; hostileURL?: string };
     const workers = DEFAULT_SIMULATED_POOL.map((entry) =>
       createOpenAIWorker({ id: entry.id, baseURL: upstreamURL, model: entry.spec.model, price: entry.price }),
     );
-    const gateway = createGateway({ workers, config: { exposeWorkers: true } });
+    if (extra.hostileURL) {
+      workers.push(
+        createOpenAIWorker({ id: 'hostile', baseURL: extra.hostileURL, model: 'up', maxRetries: 0 }),
+      );
+    }
+    const gateway = createGateway({ workers, config: { exposeWorkers: true, ...extra.config } });
     url = `${await gateway.listen({ port: 0 })}/v1`;
   }
   process.on('message', (message: { type?: string }) => {

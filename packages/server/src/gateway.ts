@@ -119,7 +119,7 @@ export function createGateway(settings: GatewaySettings): Gateway {
   const app = Fastify({
     logger: config.logger ?? false,
     bodyLimit: limits.bodyLimitBytes,
-    maxParamLength: limits.maxModelIdLength,
+    routerOptions: { maxParamLength: limits.maxModelIdLength },
     return503OnClosing: false,
     forceCloseConnections: 'idle',
     // Keep-alive must outlive typical client pools; headers are bounded by Node's maxHeaderSize.

@@ -60,10 +60,13 @@ export function createSseParser(options: { maxEventLength?: number } = {}): {
   };
   return {
     push(text) {
+      // What is buffered holds no line end (but maybe a last lone '\r'): scan only from there, so a long line
+      // arriving in many pieces costs linear time, not quadratic.
+      const from = Math.max(0, buffer.length - 1);
       buffer += text;
       const out: string[] = [];
       let start = 0;
-      for (let i = 0; i < buffer.length; i++) {
+      for (let i = from; i < buffer.length; i++) {
         const c = buffer.charCodeAt(i);
         if (c === 10 || c === 13) {
           // A lone '\r' at the very end may be the first half of '\r\n': wait for more input.
