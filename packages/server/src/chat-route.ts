@@ -111,6 +111,13 @@ export function createChatHandler(
     const includeUsage = stream && chat.stream_options?.include_usage === true;
     let status = 200;
     let finalStream: FinalStream | undefined;
+    /** Sends a finished answer: as JSON, or streamed in chunks when the client asked for a stream. */
+    const respond = async (answer: ChatCompletionResponse, streamTrace: unknown): Promise<FastifyReply> => {
+      if (!stream) return reply.send(answer);
+      reply.hijack();
+      await writeCompletionAsStream(reply, answer, includeUsage, streamTrace);
+      return reply;
+    };
     const end = ctx.begin();
 
     try {
@@ -146,12 +153,7 @@ export function createChatHandler(
             costUsd: ledger.costUsd,
           };
         }
-        if (stream) {
-          reply.hijack();
-          await writeCompletionAsStream(reply, answer, includeUsage, answer.openfugu_trace);
-          return reply;
-        }
-        return reply.send(answer);
+        return respond(answer, answer.openfugu_trace);
       }
       if (mode?.kind === 'route' && context) {
         const routeStart = performance.now();
@@ -213,13 +215,7 @@ export function createChatHandler(
           scope,
           fallback,
         );
-        const answer = rewriteCompletion(response, id, publicModel, ledger, trace());
-        if (stream) {
-          reply.hijack();
-          await writeCompletionAsStream(reply, answer, includeUsage, trace());
-          return reply;
-        }
-        return reply.send(answer);
+        return respond(rewriteCompletion(response, id, publicModel, ledger, trace()), trace());
       }
       if (mode?.kind !== 'run' || !context) throw new GatewayError({ kind: 'internal_error' });
       let outcome: ModeResult;
@@ -253,13 +249,7 @@ export function createChatHandler(
         );
         return reply;
       }
-      const answer = completionFromResult(outcome, id, publicModel, ledger, trace());
-      if (stream) {
-        reply.hijack();
-        await writeCompletionAsStream(reply, answer, includeUsage, trace());
-        return reply;
-      }
-      return reply.send(answer);
+      return respond(completionFromResult(outcome, id, publicModel, ledger, trace()), trace());
     } catch (error) {
       const mapped =
         scope.reason instanceof DeadlineError

@@ -146,3 +146,16 @@ export function emptyObjectsBody(model: string, field: string, count: number): s
 export function deepBody(model: string, depth: number): string {
   return `{"model":${JSON.stringify(model)},"messages":[{"role":"user","content":"hi"}],"x":${'['.repeat(depth)}${']'.repeat(depth)}}`;
 }
+
+/** The raw text of a `POST /v1/chat/completions` carrying `body` (with `headers` first). */
+export function rawChatRequest(body: string, headers: Record<string, string> = {}): string {
+  const extra = Object.entries(headers)
+    .map(([name, value]) => `${name}: ${value}\r\n`)
+    .join('');
+  return `POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\n${extra}Content-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`;
+}
+
+/** A one-message streamed chat body. */
+export function streamBody(model: string, content = 'hi'): string {
+  return JSON.stringify({ model, stream: true, messages: [{ role: 'user', content }] });
+}

@@ -18,9 +18,11 @@ import {
   completionJson,
   deepBody,
   emptyObjectsBody,
+  rawChatRequest,
   rawClient,
   type ScriptedUpstream,
   scriptedUpstream,
+  streamBody,
   within,
 } from './hostile-helpers.js';
 
@@ -200,17 +202,11 @@ describe('defect 3: the deadline and the output cap cover a client that stops re
       pump();
     });
 
-  const streamHead = (url: string, model: string): string => {
-    const body = JSON.stringify({ model, stream: true, messages: [{ role: 'user', content: 'hi' }] });
-    const { host } = new URL(url);
-    return `POST /v1/chat/completions HTTP/1.1\r\nHost: ${host}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`;
-  };
-
   it('the request deadline ends a stream whose client stopped reading, and frees it', async () => {
     const requestTimeoutMs = 1_500;
     const upstream = await bigStream(512, 64 * 1024); // 32 MiB: far more than loopback socket buffers hold
     const { url } = await scriptedGateway(upstream, { requestTimeoutMs });
-    const client = await rawClient(url, streamHead(url, 'w0'));
+    const client = await rawClient(url, rawChatRequest(streamBody('w0')));
     cleanups.push(async () => {
       client.socket.destroy();
     });
@@ -228,7 +224,7 @@ describe('defect 3: the deadline and the output cap cover a client that stops re
       requestTimeoutMs: 120_000,
       maxOutputBufferBytes: 256 * 1024,
     });
-    const client = await rawClient(url, streamHead(url, 'w0'));
+    const client = await rawClient(url, rawChatRequest(streamBody('w0')));
     cleanups.push(async () => {
       client.socket.destroy();
     });
@@ -313,11 +309,7 @@ describe('defect 5: slow requests time out', () => {
 describe('defect 6: SSE answers honour Connection: close', () => {
   it('answers `connection: close` and closes the socket after [DONE]', async () => {
     const h = await harness();
-    const body = JSON.stringify({ model: 'math', stream: true, messages: [{ role: 'user', content: 'hi' }] });
-    const client = await rawClient(
-      h.url,
-      `POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
-    );
+    const client = await rawClient(h.url, rawChatRequest(streamBody('math'), { Connection: 'close' }));
     cleanups.push(async () => {
       client.socket.destroy();
     });
