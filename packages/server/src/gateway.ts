@@ -10,7 +10,13 @@ import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest }
 import { createChatHandler } from './chat-route.js';
 import { GatewayError, toErrorResponse } from './errors.js';
 import { checkJsonShape, clip, shapeError } from './intake.js';
-import { createClientGate, type LimitsConfig, resolveLimits, serverTimeouts } from './limits.js';
+import {
+  type ClientGate,
+  createClientGate,
+  type LimitsConfig,
+  resolveLimits,
+  serverTimeouts,
+} from './limits.js';
 import { createGatewayMetrics, type GatewayMetrics } from './metrics.js';
 import type { GatewayMode } from './modes.js';
 import { createWorkerPool, type WorkerPool, type WorkerPoolSettings } from './pool.js';
@@ -58,6 +64,11 @@ export interface GatewaySettings {
   /** Public model names served by routers/workflows (`fugu`, `fugu-ultra`). */
   modes?: readonly GatewayMode[];
   config?: GatewayConfig;
+  /**
+   * Admission (key, rate limit, failed-auth throttle). Default: the in-memory `createClientGate(config)`; a gate
+   * over a shared store lets several gateway processes share limits.
+   */
+  gate?: ClientGate;
 }
 
 /** A created gateway. */
@@ -97,7 +108,7 @@ export function createGateway(settings: GatewaySettings): Gateway {
   const limits = resolveLimits(config);
   // First issue only: validation work stays bounded by the schema, not by how wrong the input is.
   const validator = createValidator(ChatCompletionRequestSchema, createAjv({ allErrors: false }));
-  const gate = createClientGate(config);
+  const gate = settings.gate ?? createClientGate(config);
   const metricsRequireAuth = config.metricsRequireAuth ?? (config.apiKeys?.length ?? 0) > 0;
   const created = Math.floor(Date.now() / 1000);
   const idPrefix = randomBytes(6).toString('hex');
@@ -165,10 +176,10 @@ export function createGateway(settings: GatewaySettings): Gateway {
     sendError(request, reply, new GatewayError({ kind: 'route_not_found' })),
   );
 
-  const authenticate = (request: FastifyRequest): void => {
+  const authenticate = async (request: FastifyRequest): Promise<void> => {
     if (closing) throw new GatewayError({ kind: 'shutting_down' });
     const apiKey = request.headers['x-api-key'];
-    gate.admit({
+    await gate.admit({
       ip: request.ip,
       authorization: request.headers.authorization,
       apiKey: typeof apiKey === 'string' ? apiKey : undefined,
@@ -186,7 +197,7 @@ export function createGateway(settings: GatewaySettings): Gateway {
         message: `Method ${clip(request.method)} is not allowed here; allowed: ${route.allow}.`,
       });
     }
-    if (route.admit === true) authenticate(request);
+    if (route.admit === true) await authenticate(request);
   });
   const admitted = { config: { admit: true } satisfies RouteFlags };
 

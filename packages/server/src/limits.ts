@@ -104,10 +104,13 @@ export interface AdmissionInput {
   apiKey: string | undefined;
 }
 
-/** Decides whether a request may proceed. */
+/**
+ * Decides whether a request may proceed. The one call the gateway makes per request (awaited, so a gate backed
+ * by a shared store may answer asynchronously).
+ */
 export interface ClientGate {
-  /** Throws a `GatewayError` (401, 429) when the request may not proceed. */
-  admit(input: AdmissionInput): void;
+  /** Throws (or rejects with) a `GatewayError` (401, 429) when the request may not proceed. */
+  admit(input: AdmissionInput): void | Promise<void>;
 }
 
 /**
