@@ -112,16 +112,21 @@ export async function scriptedUpstream(
   };
 }
 
-/** An OpenAI chat completion whose content is `content`. */
-export function completionJson(content: string): string {
-  return JSON.stringify({
-    id: 'up-1',
+/** An OpenAI chat completion whose content is `content` (usage 3 + 2 tokens). */
+export function completionOf(content: string) {
+  return {
+    id: 'x',
     object: 'chat.completion',
     created: 1,
     model: 'up',
     choices: [{ index: 0, message: { role: 'assistant', content }, finish_reason: 'stop' }],
-    usage: { prompt_tokens: 1, completion_tokens: 1, total_tokens: 2 },
-  });
+    usage: { prompt_tokens: 3, completion_tokens: 2, total_tokens: 5 },
+  };
+}
+
+/** `completionOf(content)` as JSON text. */
+export function completionJson(content: string): string {
+  return JSON.stringify(completionOf(content));
 }
 
 /** One SSE chunk event carrying `content`. */

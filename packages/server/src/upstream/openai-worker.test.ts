@@ -1,15 +1,9 @@
 import { OpenFuguError } from '@openfugu/schema';
 import { describe, expect, it } from 'vitest';
+import { completionOf } from '../../test/hostile-helpers.js';
 import { createOpenAIWorker, parseRetryAfter } from './openai-worker.js';
 
-const completion = (content: string) => ({
-  id: 'x',
-  object: 'chat.completion',
-  created: 1,
-  model: 'up',
-  choices: [{ index: 0, message: { role: 'assistant', content }, finish_reason: 'stop' }],
-  usage: { prompt_tokens: 3, completion_tokens: 2, total_tokens: 5 },
-});
+const completion = completionOf;
 
 /** A scripted fetch: each call takes the next responder; records bodies and times. */
 function scripted(responders: ((init: RequestInit) => Response | Promise<Response>)[]) {
