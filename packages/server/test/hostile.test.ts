@@ -3,6 +3,7 @@
  * bounds derived from the configured limits (never a tight wall-clock figure).
  */
 
+import type { Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
   createGateway,
@@ -232,6 +233,36 @@ describe('defect 3: the deadline and the output cap cover a client that stops re
     client.socket.pause();
     // The deadline is 120 s away; only the cap can end it within this bound.
     expect(await settles(url, 20_000)).toBe(true);
+  });
+});
+
+describe('defect 3 (finished answers): the socket timeout covers a client that never reads them', () => {
+  it('an 8 MiB JSON answer to a paused client: the connection is destroyed after socketTimeoutMs', async () => {
+    const socketTimeoutMs = 1_000;
+    const upstream = await scriptedUpstream((_request, response) => {
+      response.writeHead(200, { 'content-type': 'application/json' });
+      response.end(completionJson('x'.repeat(8 * 1024 * 1024)));
+    });
+    const { gateway, url } = await scriptedGateway(upstream, { socketTimeoutMs });
+    const serverSockets: Socket[] = [];
+    gateway.app.server.on('connection', (socket: Socket) => serverSockets.push(socket));
+    const body = JSON.stringify({ model: 'w0', messages: [{ role: 'user', content: 'hi' }] });
+    const client = await rawClient(url, rawChatRequest(body));
+    cleanups.push(async () => {
+      client.socket.destroy();
+    });
+    client.socket.pause(); // never reads the answer
+    const end = performance.now() + 10_000;
+    while (upstream.calls === 0 && performance.now() < end) await new Promise((r) => setTimeout(r, 20));
+    expect(upstream.calls).toBe(1);
+    expect(await settles(url, 10_000)).toBe(true); // the handler finished: the answer sits in socket buffers
+    const mine = serverSockets.find((socket) => socket.remotePort === client.socket.localPort);
+    expect(mine).toBeDefined();
+    const closed = mine?.destroyed
+      ? Promise.resolve()
+      : new Promise<void>((resolve) => mine?.once('close', () => resolve()));
+    // Bound from the config: the socket's inactivity timeout plus a generous margin.
+    expect(await within(closed, socketTimeoutMs + 10_000)).toBe(true);
   });
 });
 
