@@ -74,6 +74,11 @@ export const ServerConfigSchema = Type.Object(
           choiceConcurrency: Type.Optional(Positive("Most of one request's n runs at once")),
           shutdownTimeoutMs: Type.Optional(Type.Integer({ minimum: 0 })),
           exposeWorkers: Type.Optional(Type.Boolean()),
+          trustProxy: Type.Optional(
+            Type.Union([Type.Boolean(), Type.String(), Type.Array(Type.String())], {
+              description: 'Proxies whose X-Forwarded-For gives the client address (fastify trustProxy)',
+            }),
+          ),
           debugTrace: Type.Optional(Type.Boolean()),
           metrics: Type.Optional(Type.Boolean()),
           metricsRequireAuth: Type.Optional(Type.Boolean()),

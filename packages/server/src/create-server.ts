@@ -187,6 +187,7 @@ export async function createServerFromConfig(
     ...(server.metrics !== undefined ? { metrics: server.metrics } : {}),
     ...(server.metricsRequireAuth !== undefined ? { metricsRequireAuth: server.metricsRequireAuth } : {}),
     ...(server.logger !== undefined ? { logger: server.logger } : {}),
+    ...(server.trustProxy !== undefined ? { trustProxy: server.trustProxy } : {}),
     ...(config.pool ? { pool: config.pool } : {}),
     ...(config.auth?.rateLimit ? { rateLimit: config.auth.rateLimit } : {}),
     ...(config.auth?.failureLimit ? { authFailureLimit: config.auth.failureLimit } : {}),

@@ -41,6 +41,12 @@ export interface GatewayConfig extends LimitsConfig {
    * gets 429 until its budget refills.
    */
   authFailureLimit?: RateLimit;
+  /**
+   * Which proxies' `X-Forwarded-For` to believe for the client address (fastify's `trustProxy`: `true`, or
+   * addresses/CIDRs; default none). Per-address limits (rate limit without keys, failed-auth budget)
+   * need it behind a reverse proxy, or every client shares the proxy's address.
+   */
+  trustProxy?: boolean | string | string[];
   /** How long `close()` waits for in-flight requests before cutting them (default 30 000). */
   shutdownTimeoutMs?: number;
   /** Allow the per-request debug trace (`x-openfugu-debug: 1`), default false. */
@@ -131,6 +137,7 @@ export function createGateway(settings: GatewaySettings): Gateway {
     logger: config.logger ?? false,
     bodyLimit: limits.bodyLimitBytes,
     routerOptions: { maxParamLength: limits.maxModelIdLength },
+    trustProxy: config.trustProxy ?? false,
     return503OnClosing: false,
     forceCloseConnections: 'idle',
     // Keep-alive must outlive typical client pools; headers are bounded by Node's maxHeaderSize.

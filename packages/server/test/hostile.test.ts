@@ -296,6 +296,20 @@ describe('defect 4: admission runs before the body is read', () => {
     expect(statuses.slice(3)).toEqual([429, 429]);
   });
 
+  it('the failed-auth budget is per client address (behind a trusted proxy: X-Forwarded-For)', async () => {
+    const h = await harness({
+      apiKeys: [{ name: 'alice', key: 'sk-alice' }],
+      authFailureLimit: { requestsPerMinute: 1, burst: 1 },
+      trustProxy: '127.0.0.1',
+    });
+    const from = (address: string, key: string) =>
+      post(h.url, chat('math'), { authorization: `Bearer ${key}`, 'x-forwarded-for': address });
+    expect((await from('10.0.0.1', 'wrong')).status).toBe(401);
+    expect((await from('10.0.0.1', 'wrong')).status).toBe(429);
+    expect((await from('10.0.0.2', 'wrong')).status).toBe(401); // another client is not refused
+    expect((await from('10.0.0.3', 'sk-alice')).status).toBe(200);
+  });
+
   it('/metrics follows the client keys by default', async () => {
     const h = await harness({ apiKeys: [{ name: 'alice', key: 'sk-alice' }] });
     expect((await fetch(`${h.url}/metrics`)).status).toBe(401);
