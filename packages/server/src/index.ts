@@ -12,5 +12,6 @@ export * from './rate-limit.js';
 export * from './sim/simulated-upstream.js';
 export * from './sim/skills.js';
 export * from './sse.js';
+export * from './state/index.js';
 export * from './trinity-mode.js';
 export * from './upstream/openai-worker.js';

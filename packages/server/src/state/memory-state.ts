@@ -1,0 +1,247 @@
+/**
+ * The shared state of one process: the default when no Redis is configured, and the local fallback of the
+ * Redis state. Same rules as `createRedisState` (both use `common.ts`), with an injectable clock.
+ */
+import { randomBytes } from 'node:crypto';
+import {
+  type BucketLevels,
+  bucketParameters,
+  budgetRefuses,
+  buildKey,
+  DEFAULT_LEASE_MS,
+  hashSecret,
+  limitedSlots,
+  patchKey,
+  publicRecord,
+  refill,
+  type StoredKey,
+  takeFromBuckets,
+  toNano,
+  usageOf,
+  windowSlots,
+  zeroCounts,
+} from './common.js';
+import type { SharedState, StateStatus } from './types.js';
+
+/** Settings of `createMemoryState`. */
+export interface MemoryStateSettings {
+  /** Wall clock in epoch ms (default `Date.now`); budget windows are UTC days and months of this clock. */
+  now?: () => number;
+}
+
+/**
+ * Creates an in-process `SharedState`. Idle buckets, expired slots, reservations and cooldowns are swept as
+ * they are touched, so memory stays bounded by the active scopes.
+ *
+ * @example
+ * ```ts
+ * const state = createMemoryState();
+ * await state.takeRate('key:alice', { requestsPerMinute: 60, burst: 10 }); // { allowed: true }
+ * ```
+ */
+export function createMemoryState(settings: MemoryStateSettings = {}): SharedState {
+  const now = settings.now ?? Date.now;
+  const started = now();
+  const buckets = new Map<string, BucketLevels>();
+  const slots = new Map<string, Map<string, number>>();
+  const spent = new Map<string, number>();
+  const reservations = new Map<string, Map<string, { nano: number; expiresAt: number }>>();
+  const failures = new Map<string, number>();
+  const cooling = new Map<string, number>();
+  const keys = new Map<string, StoredKey>();
+  const byHash = new Map<string, string>();
+  let lastSweep = started;
+
+  const sweepBuckets = (t: number): void => {
+    if (t - lastSweep < 60_000) return;
+    lastSweep = t;
+    // A bucket untouched for ten minutes is full for any limit of at least 0.1 per minute: forget it.
+    for (const [scope, levels] of buckets) if (t - levels.at > 600_000) buckets.delete(scope);
+  };
+
+  const liveSlots = (scope: string, t: number): Map<string, number> => {
+    const held = slots.get(scope) ?? new Map<string, number>();
+    for (const [id, expiresAt] of held) if (expiresAt <= t) held.delete(id);
+    if (held.size === 0) slots.delete(scope);
+    return held;
+  };
+
+  const liveReservations = (
+    scope: string,
+    t: number,
+  ): { held: Map<string, { nano: number; expiresAt: number }>; sum: number } => {
+    const held = reservations.get(scope) ?? new Map<string, { nano: number; expiresAt: number }>();
+    let sum = 0;
+    for (const [id, entry] of held) {
+      if (entry.expiresAt <= t) held.delete(id);
+      else sum += entry.nano;
+    }
+    if (held.size === 0) reservations.delete(scope);
+    return { held, sum };
+  };
+
+  const copy = (stored: StoredKey): StoredKey => structuredClone(stored);
+
+  return {
+    backend: 'memory',
+
+    async takeRate(scope, limits, cost) {
+      const t = now();
+      sweepBuckets(t);
+      const parameters = bucketParameters(limits);
+      const levels = refill(buckets.get(scope), parameters, t);
+      const decision = takeFromBuckets(levels, parameters, cost?.tokens ?? 0);
+      buckets.set(scope, levels);
+      return decision;
+    },
+
+    async adjustTokens(scope, limits, delta) {
+      const parameters = bucketParameters(limits);
+      if (parameters.tokensPerMs === 0) return;
+      const levels = refill(buckets.get(scope), parameters, now());
+      levels.tokens = Math.max(
+        -parameters.tokenCapacity,
+        Math.min(parameters.tokenCapacity, levels.tokens - delta),
+      );
+      buckets.set(scope, levels);
+    },
+
+    async acquireSlot(scope, limits) {
+      const t = now();
+      const held = liveSlots(scope, t);
+      if (held.size >= limits.max) return { acquired: false, active: held.size };
+      const leaseMs = limits.leaseMs ?? DEFAULT_LEASE_MS;
+      const id = randomBytes(12).toString('hex');
+      held.set(id, t + leaseMs);
+      slots.set(scope, held);
+      return { acquired: true, lease: { scope, id, leaseMs } };
+    },
+
+    async renewSlot(lease) {
+      const t = now();
+      const held = liveSlots(lease.scope, t);
+      if (!held.has(lease.id)) return false;
+      held.set(lease.id, t + lease.leaseMs);
+      return true;
+    },
+
+    async releaseSlot(lease) {
+      slots.get(lease.scope)?.delete(lease.id);
+      liveSlots(lease.scope, now());
+    },
+
+    async reserveBudget(scope, budgets, estimateUsd, options) {
+      const t = now();
+      const estimate = toNano(estimateUsd, 'up');
+      const { held, sum } = liveReservations(scope, t);
+      for (const slot of limitedSlots(budgets, t)) {
+        const used = spent.get(`${scope}|${slot.id}`) ?? 0;
+        if (budgetRefuses(slot.limitNano, used, sum, estimate)) {
+          return { reserved: false, exceeded: usageOf(slot, used, sum) };
+        }
+      }
+      const id = randomBytes(12).toString('hex');
+      held.set(id, { nano: estimate, expiresAt: t + (options?.leaseMs ?? DEFAULT_LEASE_MS) });
+      reservations.set(scope, held);
+      return { reserved: true, reservation: { scope, id, estimateUsd } };
+    },
+
+    async settleBudget(reservation, actualUsd) {
+      const t = now();
+      const held = reservations.get(reservation.scope);
+      held?.delete(reservation.id);
+      if (held?.size === 0) reservations.delete(reservation.scope);
+      const actual = toNano(actualUsd);
+      for (const slot of windowSlots(t)) {
+        const counter = `${reservation.scope}|${slot.id}`;
+        spent.set(counter, (spent.get(counter) ?? 0) + actual);
+      }
+    },
+
+    async budgetUsage(scope, budgets) {
+      const t = now();
+      const { sum } = liveReservations(scope, t);
+      return limitedSlots(budgets, t).map((slot) =>
+        usageOf(slot, spent.get(`${scope}|${slot.id}`) ?? 0, sum),
+      );
+    },
+
+    async reportFailure(workerId, breaker) {
+      const t = now();
+      const count = (failures.get(workerId) ?? 0) + 1;
+      failures.set(workerId, count);
+      if (count >= breaker.failureThreshold) cooling.set(workerId, t + breaker.cooldownMs);
+      return Math.ceil(Math.max(0, (cooling.get(workerId) ?? 0) - t));
+    },
+
+    async reportSuccess(workerId) {
+      failures.delete(workerId);
+      cooling.delete(workerId);
+    },
+
+    async coolDown(workerId, cooldownMs) {
+      const until = now() + cooldownMs;
+      cooling.set(workerId, Math.max(until, cooling.get(workerId) ?? 0));
+    },
+
+    async cooldowns() {
+      const t = now();
+      const left = new Map<string, number>();
+      for (const [workerId, until] of cooling) {
+        if (until > t) left.set(workerId, Math.ceil(until - t));
+        else cooling.delete(workerId);
+      }
+      return left;
+    },
+
+    async createKey(key) {
+      const { secret, stored } = buildKey(key, now());
+      keys.set(stored.id, stored);
+      byHash.set(stored.hash, stored.id);
+      return { key: secret, record: publicRecord(copy(stored)) };
+    },
+
+    async lookupKey(presented) {
+      const id = byHash.get(hashSecret(presented));
+      const stored = id === undefined ? undefined : keys.get(id);
+      return stored && stored.revokedAt === undefined ? publicRecord(copy(stored)) : undefined;
+    },
+
+    async listKeys() {
+      return [...keys.values()].map((stored) => publicRecord(copy(stored)));
+    },
+
+    async getKey(id) {
+      const stored = keys.get(id);
+      return stored ? publicRecord(copy(stored)) : undefined;
+    },
+
+    async updateKey(id, patch) {
+      const stored = keys.get(id);
+      if (!stored || stored.revokedAt !== undefined) return undefined;
+      const next = patchKey(stored, patch);
+      keys.set(id, next);
+      return publicRecord(copy(next));
+    },
+
+    async revokeKey(id) {
+      const stored = keys.get(id);
+      if (!stored || stored.revokedAt !== undefined) return false;
+      keys.set(id, { ...stored, revokedAt: now() });
+      byHash.delete(stored.hash);
+      return true;
+    },
+
+    status(): StateStatus {
+      return {
+        backend: 'memory',
+        connected: true,
+        since: started,
+        lastError: undefined,
+        degraded: zeroCounts(),
+      };
+    },
+
+    async close() {},
+  };
+}

@@ -1,0 +1,187 @@
+/**
+ * The Lua scripts of the Redis state: each check is one script, so it runs atomically and costs one round
+ * trip. Time inside a script is Redis's own clock (`TIME`), so replicas whose clocks differ still agree on
+ * refills, leases and cooldowns. Money travels as integer nano-USD strings (never through Lua's `tostring`).
+ * The rules are those of `common.ts` (`takeFromBuckets`, `budgetRefuses`), written again in Lua.
+ */
+
+const NOW = `
+local clock = redis.call('TIME')
+local now = tonumber(clock[1]) * 1000 + tonumber(clock[2]) / 1000
+`;
+
+/** Drops expired reservations of a scope and returns the sum still reserved. KEYS[1..3]: zset, amounts, sum. */
+const PURGE_RESERVATIONS = `
+local expired = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', now)
+for _, id in ipairs(expired) do
+  local amount = redis.call('HGET', KEYS[2], id)
+  if amount then
+    redis.call('DECRBY', KEYS[3], amount)
+    redis.call('HDEL', KEYS[2], id)
+  end
+  redis.call('ZREM', KEYS[1], id)
+end
+local reserved = tonumber(redis.call('GET', KEYS[3]) or '0')
+`;
+
+/**
+ * Token buckets. KEYS[1]: the bucket hash. ARGV: requests per ms, request capacity, tokens per ms, token
+ * capacity, tokens, mode (`take` | `adjust`). Returns {1} allowed, {0, limit, retryAfterMs} refused.
+ */
+export const RATE_SCRIPT = `${NOW}
+local rper, rcap = tonumber(ARGV[1]), tonumber(ARGV[2])
+local tper, tcap = tonumber(ARGV[3]), tonumber(ARGV[4])
+local tokens = tonumber(ARGV[5])
+local stored = redis.call('HMGET', KEYS[1], 'r', 't', 'at')
+local r, tk, at = tonumber(stored[1]) or rcap, tonumber(stored[2]) or tcap, tonumber(stored[3]) or now
+local elapsed = math.max(0, now - at)
+r = math.min(rcap, r + elapsed * rper)
+tk = math.min(tcap, tk + elapsed * tper)
+local result = {1}
+if ARGV[6] == 'adjust' then
+  if tper == 0 then return result end
+  tk = math.max(-tcap, math.min(tcap, tk - tokens))
+else
+  local need = math.min(math.max(0, tokens), tcap)
+  local rwait, twait = 0, 0
+  if rper > 0 and r < 1 then rwait = (1 - r) / rper end
+  if tper > 0 and tk < need then twait = (need - tk) / tper end
+  if rwait > 0 or twait > 0 then
+    local which = 'requests'
+    if twait > rwait then which = 'tokens' end
+    result = {0, which, math.ceil(math.max(rwait, twait))}
+  else
+    if rper > 0 then r = r - 1 end
+    if tper > 0 then tk = tk - need end
+  end
+end
+redis.call('HSET', KEYS[1], 'r', r, 't', tk, 'at', now)
+local full = 0
+if rper > 0 then full = math.max(full, (rcap - r) / rper) end
+if tper > 0 then full = math.max(full, (tcap - tk) / tper) end
+redis.call('PEXPIRE', KEYS[1], math.ceil(full) + 1000)
+return result
+`;
+
+/** Concurrency slots. KEYS[1]: zset lease → expiry. ARGV: max, leaseMs, id. Returns {1, n} or {0, active}. */
+export const ACQUIRE_SLOT_SCRIPT = `${NOW}
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
+local active = redis.call('ZCARD', KEYS[1])
+if active >= tonumber(ARGV[1]) then return {0, active} end
+redis.call('ZADD', KEYS[1], now + tonumber(ARGV[2]), ARGV[3])
+local last = redis.call('ZRANGE', KEYS[1], -1, -1, 'WITHSCORES')
+redis.call('PEXPIREAT', KEYS[1], math.ceil(tonumber(last[2])) + 1000)
+return {1, active + 1}
+`;
+
+/** Extends a lease. KEYS[1]: zset. ARGV: id, leaseMs. Returns 1, or 0 when it had expired. */
+export const RENEW_SLOT_SCRIPT = `${NOW}
+local score = redis.call('ZSCORE', KEYS[1], ARGV[1])
+if not score or tonumber(score) <= now then
+  redis.call('ZREM', KEYS[1], ARGV[1])
+  return 0
+end
+redis.call('ZADD', KEYS[1], now + tonumber(ARGV[2]), ARGV[1])
+local last = redis.call('ZRANGE', KEYS[1], -1, -1, 'WITHSCORES')
+redis.call('PEXPIREAT', KEYS[1], math.ceil(tonumber(last[2])) + 1000)
+return 1
+`;
+
+/**
+ * Budget reservation. KEYS[1..3]: reservations zset, amounts hash, reserved sum; KEYS[4..]: spend counters of
+ * the limited windows. ARGV[1..3]: id, estimate (nano), leaseMs; ARGV[4..]: the limits (nano), aligned with
+ * KEYS[4..]. Returns {1} or {0, window index (1-based), spent, reserved}.
+ */
+export const RESERVE_SCRIPT = `${NOW}${PURGE_RESERVATIONS}
+local estimate = tonumber(ARGV[2])
+for i = 4, #KEYS do
+  local spent = tonumber(redis.call('GET', KEYS[i]) or '0')
+  local limit = tonumber(ARGV[i])
+  if spent + reserved >= limit or spent + reserved + estimate > limit then
+    return {0, i - 3, spent, reserved}
+  end
+end
+local expires = now + tonumber(ARGV[3])
+redis.call('ZADD', KEYS[1], expires, ARGV[1])
+redis.call('HSET', KEYS[2], ARGV[1], ARGV[2])
+redis.call('INCRBY', KEYS[3], ARGV[2])
+local last = redis.call('ZRANGE', KEYS[1], -1, -1, 'WITHSCORES')
+local keep = math.ceil(tonumber(last[2])) + 1000
+for i = 1, 3 do redis.call('PEXPIREAT', KEYS[i], keep) end
+return {1}
+`;
+
+/**
+ * Budget settlement. KEYS[1..3]: reservation keys; KEYS[4..6]: daily, monthly, total counters.
+ * ARGV: id, actual (nano), daily counter expiry, monthly counter expiry (epoch ms).
+ */
+export const SETTLE_SCRIPT = `
+if redis.call('ZREM', KEYS[1], ARGV[1]) == 1 then
+  local amount = redis.call('HGET', KEYS[2], ARGV[1])
+  if amount then
+    redis.call('DECRBY', KEYS[3], amount)
+    redis.call('HDEL', KEYS[2], ARGV[1])
+  end
+end
+for i = 4, 6 do redis.call('INCRBY', KEYS[i], ARGV[2]) end
+redis.call('PEXPIREAT', KEYS[4], ARGV[3])
+redis.call('PEXPIREAT', KEYS[5], ARGV[4])
+return 1
+`;
+
+/** Budget figures. KEYS as in the reservation. Returns {reserved, spent...}. */
+export const USAGE_SCRIPT = `${NOW}${PURGE_RESERVATIONS}
+local out = {reserved}
+for i = 4, #KEYS do out[#out + 1] = tonumber(redis.call('GET', KEYS[i]) or '0') end
+return out
+`;
+
+/** A failed call. KEYS: failures hash, cooldowns hash. ARGV: worker, threshold, cooldownMs. Returns ms left. */
+export const FAILURE_SCRIPT = `${NOW}
+local count = redis.call('HINCRBY', KEYS[1], ARGV[1], 1)
+if count >= tonumber(ARGV[2]) then redis.call('HSET', KEYS[2], ARGV[1], now + tonumber(ARGV[3])) end
+local untilMs = tonumber(redis.call('HGET', KEYS[2], ARGV[1]) or '0')
+return math.ceil(math.max(0, untilMs - now))
+`;
+
+/** A forced cooldown. KEYS: cooldowns hash. ARGV: worker, cooldownMs. */
+export const COOL_DOWN_SCRIPT = `${NOW}
+local untilMs = now + tonumber(ARGV[2])
+local current = tonumber(redis.call('HGET', KEYS[1], ARGV[1]) or '0')
+if untilMs > current then redis.call('HSET', KEYS[1], ARGV[1], untilMs) end
+return 1
+`;
+
+/** Workers cooling down. KEYS: cooldowns hash. Returns {worker, msLeft, ...}; drops ended cooldowns. */
+export const COOLDOWNS_SCRIPT = `${NOW}
+local all = redis.call('HGETALL', KEYS[1])
+local out = {}
+for i = 1, #all, 2 do
+  local left = tonumber(all[i + 1]) - now
+  if left > 0 then
+    out[#out + 1] = all[i]
+    out[#out + 1] = math.ceil(left)
+  else
+    redis.call('HDEL', KEYS[1], all[i])
+  end
+end
+return out
+`;
+
+/** Key lookup by hash. KEYS: hash → id, id → record. ARGV: hash. Returns the record or nil. */
+export const LOOKUP_KEY_SCRIPT = `
+local id = redis.call('HGET', KEYS[1], ARGV[1])
+if not id then return false end
+return redis.call('HGET', KEYS[2], id)
+`;
+
+/**
+ * Compare-and-set of a key record. KEYS: id → record, hash → id. ARGV: id, expected record, new record, and
+ * optionally a hash to unlink (revocation). Returns 1, or 0 when the record changed meanwhile.
+ */
+export const SWAP_KEY_SCRIPT = `
+if redis.call('HGET', KEYS[1], ARGV[1]) ~= ARGV[2] then return 0 end
+redis.call('HSET', KEYS[1], ARGV[1], ARGV[3])
+if ARGV[4] then redis.call('HDEL', KEYS[2], ARGV[4]) end
+return 1
+`;
