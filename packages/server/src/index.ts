@@ -1,3 +1,4 @@
+export * from './admin.js';
 export * from './conductor-mode.js';
 export * from './config.js';
 export * from './create-server.js';

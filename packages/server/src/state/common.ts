@@ -167,6 +167,14 @@ export function refill(
   };
 }
 
+/**
+ * The scope of a client key's limits and budgets: `key:<id>` for a stored key, `key:config:<name>` for a key
+ * from the configuration file (which has no id).
+ */
+export function keyScope(id: string): string {
+  return `key:${id}`;
+}
+
 /** Hex SHA-256 of a presented secret: the only form in which keys are stored. */
 export function hashSecret(secret: string): string {
   return createHash('sha256').update(secret).digest('hex');

@@ -2,6 +2,7 @@ export {
   hashSecret,
   KeyLimitsSchema,
   KeyPatchSchema,
+  keyScope,
   NewKeySchema,
   windowSlots,
 } from './common.js';
