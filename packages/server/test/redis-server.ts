@@ -1,21 +1,12 @@
 /**
- * A real `redis-server` for tests: started on a free loopback port with no persistence, stopped after.
- * Suites that need it use `describeWithRedis`: they run when `redis-server` is installed, are skipped with a
- * message on a contributor's machine without it, and FAIL in CI (CI=true), like `describeWithData`.
+ * Suites that need a real `redis-server` use `describeWithRedis`: they run when `redis-server` is installed,
+ * are skipped with a message on a contributor's machine without it, and FAIL in CI (CI=true), like
+ * `describeWithData`. The server itself is started by `startRedis` (redis-process.ts).
  */
-import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { once } from 'node:events';
-import { createServer, Socket } from 'node:net';
 import { describe, it } from 'vitest';
+import { hasRedisServer, REDIS_SERVER } from './redis-process.js';
 
-/** The redis-server binary (env `REDIS_SERVER`, default on PATH). */
-export const REDIS_SERVER = process.env.REDIS_SERVER ?? 'redis-server';
-
-/** True when `redis-server --version` runs. */
-export function hasRedisServer(): boolean {
-  const result = spawnSync(REDIS_SERVER, ['--version'], { stdio: 'ignore' });
-  return result.status === 0;
-}
+export { startRedis, type TestRedis } from './redis-process.js';
 
 /** `describe` that needs a `redis-server` binary. */
 export function describeWithRedis(name: string, fn: () => void): void {
@@ -33,94 +24,4 @@ export function describeWithRedis(name: string, fn: () => void): void {
   }
   console.warn(`[openfugu] skipping "${name}": redis-server not found (apt-get install redis-server)`);
   describe.skip(name, fn);
-}
-
-/** A running test Redis. */
-export interface TestRedis {
-  readonly port: number;
-  readonly url: string;
-  /** Stops it gracefully (SIGTERM) and waits for the exit. */
-  stop(): Promise<void>;
-  /** Kills it at once (SIGKILL), as a crash would. */
-  kill(): Promise<void>;
-  /** Starts it again on the same port (after `kill` or `stop`); the data is gone (no persistence). */
-  restart(): Promise<void>;
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const address = server.address();
-  const port = typeof address === 'object' && address ? address.port : 0;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
-
-async function accepts(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = new Socket();
-    const done = (ok: boolean) => {
-      socket.destroy();
-      resolve(ok);
-    };
-    socket.once('error', () => done(false));
-    socket.connect(port, '127.0.0.1', () => {
-      socket.write('PING\r\n');
-      socket.once('data', (data) => done(data.toString().startsWith('+PONG')));
-    });
-  });
-}
-
-/** Starts `redis-server` on a free loopback port, without persistence. */
-export async function startRedis(): Promise<TestRedis> {
-  const port = await freePort();
-  let child: ChildProcess | undefined;
-  const launch = async (): Promise<void> => {
-    const started = spawn(
-      REDIS_SERVER,
-      [
-        '--port',
-        String(port),
-        '--bind',
-        '127.0.0.1',
-        '--save',
-        '',
-        '--appendonly',
-        'no',
-        '--loglevel',
-        'warning',
-      ],
-      { stdio: 'ignore' },
-    );
-    child = started;
-    const deadline = Date.now() + 20_000;
-    while (Date.now() < deadline) {
-      if (started.exitCode !== null)
-        throw new Error(`redis-server exited with ${started.exitCode} on port ${port}`);
-      if (await accepts(port)) return;
-      await new Promise((resolve) => setTimeout(resolve, 25));
-    }
-    started.kill('SIGKILL');
-    throw new Error(`redis-server did not answer on port ${port} within 20 s`);
-  };
-  const end = async (signal: NodeJS.Signals): Promise<void> => {
-    const running = child;
-    child = undefined;
-    if (!running || running.exitCode !== null || running.signalCode !== null) return;
-    const exited = once(running, 'exit');
-    running.kill(signal);
-    await exited;
-  };
-  await launch();
-  return {
-    port,
-    url: `redis://127.0.0.1:${port}`,
-    stop: () => end('SIGTERM'),
-    kill: () => end('SIGKILL'),
-    async restart() {
-      await end('SIGTERM');
-      await launch();
-    },
-  };
 }

@@ -1,0 +1,158 @@
+/**
+ * Latency of the shared-state checks: the in-memory state against the Redis state (a real redis-server on
+ * loopback, started here without persistence), measured in the same run, interleaved in slices so both see
+ * the same machine.
+ *
+ * Two tables:
+ *  - per check: each operation called one at a time (`BENCH_STATE_CALLS` calls each), p50/p99 in ms;
+ *  - the whole hot path of one request (key lookup, key and upstream rate checks, concurrency slot, budget
+ *    reservation, cooldown list; then settlement, token correction, release) paced at `BENCH_STATE_RATE`
+ *    requests per second for `BENCH_STATE_SECONDS`, p50/p99 of the summed check time per request.
+ *
+ *   pnpm --filter @openfugu/server bench:state
+ *   REDIS_URL=redis://10.0.0.5:6379 pnpm --filter @openfugu/server bench:state   # an existing Redis
+ */
+import { cpus, loadavg } from 'node:os';
+import { createMemoryState, createRedisState, type SharedState } from '../src/index.js';
+import { startRedis, type TestRedis } from '../test/redis-process.js';
+import { quantile } from './paced.js';
+
+const calls = Number(process.env.BENCH_STATE_CALLS ?? 5_000);
+const rate = Number(process.env.BENCH_STATE_RATE ?? 1_000);
+const seconds = Number(process.env.BENCH_STATE_SECONDS ?? 5);
+const slices = Number(process.env.BENCH_STATE_SLICES ?? 5);
+
+const KEY_LIMITS = { requestsPerMinute: 1e9, burst: 1e9, tokensPerMinute: 1e12, tokenBurst: 1e12 };
+const UPSTREAM_LIMITS = { requestsPerMinute: 1e9, tokensPerMinute: 1e12 };
+const BUDGETS = { daily: 1e6, monthly: 1e6, total: 1e6 };
+
+type Operation = (state: SharedState, secret: string) => Promise<unknown>;
+
+const OPERATIONS: Record<string, Operation> = {
+  lookupKey: (state, secret) => state.lookupKey(secret),
+  takeRate: (state) => state.takeRate('key:bench', KEY_LIMITS, { tokens: 500 }),
+  'acquire+release slot': async (state) => {
+    const decision = await state.acquireSlot('key:bench', { max: 1_000_000 });
+    if (decision.acquired) await state.releaseSlot(decision.lease);
+  },
+  'reserve+settle budget': async (state) => {
+    const decision = await state.reserveBudget('key:bench', BUDGETS, 0.001);
+    if (decision.reserved) await state.settleBudget(decision.reservation, 0.0008);
+  },
+  cooldowns: (state) => state.cooldowns(),
+};
+
+/** The checks of one request, in the order the gateway makes them. */
+async function hotPath(state: SharedState, secret: string): Promise<void> {
+  const key = await state.lookupKey(secret);
+  if (!key) throw new Error('bench key not found');
+  await state.takeRate(`key:${key.id}`, KEY_LIMITS, { tokens: 500 });
+  const slot = await state.acquireSlot(`key:${key.id}`, { max: 1_000_000 });
+  const budget = await state.reserveBudget(`key:${key.id}`, BUDGETS, 0.001);
+  await state.cooldowns();
+  await state.takeRate('upstream:fast', UPSTREAM_LIMITS, { tokens: 500 });
+  if (budget.reserved) await state.settleBudget(budget.reservation, 0.0008);
+  await state.adjustTokens(`key:${key.id}`, KEY_LIMITS, -100);
+  if (slot.acquired) await state.releaseSlot(slot.lease);
+}
+
+async function timeEach(
+  state: SharedState,
+  secret: string,
+  operation: Operation,
+  count: number,
+): Promise<number[]> {
+  const times: number[] = [];
+  for (let i = 0; i < count; i++) {
+    const started = performance.now();
+    await operation(state, secret);
+    times.push(performance.now() - started);
+  }
+  return times;
+}
+
+/** Starts one hot path every 1/rate s (open loop) and records each one's duration. */
+async function pacedHotPath(state: SharedState, secret: string, durationS: number): Promise<number[]> {
+  const times: number[] = [];
+  const total = Math.round(rate * durationS);
+  const begin = performance.now();
+  const running: Promise<void>[] = [];
+  for (let i = 0; i < total; i++) {
+    const due = begin + (i * 1000) / rate;
+    const wait = due - performance.now();
+    if (wait > 1) await new Promise((resolve) => setTimeout(resolve, wait));
+    const started = performance.now();
+    running.push(hotPath(state, secret).then(() => void times.push(performance.now() - started)));
+  }
+  await Promise.all(running);
+  return times;
+}
+
+const fmt = (value: number) => value.toFixed(3);
+
+async function main(): Promise<void> {
+  let redis: TestRedis | undefined;
+  const url = process.env.REDIS_URL ?? (redis = await startRedis()).url;
+  const backends: Record<string, SharedState> = {
+    memory: createMemoryState(),
+    redis: createRedisState({ url, keyPrefix: `bench:${process.pid}:` }),
+  };
+  const redisState = backends.redis as ReturnType<typeof createRedisState>;
+  if (!(await redisState.ready(10_000))) throw new Error(`cannot reach Redis at ${url}`);
+  const secrets: Record<string, string> = {};
+  for (const [name, state] of Object.entries(backends)) {
+    secrets[name] = (await state.createKey({ name: 'bench' })).key;
+    await timeEach(state, secrets[name]!, hotPath, 500); // warm-up (JIT, script cache)
+  }
+
+  const load = () => loadavg()[0]!.toFixed(2);
+  console.log(`# shared-state bench ${new Date().toISOString()}`);
+  console.log(
+    `node ${process.version}, ${cpus().length} cores, load average at start ${load()}, redis ${redis ? 'started here on loopback' : url}`,
+  );
+
+  const perCheck: Record<string, Record<string, number[]>> = {};
+  for (let slice = 0; slice < slices; slice++) {
+    for (const [operation, run] of Object.entries(OPERATIONS)) {
+      for (const [name, state] of Object.entries(backends)) {
+        const times = await timeEach(state, secrets[name]!, run, Math.ceil(calls / slices));
+        ((perCheck[operation] ??= {})[name] ??= []).push(...times);
+      }
+    }
+  }
+  console.log(`\n## one check at a time (${calls} calls each, ${slices} interleaved slices), ms`);
+  console.log('| check | memory p50 | memory p99 | redis p50 | redis p99 | added p50 |');
+  console.log('|---|---:|---:|---:|---:|---:|');
+  for (const [operation, byBackend] of Object.entries(perCheck)) {
+    const memory = byBackend.memory!;
+    const shared = byBackend.redis!;
+    console.log(
+      `| ${operation} | ${fmt(quantile(memory, 0.5))} | ${fmt(quantile(memory, 0.99))} | ${fmt(quantile(shared, 0.5))} | ${fmt(quantile(shared, 0.99))} | ${fmt(quantile(shared, 0.5) - quantile(memory, 0.5))} |`,
+    );
+  }
+
+  const paced: Record<string, number[]> = { memory: [], redis: [] };
+  for (let slice = 0; slice < slices; slice++) {
+    for (const [name, state] of Object.entries(backends)) {
+      paced[name]!.push(...(await pacedHotPath(state, secrets[name]!, seconds / slices)));
+    }
+  }
+  console.log(
+    `\n## whole hot path of one request (9 checks) paced at ${rate} req/s, ${seconds} s per backend, ms (load average now ${load()})`,
+  );
+  console.log('| backend | requests | p50 | p99 |');
+  console.log('|---|---:|---:|---:|');
+  for (const [name, times] of Object.entries(paced)) {
+    console.log(
+      `| ${name} | ${times.length} | ${fmt(quantile(times, 0.5))} | ${fmt(quantile(times, 0.99))} |`,
+    );
+  }
+  console.log(
+    `added by Redis per request: p50 ${fmt(quantile(paced.redis!, 0.5) - quantile(paced.memory!, 0.5))} ms, p99 ${fmt(quantile(paced.redis!, 0.99) - quantile(paced.memory!, 0.99))} ms; degraded calls: ${JSON.stringify(redisState.status().degraded)}`,
+  );
+
+  for (const state of Object.values(backends)) await state.close();
+  await redis?.stop();
+}
+
+await main();
