@@ -7,7 +7,8 @@
  *  - per check: each operation called one at a time (`BENCH_STATE_CALLS` calls each), p50/p99 in ms;
  *  - the whole hot path of one request (key lookup, key and upstream rate checks, concurrency slot, budget
  *    reservation, cooldown list; then settlement, token correction, release) paced at `BENCH_STATE_RATE`
- *    requests per second for `BENCH_STATE_SECONDS`, p50/p99 of the summed check time per request.
+ *    requests per second for `BENCH_STATE_SECONDS` per row, p50/p99 of the check time per request, made one
+ *    by one (nine round trips) and grouped as the gateway should (three round trips).
  *
  *   pnpm --filter @openfugu/server bench:state
  *   REDIS_URL=redis://10.0.0.5:6379 pnpm --filter @openfugu/server bench:state   # an existing Redis
@@ -42,8 +43,8 @@ const OPERATIONS: Record<string, Operation> = {
   cooldowns: (state) => state.cooldowns(),
 };
 
-/** The checks of one request, in the order the gateway makes them. */
-async function hotPath(state: SharedState, secret: string): Promise<void> {
+/** The checks of one request one after the other: nine round trips. */
+async function sequentialPath(state: SharedState, secret: string): Promise<void> {
   const key = await state.lookupKey(secret);
   if (!key) throw new Error('bench key not found');
   await state.takeRate(`key:${key.id}`, KEY_LIMITS, { tokens: 500 });
@@ -55,6 +56,31 @@ async function hotPath(state: SharedState, secret: string): Promise<void> {
   await state.adjustTokens(`key:${key.id}`, KEY_LIMITS, -100);
   if (slot.acquired) await state.releaseSlot(slot.lease);
 }
+
+/**
+ * The same checks grouped as the gateway should make them: the key first, then the independent admission
+ * checks together, then the after-run bookkeeping together. ioredis pipelines concurrent commands on its one
+ * connection, so this is three round trips.
+ */
+async function groupedPath(state: SharedState, secret: string): Promise<void> {
+  const key = await state.lookupKey(secret);
+  if (!key) throw new Error('bench key not found');
+  const scope = `key:${key.id}`;
+  const [, slot, budget] = await Promise.all([
+    state.takeRate(scope, KEY_LIMITS, { tokens: 500 }),
+    state.acquireSlot(scope, { max: 1_000_000 }),
+    state.reserveBudget(scope, BUDGETS, 0.001),
+    state.cooldowns(),
+    state.takeRate('upstream:fast', UPSTREAM_LIMITS, { tokens: 500 }),
+  ]);
+  await Promise.all([
+    budget.reserved ? state.settleBudget(budget.reservation, 0.0008) : undefined,
+    state.adjustTokens(scope, KEY_LIMITS, -100),
+    slot.acquired ? state.releaseSlot(slot.lease) : undefined,
+  ]);
+}
+
+const PATHS = { sequential: sequentialPath, grouped: groupedPath };
 
 async function timeEach(
   state: SharedState,
@@ -72,7 +98,12 @@ async function timeEach(
 }
 
 /** Starts one hot path every 1/rate s (open loop) and records each one's duration. */
-async function pacedHotPath(state: SharedState, secret: string, durationS: number): Promise<number[]> {
+async function pacedHotPath(
+  state: SharedState,
+  secret: string,
+  durationS: number,
+  path: (state: SharedState, secret: string) => Promise<void>,
+): Promise<number[]> {
   const times: number[] = [];
   const total = Math.round(rate * durationS);
   const begin = performance.now();
@@ -82,7 +113,7 @@ async function pacedHotPath(state: SharedState, secret: string, durationS: numbe
     const wait = due - performance.now();
     if (wait > 1) await new Promise((resolve) => setTimeout(resolve, wait));
     const started = performance.now();
-    running.push(hotPath(state, secret).then(() => void times.push(performance.now() - started)));
+    running.push(path(state, secret).then(() => void times.push(performance.now() - started)));
   }
   await Promise.all(running);
   return times;
@@ -91,8 +122,8 @@ async function pacedHotPath(state: SharedState, secret: string, durationS: numbe
 const fmt = (value: number) => value.toFixed(3);
 
 async function main(): Promise<void> {
-  let redis: TestRedis | undefined;
-  const url = process.env.REDIS_URL ?? (redis = await startRedis()).url;
+  const redis: TestRedis | undefined = process.env.REDIS_URL ? undefined : await startRedis();
+  const url = process.env.REDIS_URL ?? redis!.url;
   const backends: Record<string, SharedState> = {
     memory: createMemoryState(),
     redis: createRedisState({ url, keyPrefix: `bench:${process.pid}:` }),
@@ -102,7 +133,7 @@ async function main(): Promise<void> {
   const secrets: Record<string, string> = {};
   for (const [name, state] of Object.entries(backends)) {
     secrets[name] = (await state.createKey({ name: 'bench' })).key;
-    await timeEach(state, secrets[name]!, hotPath, 500); // warm-up (JIT, script cache)
+    await timeEach(state, secrets[name]!, groupedPath, 500); // warm-up (JIT, script cache)
   }
 
   const load = () => loadavg()[0]!.toFixed(2);
@@ -116,7 +147,9 @@ async function main(): Promise<void> {
     for (const [operation, run] of Object.entries(OPERATIONS)) {
       for (const [name, state] of Object.entries(backends)) {
         const times = await timeEach(state, secrets[name]!, run, Math.ceil(calls / slices));
-        ((perCheck[operation] ??= {})[name] ??= []).push(...times);
+        const row = perCheck[operation] ?? {};
+        perCheck[operation] = row;
+        row[name] = [...(row[name] ?? []), ...times];
       }
     }
   }
@@ -131,25 +164,38 @@ async function main(): Promise<void> {
     );
   }
 
-  const paced: Record<string, number[]> = { memory: [], redis: [] };
+  const paced: Record<string, number[]> = {};
   for (let slice = 0; slice < slices; slice++) {
-    for (const [name, state] of Object.entries(backends)) {
-      paced[name]!.push(...(await pacedHotPath(state, secrets[name]!, seconds / slices)));
+    for (const [pathName, path] of Object.entries(PATHS)) {
+      for (const [name, state] of Object.entries(backends)) {
+        const row = `${name} ${pathName}`;
+        paced[row] = [
+          ...(paced[row] ?? []),
+          ...(await pacedHotPath(state, secrets[name]!, seconds / slices, path)),
+        ];
+      }
     }
   }
   console.log(
-    `\n## whole hot path of one request (9 checks) paced at ${rate} req/s, ${seconds} s per backend, ms (load average now ${load()})`,
+    `\n## whole hot path of one request (9 checks) paced at ${rate} req/s, ${seconds} s per row, ms (load average now ${load()})`,
   );
-  console.log('| backend | requests | p50 | p99 |');
-  console.log('|---|---:|---:|---:|');
-  for (const [name, times] of Object.entries(paced)) {
+  console.log('| backend | checks | requests | p50 | p99 |');
+  console.log('|---|---|---:|---:|---:|');
+  for (const [row, times] of Object.entries(paced)) {
+    const [name, pathName] = row.split(' ');
+    const how = pathName === 'grouped' ? 'grouped (3 round trips)' : 'one by one (9 round trips)';
     console.log(
-      `| ${name} | ${times.length} | ${fmt(quantile(times, 0.5))} | ${fmt(quantile(times, 0.99))} |`,
+      `| ${name} | ${how} | ${times.length} | ${fmt(quantile(times, 0.5))} | ${fmt(quantile(times, 0.99))} |`,
     );
   }
-  console.log(
-    `added by Redis per request: p50 ${fmt(quantile(paced.redis!, 0.5) - quantile(paced.memory!, 0.5))} ms, p99 ${fmt(quantile(paced.redis!, 0.99) - quantile(paced.memory!, 0.99))} ms; degraded calls: ${JSON.stringify(redisState.status().degraded)}`,
-  );
+  for (const pathName of Object.keys(PATHS)) {
+    const memory = paced[`memory ${pathName}`]!;
+    const shared = paced[`redis ${pathName}`]!;
+    console.log(
+      `added by Redis per request, ${pathName}: p50 ${fmt(quantile(shared, 0.5) - quantile(memory, 0.5))} ms, p99 ${fmt(quantile(shared, 0.99) - quantile(memory, 0.99))} ms`,
+    );
+  }
+  console.log(`degraded calls: ${JSON.stringify(redisState.status().degraded)}`);
 
   for (const state of Object.values(backends)) await state.close();
   await redis?.stop();
