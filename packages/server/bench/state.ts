@@ -14,6 +14,7 @@
  *   REDIS_URL=redis://10.0.0.5:6379 pnpm --filter @openfugu/server bench:state   # an existing Redis
  */
 import { cpus, loadavg } from 'node:os';
+import { Redis } from 'ioredis';
 import { createMemoryState, createRedisState, type SharedState } from '../src/index.js';
 import { startRedis, type TestRedis } from '../test/redis-process.js';
 import { quantile } from './paced.js';
@@ -22,6 +23,7 @@ const calls = Number(process.env.BENCH_STATE_CALLS ?? 5_000);
 const rate = Number(process.env.BENCH_STATE_RATE ?? 1_000);
 const seconds = Number(process.env.BENCH_STATE_SECONDS ?? 5);
 const slices = Number(process.env.BENCH_STATE_SLICES ?? 5);
+const sizingScopes = Number(process.env.BENCH_STATE_SCOPES ?? 10_000);
 
 const KEY_LIMITS = { requestsPerMinute: 1e9, burst: 1e9, tokensPerMinute: 1e12, tokenBurst: 1e12 };
 const UPSTREAM_LIMITS = { requestsPerMinute: 1e9, tokensPerMinute: 1e12 };
@@ -196,6 +198,33 @@ async function main(): Promise<void> {
     );
   }
   console.log(`degraded calls: ${JSON.stringify(redisState.status().degraded)}`);
+
+  // Sizing: Redis memory per active key (a stored key, its buckets, a held slot, a running reservation,
+  // settled spend in three windows), measured as the growth of used_memory over `sizingScopes` keys.
+  const probe = new Redis(url);
+  const used = async () => Number(/used_memory:(\d+)/.exec(await probe.info('memory'))?.[1]);
+  const sizing = createRedisState({ url, keyPrefix: `size:${process.pid}:` });
+  await sizing.ready(10_000);
+  const before = await used();
+  for (let start = 0; start < sizingScopes; start += 100) {
+    await Promise.all(
+      Array.from({ length: Math.min(100, sizingScopes - start) }, async () => {
+        const { record } = await sizing.createKey({ name: 'sizing', budgets: BUDGETS, maxConcurrent: 10 });
+        const scope = `key:${record.id}`;
+        await sizing.takeRate(scope, KEY_LIMITS, { tokens: 500 });
+        await sizing.acquireSlot(scope, { max: 10 });
+        const spent = await sizing.reserveBudget(scope, BUDGETS, 0.001);
+        if (spent.reserved) await sizing.settleBudget(spent.reservation, 0.001);
+        await sizing.reserveBudget(scope, BUDGETS, 0.001);
+      }),
+    );
+  }
+  const grown = (await used()) - before;
+  console.log(
+    `\n## sizing: Redis used_memory grew by ${(grown / 1024 / 1024).toFixed(1)} MiB for ${sizingScopes} active keys = ${Math.round(grown / sizingScopes)} bytes per key (stored key, buckets, one slot, one open reservation, spend in three windows)`,
+  );
+  await sizing.close();
+  probe.disconnect();
 
   for (const state of Object.values(backends)) await state.close();
   await redis?.stop();
