@@ -8,8 +8,15 @@ import { fork } from 'node:child_process';
 import { once } from 'node:events';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { Registry } from 'prom-client';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { createRedisState, type RedisState, StateUnavailableError } from '../src/index.js';
+import {
+  createRedisState,
+  type RedisState,
+  registerStateMetrics,
+  type SharedState,
+  StateUnavailableError,
+} from '../src/index.js';
 import { describeWithRedis, startRedis, type TestRedis } from './redis-server.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -54,7 +61,7 @@ describeWithRedis('Redis state shared by several connections and processes', () 
     const results = await raceChildren(redis.url, keyPrefix, 'rate', 3, 100);
     expect(results.reduce((sum, result) => sum + result.granted, 0)).toBe(10);
     expect(results.reduce((sum, result) => sum + result.refused, 0)).toBe(290);
-  });
+  }, 90_000);
 
   it('holds a budget across 3 processes: no more reservations than the budget covers', async () => {
     const { states, keyPrefix } = await connections(1);
@@ -64,7 +71,7 @@ describeWithRedis('Redis state shared by several connections and processes', () 
     const [daily] = await states[0]!.budgetUsage('key:race', { daily: 0.05 });
     expect(daily!.spentUsd).toBeCloseTo(0.05, 12);
     expect(daily!.reservedUsd).toBe(0);
-  });
+  }, 90_000);
 
   it('grants exactly max concurrency slots to 200 racing acquisitions', async () => {
     const { states } = await connections(4);
@@ -132,6 +139,8 @@ describeWithRedis('Redis state shared by several connections and processes', () 
   it('survives Redis being killed and restarted: policy applied, nothing thrown, sharing resumed', async () => {
     const { states } = await connections(2, { reconnect: { initialDelayMs: 20, maxDelayMs: 200 } });
     const [a, b] = states as [RedisState, RedisState];
+    const registry = new Registry();
+    registerStateMetrics(registry, a);
     const { key } = await a.createKey({ name: 'survivor' });
     expect(await a.lookupKey(key)).toBeDefined(); // seen valid: cached on a
     const reservation = await a.reserveBudget('key:outage', { daily: 1 }, 0.01);
@@ -163,6 +172,7 @@ describeWithRedis('Redis state shared by several connections and processes', () 
     expect(await a.reportFailure('worker-y', { failureThreshold: 1, cooldownMs: 60_000 })).toBeGreaterThan(0);
     const status = a.status();
     expect(status.connected).toBe(false);
+    expect(await registry.metrics()).toContain('openfugu_state_connected{backend="redis"} 0');
     expect(status.lastError).toBeDefined();
     expect(status.degraded.rateLimits).toBeGreaterThanOrEqual(2);
     expect(status.degraded.budgets).toBeGreaterThanOrEqual(2);
@@ -171,6 +181,7 @@ describeWithRedis('Redis state shared by several connections and processes', () 
     expect(await a.ready(15_000)).toBe(true);
     expect(await b.ready(15_000)).toBe(true);
     expect(a.status().connected).toBe(true);
+    expect(await registry.metrics()).toContain('openfugu_state_connected{backend="redis"} 1');
     // The settlement made during the outage reached Redis (the restarted one has no other data).
     const deadlineFlush = Date.now() + 10_000;
     for (;;) {
@@ -188,6 +199,60 @@ describeWithRedis('Redis state shared by several connections and processes', () 
     expect((await b.takeRate('key:after', limits)).allowed).toBe(false);
     await b.coolDown('worker-z', 60_000);
     expect((await a.cooldowns()).has('worker-z')).toBe(true);
+  });
+
+  it('answers every call of a load run in which Redis is killed and restarted: none hangs, none throws', async () => {
+    const { states } = await connections(2, {
+      reconnect: { initialDelayMs: 20, maxDelayMs: 200 },
+      commandTimeoutMs: 300,
+    });
+    const outcomes = { ok: 0, unavailable: 0, other: [] as unknown[] };
+    let slowestMs = 0;
+    let running = true;
+    const request = async (state: SharedState): Promise<void> => {
+      const [, slot, budget] = await Promise.all([
+        state.takeRate('key:load', { requestsPerMinute: 1e6 }),
+        state.acquireSlot('key:load', { max: 1000 }),
+        state.reserveBudget('key:load', { daily: 1000 }, 0.001),
+        state.cooldowns(),
+      ]);
+      await Promise.all([
+        budget.reserved ? state.settleBudget(budget.reservation, 0.001) : undefined,
+        slot.acquired ? state.releaseSlot(slot.lease) : undefined,
+      ]);
+    };
+    const loop = async (state: SharedState): Promise<void> => {
+      while (running) {
+        const started = performance.now();
+        try {
+          await request(state);
+          outcomes.ok++;
+        } catch (error) {
+          if (error instanceof StateUnavailableError) outcomes.unavailable++;
+          else outcomes.other.push(error);
+        }
+        slowestMs = Math.max(slowestMs, performance.now() - started);
+        await new Promise((resolve) => setTimeout(resolve, 2));
+      }
+    };
+    const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+    const loops = Array.from({ length: 8 }, (_, index) => loop(states[index % 2]!));
+    await pause(300);
+    const okBefore = outcomes.ok;
+    await redis.kill();
+    await pause(500);
+    await redis.restart();
+    for (const state of states) expect(await state.ready(15_000)).toBe(true);
+    const okAfterRestart = outcomes.ok;
+    await pause(300);
+    running = false;
+    await Promise.all(loops);
+    expect(outcomes.other).toEqual([]);
+    expect(okBefore).toBeGreaterThan(0);
+    expect(outcomes.unavailable).toBeGreaterThan(0); // budgets fail closed while Redis is away
+    expect(outcomes.ok).toBeGreaterThan(okAfterRestart); // and serve again after
+    // No call waited for Redis: each is bounded by commandTimeoutMs (300 ms) per round trip; 10 s is a wide margin.
+    expect(slowestMs).toBeLessThan(10_000);
   });
 });
 

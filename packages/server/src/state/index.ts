@@ -8,4 +8,5 @@ export {
 } from './common.js';
 export * from './memory-state.js';
 export * from './redis-state.js';
+export * from './state-metrics.js';
 export * from './types.js';

@@ -1,6 +1,8 @@
+import { Registry } from 'prom-client';
 import { describe, expect, it } from 'vitest';
 import { toErrorResponse } from '../errors.js';
 import { createMemoryState } from './memory-state.js';
+import { registerStateMetrics } from './state-metrics.js';
 import { BudgetExceededError, StateUnavailableError } from './types.js';
 
 /** A hand-driven clock. */
@@ -142,5 +144,16 @@ describe('state errors on the wire', () => {
     const down = toErrorResponse(new StateUnavailableError('budgets'));
     expect(down.status).toBe(503);
     expect(down.body.error.code).toBe('state_unavailable');
+  });
+});
+
+describe('registerStateMetrics', () => {
+  it('exposes connectivity and degraded calls per concern', async () => {
+    const registry = new Registry();
+    const state = createMemoryState();
+    registerStateMetrics(registry, state);
+    const text = await registry.metrics();
+    expect(text).toContain('openfugu_state_connected{backend="memory"} 1');
+    expect(text).toContain('openfugu_state_degraded_calls{concern="budgets"} 0');
   });
 });
