@@ -166,7 +166,7 @@ describeWithRedis('Redis state shared by several connections and processes', () 
     await a.settleBudget(reservation.reservation, 0.007);
     // Keys: the one a saw is still served from its cache; b never saw it.
     expect((await a.lookupKey(key))?.name).toBe('survivor');
-    expect(await b.lookupKey(key)).toBeUndefined();
+    await expect(b.lookupKey(key)).rejects.toBeInstanceOf(StateUnavailableError);
     // Admin writes fail closed; health falls back to memory.
     await expect(a.createKey({ name: 'during-outage' })).rejects.toBeInstanceOf(StateUnavailableError);
     expect(await a.reportFailure('worker-y', { failureThreshold: 1, cooldownMs: 60_000 })).toBeGreaterThan(0);

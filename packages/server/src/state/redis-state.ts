@@ -48,7 +48,8 @@ import {
 /**
  * Default failure policy per concern. Limits and health fall back to this replica's memory (the service stays
  * up; a limit then holds per replica). Budgets fail closed (money: 503 rather than unbounded spend). Keys
- * answer from the replica's cache of keys it saw valid in the last `keyCacheMs` (admin writes always fail).
+ * answer from the replica's cache of keys it saw valid in the last `keyCacheMs`, other keys get a 503 (admin
+ * writes always fail).
  */
 export const DEFAULT_FAILURE_POLICY: Readonly<Record<StateConcern, FailurePolicy>> = {
   rateLimits: 'local',
@@ -526,8 +527,10 @@ export function createRedisState(settings: RedisStateSettings): RedisState {
           return record;
         },
         async () => {
+          // A key this replica has not seen lately cannot be verified: 503, not a misleading 401.
           const cached = keyCache.get(hash);
-          return cached && now() - cached.at <= keyCacheMs ? structuredClone(cached.record) : undefined;
+          if (cached && now() - cached.at <= keyCacheMs) return structuredClone(cached.record);
+          throw new StateUnavailableError('keys');
         },
       );
     },

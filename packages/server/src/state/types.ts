@@ -149,7 +149,12 @@ export interface StateStatus {
   degraded: Record<StateConcern, number>;
 }
 
-/** The state shared by gateway replicas. Every method resolves; none throws except the documented errors. */
+/**
+ * The state shared by gateway replicas. The only error a method rejects with is `StateUnavailableError` (the
+ * Redis state, while Redis is unreachable): from a concern whose policy is `closed`, from `lookupKey` for a
+ * key this replica has not seen lately, and from the admin methods (create, list, get, update, revoke).
+ * `settleBudget`, `releaseSlot` and `renewSlot` never reject.
+ */
 export interface SharedState {
   readonly backend: 'memory' | 'redis';
 
@@ -191,7 +196,7 @@ export interface SharedState {
 
   /** Creates a key; the secret is returned here and never again. */
   createKey(key: NewKey): Promise<{ key: string; record: KeyRecord }>;
-  /** The live (not revoked) key whose secret is `presented`, looked up by its SHA-256. */
+  /** The live (not revoked) key whose secret is `presented`, looked up by its SHA-256; undefined if none. */
   lookupKey(presented: string): Promise<KeyRecord | undefined>;
   listKeys(): Promise<KeyRecord[]>;
   getKey(id: string): Promise<KeyRecord | undefined>;
