@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigError, parseConfig, redisStateSettings } from './config.js';
+import { adminMasterKey, createStateFromConfig } from './state/from-config.js';
 
 describe('state.redis in the configuration', () => {
   it('stays in memory without state.redis and without OPENFUGU_REDIS_URL', () => {
@@ -38,5 +39,22 @@ describe('state.redis in the configuration', () => {
     );
     expect(() => redisStateSettings(parseConfig({ state: { redis: {} } }), {})).toThrow(ConfigError);
     expect(() => redisStateSettings(parseConfig({ state: { redis: {} } }), {})).toThrow(/OPENFUGU_REDIS_URL/);
+  });
+});
+
+describe('createStateFromConfig and adminMasterKey', () => {
+  it('builds the memory state by default and the Redis state when asked', async () => {
+    const memory = createStateFromConfig(parseConfig({}), {});
+    expect(memory.backend).toBe('memory');
+    const redis = createStateFromConfig(parseConfig({}), { OPENFUGU_REDIS_URL: 'redis://127.0.0.1:1' });
+    expect(redis.backend).toBe('redis');
+    await redis.close();
+  });
+
+  it('reads the master key from the named variable and names the field when it is missing', () => {
+    expect(adminMasterKey(parseConfig({}), {})).toBeUndefined();
+    const config = parseConfig({ admin: { masterKeyEnv: 'ADMIN_KEY' } });
+    expect(adminMasterKey(config, { ADMIN_KEY: 'k'.repeat(20) })).toBe('k'.repeat(20));
+    expect(() => adminMasterKey(config, {})).toThrow(/admin\.masterKeyEnv/);
   });
 });
