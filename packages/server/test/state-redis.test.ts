@@ -111,6 +111,33 @@ describeWithRedis('Redis state shared by several connections and processes', () 
     expect(daily!.reservedUsd).toBe(0);
   });
 
+  it('bounds overspend by one underestimate per replica when real costs exceed estimates', async () => {
+    const { states } = await connections(3);
+    const budgets = { daily: 0.05 };
+    const estimate = 0.001;
+    const actual = 0.0015; // each request costs half again its estimate
+    const granted = [0, 0, 0];
+    await Promise.all(
+      states.map(async (state, replica) => {
+        // One request in flight per replica at a time, until the budget refuses.
+        for (;;) {
+          const decision = await state.reserveBudget('key:under', budgets, estimate);
+          if (!decision.reserved) {
+            expect(decision.exceeded.window).toBe('daily');
+            return;
+          }
+          granted[replica]!++;
+          await new Promise((resolve) => setTimeout(resolve, 1 + (replica % 2)));
+          await state.settleBudget(decision.reservation, actual);
+        }
+      }),
+    );
+    const [daily] = await states[0]!.budgetUsage('key:under', budgets);
+    expect(daily!.spentUsd).toBeCloseTo(granted.reduce((sum, count) => sum + count, 0) * actual, 12);
+    expect(daily!.spentUsd).toBeLessThanOrEqual(0.05 + 3 * (actual - estimate) + 1e-12);
+    expect(daily!.spentUsd).toBeGreaterThan(0.05 - estimate);
+  });
+
   it('shows a cooldown opened through one connection to the others on their next call', async () => {
     const { states } = await connections(3);
     const [a, b, c] = states as [RedisState, RedisState, RedisState];
