@@ -136,6 +136,43 @@ function contract(make: () => Promise<SharedState>): void {
     expect(total!.reservedUsd).toBe(0);
   });
 
+  it('admits all or nothing in one call: a refusal takes no rate token, slot or reservation', async () => {
+    const request = {
+      scope: 'key:admit',
+      rate: { requestsPerMinute: SLOW, burst: 2 },
+      slot: { max: 5 },
+      budget: { budgets: { total: 0.002 }, estimateUsd: 0.0015 },
+    };
+    const first = await state.admit(request);
+    if (!first.admitted) throw new Error('expected an admission');
+    expect(first.lease?.scope).toBe('key:admit');
+    expect(first.reservation?.estimateUsd).toBe(0.0015);
+    expect(await state.admit(request)).toMatchObject({
+      admitted: false,
+      refusedBy: 'budget',
+      exceeded: { window: 'total', reservedUsd: 0.0015 },
+    });
+    // The refused admission took neither a request token nor a slot.
+    expect((await state.takeRate('key:admit', request.rate)).allowed).toBe(true);
+    expect((await state.acquireSlot('key:admit', { max: 2 })).acquired).toBe(true);
+    expect(await state.admit({ scope: 'key:admit', slot: { max: 2 } })).toMatchObject({
+      admitted: false,
+      refusedBy: 'concurrency',
+      active: 2,
+    });
+    const limited = await state.admit(request);
+    expect(limited).toMatchObject({ admitted: false, refusedBy: 'rate', rate: { limit: 'requests' } });
+    // The cooldown list comes in the same call.
+    await state.coolDown('w-admit', 60_000);
+    const bare = await state.admit({ scope: 'key:bare' });
+    expect(bare).toMatchObject({ admitted: true, lease: undefined, reservation: undefined });
+    expect(bare.cooldowns.get('w-admit')).toBeLessThanOrEqual(60_000);
+    if (first.lease) await state.releaseSlot(first.lease);
+    if (first.reservation) await state.settleBudget(first.reservation, 0.001);
+    const [total] = await state.budgetUsage('key:admit', { total: 0.002 });
+    expect(total).toMatchObject({ spentUsd: 0.001, reservedUsd: 0 });
+  });
+
   it('opens a worker circuit after consecutive failures and closes it on success', async () => {
     const breaker = { failureThreshold: 2, cooldownMs: 60_000 };
     expect(await state.reportFailure('w1', breaker)).toBe(0);

@@ -29,6 +29,14 @@ const command = fc.oneof(
   fc.record({ op: fc.constant('reserve' as const), scope, estimate: fc.integer({ min: 0, max: 4 }) }),
   fc.record({ op: fc.constant('settle' as const), index: fc.nat(), actual: fc.integer({ min: 0, max: 6 }) }),
   fc.record({
+    op: fc.constant('admit' as const),
+    scope,
+    burst: fc.integer({ min: 1, max: 4 }),
+    tokens: fc.integer({ min: 0, max: 30 }),
+    max: fc.integer({ min: 1, max: 3 }),
+    estimate: fc.integer({ min: 0, max: 4 }),
+  }),
+  fc.record({
     op: fc.constant('fail' as const),
     worker: fc.constantFrom('w1', 'w2'),
     threshold: fc.integer({ min: 1, max: 3 }),
@@ -84,6 +92,29 @@ async function trace(state: SharedState, commands: readonly Command[]): Promise<
             c.actual / 1000,
           );
         break;
+      case 'admit': {
+        const decision = await state.admit({
+          scope: c.scope,
+          rate: tokenLimits(c.burst),
+          tokens: c.tokens,
+          slot: { max: c.max },
+          budget: { budgets: { daily: 0.01, total: 0.012 }, estimateUsd: c.estimate / 1000 },
+        });
+        if (decision.admitted) {
+          if (decision.lease) leases.push(decision.lease);
+          if (decision.reservation) reservations.push(decision.reservation);
+        }
+        out.push(
+          decision.admitted
+            ? 'admitted'
+            : decision.refusedBy === 'rate'
+              ? decision.rate.limit
+              : decision.refusedBy === 'concurrency'
+                ? `full ${decision.active}`
+                : [decision.exceeded.window, decision.exceeded.spentUsd, decision.exceeded.reservedUsd],
+        );
+        break;
+      }
       case 'fail':
         out.push(
           (await state.reportFailure(c.worker, { failureThreshold: c.threshold, cooldownMs: 600_000 })) > 0,
@@ -129,7 +160,7 @@ describeWithRedis('memory and Redis states answer alike (property)', () => {
           await shared.close();
         }
       }),
-      { numRuns: 40, seed: 14 },
+      { numRuns: 100, seed: 14 },
     );
   }, 120_000);
 });

@@ -141,10 +141,13 @@ export function takeFromBuckets(
   const tokenWait =
     parameters.tokensPerMs > 0 && levels.tokens < need ? (need - levels.tokens) / parameters.tokensPerMs : 0;
   if (requestWait > 0 || tokenWait > 0) {
+    // Compared in whole milliseconds, so float noise of the refill cannot flip a tie between the buckets.
+    const requestMs = Math.ceil(requestWait);
+    const tokenMs = Math.ceil(tokenWait);
     return {
       allowed: false,
-      limit: requestWait >= tokenWait ? 'requests' : 'tokens',
-      retryAfterMs: Math.ceil(Math.max(requestWait, tokenWait)),
+      limit: requestMs >= tokenMs ? 'requests' : 'tokens',
+      retryAfterMs: Math.max(requestMs, tokenMs),
     };
   }
   if (parameters.requestsPerMs > 0) levels.requests -= 1;

@@ -21,7 +21,7 @@ import {
   windowSlots,
   zeroCounts,
 } from './common.js';
-import type { SharedState, StateStatus } from './types.js';
+import type { BudgetReservation, SharedState, SlotLease, StateStatus } from './types.js';
 
 /** Settings of `createMemoryState`. */
 export interface MemoryStateSettings {
@@ -82,6 +82,17 @@ export function createMemoryState(settings: MemoryStateSettings = {}): SharedSta
 
   const copy = (stored: StoredKey): StoredKey => structuredClone(stored);
 
+  const listCooldowns = (t: number): Map<string, number> => {
+    const left = new Map<string, number>();
+    for (const [workerId, until] of cooling) {
+      if (until > t) left.set(workerId, Math.ceil(until - t));
+      else cooling.delete(workerId);
+    }
+    return left;
+  };
+
+  const newId = (): string => randomBytes(12).toString('hex');
+
   return {
     backend: 'memory',
 
@@ -111,7 +122,7 @@ export function createMemoryState(settings: MemoryStateSettings = {}): SharedSta
       const held = liveSlots(scope, t);
       if (held.size >= limits.max) return { acquired: false, active: held.size };
       const leaseMs = limits.leaseMs ?? DEFAULT_LEASE_MS;
-      const id = randomBytes(12).toString('hex');
+      const id = newId();
       held.set(id, t + leaseMs);
       slots.set(scope, held);
       return { acquired: true, lease: { scope, id, leaseMs } };
@@ -140,7 +151,7 @@ export function createMemoryState(settings: MemoryStateSettings = {}): SharedSta
           return { reserved: false, exceeded: usageOf(slot, used, sum) };
         }
       }
-      const id = randomBytes(12).toString('hex');
+      const id = newId();
       held.set(id, { nano: estimate, expiresAt: t + (options?.leaseMs ?? DEFAULT_LEASE_MS) });
       reservations.set(scope, held);
       return { reserved: true, reservation: { scope, id, estimateUsd } };
@@ -185,13 +196,60 @@ export function createMemoryState(settings: MemoryStateSettings = {}): SharedSta
     },
 
     async cooldowns() {
+      return listCooldowns(now());
+    },
+
+    async admit(request) {
       const t = now();
-      const left = new Map<string, number>();
-      for (const [workerId, until] of cooling) {
-        if (until > t) left.set(workerId, Math.ceil(until - t));
-        else cooling.delete(workerId);
+      const { scope } = request;
+      const cooldowns = listCooldowns(t);
+      let levels: BucketLevels | undefined;
+      if (request.rate) {
+        const parameters = bucketParameters(request.rate);
+        if (parameters.requestsPerMs > 0 || parameters.tokensPerMs > 0) {
+          levels = refill(buckets.get(scope), parameters, t);
+          const rate = takeFromBuckets(levels, parameters, request.tokens ?? 0);
+          if (!rate.allowed) return { cooldowns, admitted: false, refusedBy: 'rate', rate };
+        }
       }
-      return left;
+      const held = request.slot ? liveSlots(scope, t) : undefined;
+      if (request.slot && held && held.size >= request.slot.max) {
+        return { cooldowns, admitted: false, refusedBy: 'concurrency', active: held.size };
+      }
+      const budget = request.budget;
+      const estimate = budget ? toNano(budget.estimateUsd, 'up') : 0;
+      const open = budget ? liveReservations(scope, t) : undefined;
+      if (budget && open) {
+        for (const slot of limitedSlots(budget.budgets, t)) {
+          const used = spent.get(`${scope}|${slot.id}`) ?? 0;
+          if (budgetRefuses(slot.limitNano, used, open.sum, estimate)) {
+            return {
+              cooldowns,
+              admitted: false,
+              refusedBy: 'budget',
+              exceeded: usageOf(slot, used, open.sum),
+            };
+          }
+        }
+      }
+      // Every check passed: take them all.
+      if (levels) buckets.set(scope, levels);
+      let lease: SlotLease | undefined;
+      if (request.slot && held) {
+        lease = { scope, id: newId(), leaseMs: request.slot.leaseMs ?? DEFAULT_LEASE_MS };
+        held.set(lease.id, t + lease.leaseMs);
+        slots.set(scope, held);
+      }
+      let reservation: BudgetReservation | undefined;
+      if (budget && open) {
+        reservation = { scope, id: newId(), estimateUsd: budget.estimateUsd };
+        open.held.set(reservation.id, {
+          nano: estimate,
+          expiresAt: t + (budget.leaseMs ?? DEFAULT_LEASE_MS),
+        });
+        reservations.set(scope, open.held);
+      }
+      return { cooldowns, admitted: true, lease, reservation };
     },
 
     async createKey(key) {

@@ -10,18 +10,35 @@ local clock = redis.call('TIME')
 local now = tonumber(clock[1]) * 1000 + tonumber(clock[2]) / 1000
 `;
 
-/** Drops expired reservations of a scope and returns the sum still reserved. KEYS[1..3]: zset, amounts, sum. */
-const PURGE_RESERVATIONS = `
-local expired = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', now)
+/** Drops expired reservations of a scope and sets `reserved` to the sum still reserved. */
+const purgeReservations = (zset: string, amounts: string, sum: string): string => `
+local expired = redis.call('ZRANGEBYSCORE', ${zset}, '-inf', now)
 for _, id in ipairs(expired) do
-  local amount = redis.call('HGET', KEYS[2], id)
+  local amount = redis.call('HGET', ${amounts}, id)
   if amount then
-    redis.call('DECRBY', KEYS[3], amount)
-    redis.call('HDEL', KEYS[2], id)
+    redis.call('DECRBY', ${sum}, amount)
+    redis.call('HDEL', ${amounts}, id)
   end
-  redis.call('ZREM', KEYS[1], id)
+  redis.call('ZREM', ${zset}, id)
 end
-local reserved = tonumber(redis.call('GET', KEYS[3]) or '0')
+local reserved = tonumber(redis.call('GET', ${sum}) or '0')
+`;
+
+const PURGE_RESERVATIONS = purgeReservations('KEYS[1]', 'KEYS[2]', 'KEYS[3]');
+
+/** Lists the workers cooling down into `cooling` ({worker, msLeft, ...}) and drops ended cooldowns. */
+const listCooldowns = (hash: string): string => `
+local all = redis.call('HGETALL', ${hash})
+local cooling = {}
+for i = 1, #all, 2 do
+  local left = tonumber(all[i + 1]) - now
+  if left > 0 then
+    cooling[#cooling + 1] = all[i]
+    cooling[#cooling + 1] = math.ceil(left)
+  else
+    redis.call('HDEL', ${hash}, all[i])
+  end
+end
 `;
 
 /**
@@ -47,9 +64,10 @@ else
   if rper > 0 and r < 1 then rwait = (1 - r) / rper end
   if tper > 0 and tk < need then twait = (need - tk) / tper end
   if rwait > 0 or twait > 0 then
+    rwait, twait = math.ceil(rwait), math.ceil(twait)
     local which = 'requests'
     if twait > rwait then which = 'tokens' end
-    result = {0, which, math.ceil(math.max(rwait, twait))}
+    result = {0, which, math.max(rwait, twait)}
   else
     if rper > 0 then r = r - 1 end
     if tper > 0 then tk = tk - need end
@@ -153,19 +171,82 @@ return 1
 `;
 
 /** Workers cooling down. KEYS: cooldowns hash. Returns {worker, msLeft, ...}; drops ended cooldowns. */
-export const COOLDOWNS_SCRIPT = `${NOW}
-local all = redis.call('HGETALL', KEYS[1])
-local out = {}
-for i = 1, #all, 2 do
-  local left = tonumber(all[i + 1]) - now
-  if left > 0 then
-    out[#out + 1] = all[i]
-    out[#out + 1] = math.ceil(left)
-  else
-    redis.call('HDEL', KEYS[1], all[i])
+export const COOLDOWNS_SCRIPT = `${NOW}${listCooldowns('KEYS[1]')}
+return cooling
+`;
+
+/**
+ * Admission of one request, all or nothing: the rate buckets, a concurrency slot and a budget reservation of
+ * one scope are checked together and taken only if all allow; the cooldown list comes back in the same trip.
+ * KEYS: bucket, slot zset, reservations zset, amounts, sum, cooldowns hash, spend counters of the limited
+ * windows. ARGV: [1] rate on (1/0), [2..6] requests per ms, request capacity, tokens per ms, token capacity,
+ * tokens, [7] slot max (-1: none), [8] slot lease ms, [9] slot id, [10] estimate nano (-1: no budget),
+ * [11] reservation lease ms, [12] reservation id, [13..] limits aligned with KEYS[7..].
+ * Returns {1, cooling} or {0, 'rate', limit, retryAfterMs, cooling} | {0, 'concurrency', active, cooling} |
+ * {0, 'budget', window index, spent, reserved, cooling}.
+ */
+export const ADMIT_SCRIPT = `${NOW}${listCooldowns('KEYS[6]')}
+local rateOn = ARGV[1] == '1'
+local rper, rcap = tonumber(ARGV[2]), tonumber(ARGV[3])
+local tper, tcap = tonumber(ARGV[4]), tonumber(ARGV[5])
+local r, tk, need = 0, 0, 0
+if rateOn then
+  local stored = redis.call('HMGET', KEYS[1], 'r', 't', 'at')
+  r, tk = tonumber(stored[1]) or rcap, tonumber(stored[2]) or tcap
+  local elapsed = math.max(0, now - (tonumber(stored[3]) or now))
+  r = math.min(rcap, r + elapsed * rper)
+  tk = math.min(tcap, tk + elapsed * tper)
+  need = math.min(math.max(0, tonumber(ARGV[6])), tcap)
+  local rwait, twait = 0, 0
+  if rper > 0 and r < 1 then rwait = (1 - r) / rper end
+  if tper > 0 and tk < need then twait = (need - tk) / tper end
+  if rwait > 0 or twait > 0 then
+    rwait, twait = math.ceil(rwait), math.ceil(twait)
+    local which = 'requests'
+    if twait > rwait then which = 'tokens' end
+    return {0, 'rate', which, math.max(rwait, twait), cooling}
   end
 end
-return out
+local slotMax = tonumber(ARGV[7])
+if slotMax >= 0 then
+  redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', now)
+  local active = redis.call('ZCARD', KEYS[2])
+  if active >= slotMax then return {0, 'concurrency', active, cooling} end
+end
+local estimate = tonumber(ARGV[10])
+if estimate >= 0 then
+  ${purgeReservations('KEYS[3]', 'KEYS[4]', 'KEYS[5]')}
+  for i = 7, #KEYS do
+    local spent = tonumber(redis.call('GET', KEYS[i]) or '0')
+    local limit = tonumber(ARGV[i + 6])
+    if spent + reserved >= limit or spent + reserved + estimate > limit then
+      return {0, 'budget', i - 6, spent, reserved, cooling}
+    end
+  end
+end
+if rateOn then
+  if rper > 0 then r = r - 1 end
+  if tper > 0 then tk = tk - need end
+  redis.call('HSET', KEYS[1], 'r', r, 't', tk, 'at', now)
+  local full = 0
+  if rper > 0 then full = math.max(full, (rcap - r) / rper) end
+  if tper > 0 then full = math.max(full, (tcap - tk) / tper) end
+  redis.call('PEXPIRE', KEYS[1], math.ceil(full) + 1000)
+end
+if slotMax >= 0 then
+  redis.call('ZADD', KEYS[2], now + tonumber(ARGV[8]), ARGV[9])
+  local last = redis.call('ZRANGE', KEYS[2], -1, -1, 'WITHSCORES')
+  redis.call('PEXPIREAT', KEYS[2], math.ceil(tonumber(last[2])) + 1000)
+end
+if estimate >= 0 then
+  redis.call('ZADD', KEYS[3], now + tonumber(ARGV[11]), ARGV[12])
+  redis.call('HSET', KEYS[4], ARGV[12], ARGV[10])
+  redis.call('INCRBY', KEYS[5], ARGV[10])
+  local last = redis.call('ZRANGE', KEYS[3], -1, -1, 'WITHSCORES')
+  local keep = math.ceil(tonumber(last[2])) + 1000
+  for i = 3, 5 do redis.call('PEXPIREAT', KEYS[i], keep) end
+end
+return {1, cooling}
 `;
 
 /** Key lookup by hash. KEYS: hash → id, id → record. ARGV: hash. Returns the record or nil. */

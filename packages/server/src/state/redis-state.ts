@@ -24,6 +24,7 @@ import {
 import { createMemoryState } from './memory-state.js';
 import {
   ACQUIRE_SLOT_SCRIPT,
+  ADMIT_SCRIPT,
   COOL_DOWN_SCRIPT,
   COOLDOWNS_SCRIPT,
   FAILURE_SCRIPT,
@@ -101,7 +102,7 @@ const SCRIPTS = {
 } as const;
 
 /** Scripts whose number of keys depends on the call (the limited budget windows). */
-const VARIADIC = { ofReserve: RESERVE_SCRIPT, ofUsage: USAGE_SCRIPT } as const;
+const VARIADIC = { ofReserve: RESERVE_SCRIPT, ofUsage: USAGE_SCRIPT, ofAdmit: ADMIT_SCRIPT } as const;
 
 const KEY_CACHE_LIMIT = 10_000;
 const PENDING_LIMIT = 10_000;
@@ -175,7 +176,7 @@ export function createRedisState(settings: RedisStateSettings): RedisState {
 
   /** Runs `shared`; on any Redis failure (or while disconnected) answers by the concern's policy. */
   const guarded = async <T>(
-    concern: StateConcern,
+    concern: StateConcern | readonly StateConcern[],
     shared: () => Promise<T>,
     fallback: () => Promise<T>,
   ): Promise<T> => {
@@ -190,13 +191,15 @@ export function createRedisState(settings: RedisStateSettings): RedisState {
     return degrade(concern, fallback, new Error(`redis ${client.status}`));
   };
   const degrade = async <T>(
-    concern: StateConcern,
+    concern: StateConcern | readonly StateConcern[],
     fallback: () => Promise<T>,
     cause: unknown,
   ): Promise<T> => {
-    degraded[concern]++;
-    if (policy[concern] === 'local') return fallback();
-    throw new StateUnavailableError(concern, cause);
+    const concerns = typeof concern === 'string' ? [concern] : concern;
+    for (const each of concerns) degraded[each]++;
+    const closed = concerns.find((each) => policy[each] === 'closed');
+    if (closed !== undefined) throw new StateUnavailableError(closed, cause);
+    return fallback();
   };
   /** Writes that have no local meaning (admin): always closed. */
   const sharedOnly = async <T>(shared: () => Promise<T>): Promise<T> =>
@@ -445,6 +448,98 @@ export function createRedisState(settings: RedisStateSettings): RedisState {
       );
     },
 
+    admit(request) {
+      const { scope } = request;
+      const rate = request.rate ? bucketParameters(request.rate) : undefined;
+      const rateOn = rate !== undefined && (rate.requestsPerMs > 0 || rate.tokensPerMs > 0);
+      const concerns: StateConcern[] = [
+        'health',
+        ...(rateOn ? (['rateLimits'] as const) : []),
+        ...(request.slot ? (['concurrency'] as const) : []),
+        ...(request.budget ? (['budgets'] as const) : []),
+      ];
+      return guarded(
+        concerns,
+        async () => {
+          const slots = request.budget ? limitedSlots(request.budget.budgets, now()) : [];
+          const slotId = randomBytes(12).toString('hex');
+          const reservationId = randomBytes(12).toString('hex');
+          const slotLeaseMs = request.slot?.leaseMs ?? DEFAULT_LEASE_MS;
+          const reply = (await script('ofAdmit')(
+            6 + slots.length,
+            bucketKey(scope),
+            slotKey(scope),
+            ...reservationKeys(scope),
+            COOLDOWNS,
+            ...slots.map((slot) => spendKey(scope, slot.id)),
+            rateOn ? 1 : 0,
+            rate?.requestsPerMs ?? 0,
+            rate?.requestCapacity ?? 0,
+            rate?.tokensPerMs ?? 0,
+            rate?.tokenCapacity ?? 0,
+            request.tokens ?? 0,
+            request.slot ? request.slot.max : -1,
+            slotLeaseMs,
+            slotId,
+            request.budget ? toNano(request.budget.estimateUsd, 'up') : -1,
+            request.budget?.leaseMs ?? DEFAULT_LEASE_MS,
+            reservationId,
+            ...slots.map((slot) => slot.limitNano),
+          )) as unknown[];
+          const cooldowns = cooldownMap(reply[reply.length - 1] as Array<string | number>);
+          if (reply[0] === 1) {
+            return {
+              cooldowns,
+              admitted: true as const,
+              lease: request.slot ? { scope, id: slotId, leaseMs: slotLeaseMs } : undefined,
+              reservation: request.budget
+                ? { scope, id: reservationId, estimateUsd: request.budget.estimateUsd }
+                : undefined,
+            };
+          }
+          if (reply[1] === 'rate') {
+            return {
+              cooldowns,
+              admitted: false as const,
+              refusedBy: 'rate' as const,
+              rate: {
+                allowed: false as const,
+                limit: reply[2] as 'requests' | 'tokens',
+                retryAfterMs: Number(reply[3]),
+              },
+            };
+          }
+          if (reply[1] === 'concurrency') {
+            return {
+              cooldowns,
+              admitted: false as const,
+              refusedBy: 'concurrency' as const,
+              active: Number(reply[2]),
+            };
+          }
+          const slot = slots[Number(reply[2]) - 1]!;
+          return {
+            cooldowns,
+            admitted: false as const,
+            refusedBy: 'budget' as const,
+            exceeded: usageOf(slot, Number(reply[3]), Number(reply[4])),
+          };
+        },
+        async () => {
+          const decision = await local.admit(request);
+          if (!decision.admitted) return decision;
+          return {
+            ...decision,
+            lease: decision.lease && { ...decision.lease, id: `local:${decision.lease.id}` },
+            reservation: decision.reservation && {
+              ...decision.reservation,
+              id: `local:${decision.reservation.id}`,
+            },
+          };
+        },
+      );
+    },
+
     reportFailure(workerId, breaker) {
       return guarded(
         'health',
@@ -486,11 +581,7 @@ export function createRedisState(settings: RedisStateSettings): RedisState {
       return guarded(
         'health',
         async () => {
-          const flat = (await script('ofCooldowns')(COOLDOWNS)) as Array<string | number>;
-          const left = new Map<string, number>();
-          for (let index = 0; index + 1 < flat.length; index += 2)
-            left.set(String(flat[index]), Number(flat[index + 1]));
-          return left;
+          return cooldownMap((await script('ofCooldowns')(COOLDOWNS)) as Array<string | number>);
         },
         () => local.cooldowns(),
       );
@@ -589,6 +680,14 @@ export function createRedisState(settings: RedisStateSettings): RedisState {
       }
     },
   };
+}
+
+/** `{worker, msLeft, ...}` from a script → a map. */
+function cooldownMap(flat: ReadonlyArray<string | number>): Map<string, number> {
+  const left = new Map<string, number>();
+  for (let index = 0; index + 1 < flat.length; index += 2)
+    left.set(String(flat[index]), Number(flat[index + 1]));
+  return left;
 }
 
 /** An error as one line, with any password in the URL masked. */

@@ -86,6 +86,27 @@ export interface ReserveOptions {
   leaseMs?: number;
 }
 
+/** What one request needs before it runs, checked and taken together by `admit`. */
+export interface AdmitRequest {
+  scope: string;
+  /** Request and token buckets (`tokens` is the estimate). */
+  rate?: RateLimits;
+  tokens?: number;
+  slot?: SlotLimits;
+  budget?: { budgets: Budgets; estimateUsd: number; leaseMs?: number };
+}
+
+/**
+ * The outcome of `admit`: all granted (with the slot's lease and the reservation to settle) or nothing taken,
+ * with the first check that refused (rate, then concurrency, then budget). The cooldown list comes with both.
+ */
+export type AdmitDecision = { cooldowns: ReadonlyMap<string, number> } & (
+  | { admitted: true; lease: SlotLease | undefined; reservation: BudgetReservation | undefined }
+  | { admitted: false; refusedBy: 'rate'; rate: Extract<RateDecision, { allowed: false }> }
+  | { admitted: false; refusedBy: 'concurrency'; active: number }
+  | { admitted: false; refusedBy: 'budget'; exceeded: BudgetUsage }
+);
+
 /** Circuit-breaker settings of a worker failure report. */
 export interface BreakerSettings {
   /** Consecutive failures (across all replicas) that open the circuit. */
@@ -184,6 +205,12 @@ export interface SharedState {
   settleBudget(reservation: BudgetReservation, actualUsd: number): Promise<void>;
   /** The scope's figures per configured window. */
   budgetUsage(scope: string, budgets: Budgets): Promise<BudgetUsage[]>;
+
+  /**
+   * Admission of one request in one round trip: rate buckets, concurrency slot and budget reservation of one
+   * scope, all taken or none, plus the cooldown list. Rejects (closed policy) like the separate checks would.
+   */
+  admit(request: AdmitRequest): Promise<AdmitDecision>;
 
   /** Counts a failed call; opens the worker's circuit when the threshold is reached. Returns the cooldown left. */
   reportFailure(workerId: string, settings: BreakerSettings): Promise<number>;
