@@ -15,7 +15,14 @@
  */
 import { cpus, loadavg } from 'node:os';
 import { Redis } from 'ioredis';
-import { createMemoryState, createRedisState, type SharedState } from '../src/index.js';
+import {
+  type AdmitRequest,
+  type BudgetReservation,
+  createMemoryState,
+  createRedisState,
+  type SharedState,
+  type SlotLease,
+} from '../src/index.js';
 import { startRedis, type TestRedis } from '../test/redis-process.js';
 import { quantile } from './paced.js';
 
@@ -43,7 +50,36 @@ const OPERATIONS: Record<string, Operation> = {
     if (decision.reserved) await state.settleBudget(decision.reservation, 0.0008);
   },
   cooldowns: (state) => state.cooldowns(),
+  'admit (rate+slot+budget+cooldowns) + settle/release': async (state) => {
+    const decision = await state.admit(admission('key:bench'));
+    if (decision.admitted) await finish(state, 'key:bench', decision.lease, decision.reservation);
+  },
 };
+
+/** What one request asks of `admit`. */
+function admission(scope: string): AdmitRequest {
+  return {
+    scope,
+    rate: KEY_LIMITS,
+    tokens: 500,
+    slot: { max: 1_000_000 },
+    budget: { budgets: BUDGETS, estimateUsd: 0.001 },
+  };
+}
+
+/** The after-run bookkeeping, together (one round trip when pipelined). */
+async function finish(
+  state: SharedState,
+  scope: string,
+  lease: SlotLease | undefined,
+  reservation: BudgetReservation | undefined,
+): Promise<void> {
+  await Promise.all([
+    reservation ? state.settleBudget(reservation, 0.0008) : undefined,
+    state.adjustTokens(scope, KEY_LIMITS, -100),
+    lease ? state.releaseSlot(lease) : undefined,
+  ]);
+}
 
 /** The checks of one request one after the other: nine round trips. */
 async function sequentialPath(state: SharedState, secret: string): Promise<void> {
@@ -82,7 +118,19 @@ async function groupedPath(state: SharedState, secret: string): Promise<void> {
   ]);
 }
 
-const PATHS = { sequential: sequentialPath, grouped: groupedPath };
+/** The same request with `admit`: key, then one script for the admission (beside the upstream check), then bookkeeping. */
+async function admitPath(state: SharedState, secret: string): Promise<void> {
+  const key = await state.lookupKey(secret);
+  if (!key) throw new Error('bench key not found');
+  const scope = `key:${key.id}`;
+  const [decision] = await Promise.all([
+    state.admit(admission(scope)),
+    state.takeRate('upstream:fast', UPSTREAM_LIMITS, { tokens: 500 }),
+  ]);
+  if (decision.admitted) await finish(state, scope, decision.lease, decision.reservation);
+}
+
+const PATHS = { sequential: sequentialPath, grouped: groupedPath, admit: admitPath };
 
 async function timeEach(
   state: SharedState,
@@ -185,7 +233,11 @@ async function main(): Promise<void> {
   console.log('|---|---|---:|---:|---:|');
   for (const [row, times] of Object.entries(paced)) {
     const [name, pathName] = row.split(' ');
-    const how = pathName === 'grouped' ? 'grouped (3 round trips)' : 'one by one (9 round trips)';
+    const how = {
+      sequential: 'one by one (9 scripts, 9 round trips)',
+      grouped: 'grouped (9 scripts, 3 round trips)',
+      admit: 'with admit (6 scripts, 3 round trips)',
+    }[pathName!];
     console.log(
       `| ${name} | ${how} | ${times.length} | ${fmt(quantile(times, 0.5))} | ${fmt(quantile(times, 0.99))} |`,
     );
