@@ -45,6 +45,8 @@ export function createMemoryState(settings: MemoryStateSettings = {}): SharedSta
   const buckets = new Map<string, BucketLevels>();
   const slots = new Map<string, Map<string, number>>();
   const spent = new Map<string, number>();
+  /** Reservations that expired unsettled (`scope|id` → forget time): their late settlement still counts. */
+  const lapsed = new Map<string, number>();
   const reservations = new Map<string, Map<string, { nano: number; expiresAt: number }>>();
   const failures = new Map<string, number>();
   const cooling = new Map<string, number>();
@@ -73,8 +75,10 @@ export function createMemoryState(settings: MemoryStateSettings = {}): SharedSta
     const held = reservations.get(scope) ?? new Map<string, { nano: number; expiresAt: number }>();
     let sum = 0;
     for (const [id, entry] of held) {
-      if (entry.expiresAt <= t) held.delete(id);
-      else sum += entry.nano;
+      if (entry.expiresAt <= t) {
+        held.delete(id);
+        lapsed.set(`${scope}|${id}`, t + 86_400_000);
+      } else sum += entry.nano;
     }
     if (held.size === 0) reservations.delete(scope);
     return { held, sum };
@@ -159,9 +163,13 @@ export function createMemoryState(settings: MemoryStateSettings = {}): SharedSta
 
     async settleBudget(reservation, actualUsd) {
       const t = now();
+      // Counted once: for a running reservation, or one that lapsed in the last day (like the Redis state).
+      liveReservations(reservation.scope, t);
+      for (const [id, forgetAt] of lapsed) if (forgetAt <= t) lapsed.delete(id);
       const held = reservations.get(reservation.scope);
-      held?.delete(reservation.id);
+      const counted = held?.delete(reservation.id) || lapsed.delete(`${reservation.scope}|${reservation.id}`);
       if (held?.size === 0) reservations.delete(reservation.scope);
+      if (!counted) return;
       const actual = toNano(actualUsd);
       for (const slot of windowSlots(t)) {
         const counter = `${reservation.scope}|${slot.id}`;

@@ -10,8 +10,11 @@ local clock = redis.call('TIME')
 local now = tonumber(clock[1]) * 1000 + tonumber(clock[2]) / 1000
 `;
 
-/** Drops expired reservations of a scope and sets `reserved` to the sum still reserved. */
-const purgeReservations = (zset: string, amounts: string, sum: string): string => `
+/**
+ * Drops expired reservations of a scope and sets `reserved` to the sum still reserved. An expired one is
+ * remembered for a day as lapsed, so its late settlement still counts (once).
+ */
+const purgeReservations = (zset: string, amounts: string, sum: string, lapsed: string): string => `
 local expired = redis.call('ZRANGEBYSCORE', ${zset}, '-inf', now)
 for _, id in ipairs(expired) do
   local amount = redis.call('HGET', ${amounts}, id)
@@ -20,11 +23,14 @@ for _, id in ipairs(expired) do
     redis.call('HDEL', ${amounts}, id)
   end
   redis.call('ZREM', ${zset}, id)
+  redis.call('ZADD', ${lapsed}, now + 86400000, id)
+  redis.call('PEXPIRE', ${lapsed}, 86400000)
 end
 local reserved = tonumber(redis.call('GET', ${sum}) or '0')
 `;
 
-const PURGE_RESERVATIONS = purgeReservations('KEYS[1]', 'KEYS[2]', 'KEYS[3]');
+/** The four keys of a scope's reservations: zset id → expiry, amounts, running sum, lapsed ids. */
+const PURGE_RESERVATIONS = purgeReservations('KEYS[1]', 'KEYS[2]', 'KEYS[3]', 'KEYS[4]');
 
 /** Lists the workers cooling down into `cooling` ({worker, msLeft, ...}) and drops ended cooldowns. */
 const listCooldowns = (hash: string): string => `
@@ -106,17 +112,17 @@ return 1
 `;
 
 /**
- * Budget reservation. KEYS[1..3]: reservations zset, amounts hash, reserved sum; KEYS[4..]: spend counters of
- * the limited windows. ARGV[1..3]: id, estimate (nano), leaseMs; ARGV[4..]: the limits (nano), aligned with
- * KEYS[4..]. Returns {1} or {0, window index (1-based), spent, reserved}.
+ * Budget reservation. KEYS[1..4]: reservation keys (see PURGE_RESERVATIONS); KEYS[5..]: spend counters of
+ * the limited windows. ARGV[1..3]: id, estimate (nano), leaseMs; ARGV[4..]: the limits (nano), ARGV[i - 1]
+ * for KEYS[i]. Returns {1} or {0, window index (1-based), spent, reserved}.
  */
 export const RESERVE_SCRIPT = `${NOW}${PURGE_RESERVATIONS}
 local estimate = tonumber(ARGV[2])
-for i = 4, #KEYS do
+for i = 5, #KEYS do
   local spent = tonumber(redis.call('GET', KEYS[i]) or '0')
-  local limit = tonumber(ARGV[i])
+  local limit = tonumber(ARGV[i - 1])
   if spent + reserved >= limit or spent + reserved + estimate > limit then
-    return {0, i - 3, spent, reserved}
+    return {0, i - 4, spent, reserved}
   end
 end
 local expires = now + tonumber(ARGV[3])
@@ -130,27 +136,34 @@ return {1}
 `;
 
 /**
- * Budget settlement. KEYS[1..3]: reservation keys; KEYS[4..6]: daily, monthly, total counters.
- * ARGV: id, actual (nano), daily counter expiry, monthly counter expiry (epoch ms).
+ * Budget settlement, counted once: for a running reservation, or for one that lapsed (expired unsettled in
+ * the last day); a repeated settlement (a replay after a timed-out reply that did run) finds neither.
+ * KEYS[1..4]: reservation keys; KEYS[5..7]: daily, monthly, total counters. ARGV: id, actual (nano), daily
+ * counter expiry, monthly counter expiry (epoch ms), force ('1': count even if Redis no longer knows the
+ * reservation — a settlement that never reached Redis, replayed after a restart that lost the data).
+ * Returns 1, or 0 when nothing was counted.
  */
-export const SETTLE_SCRIPT = `
+export const SETTLE_SCRIPT = `${NOW}
 if redis.call('ZREM', KEYS[1], ARGV[1]) == 1 then
   local amount = redis.call('HGET', KEYS[2], ARGV[1])
   if amount then
     redis.call('DECRBY', KEYS[3], amount)
     redis.call('HDEL', KEYS[2], ARGV[1])
   end
+else
+  redis.call('ZREMRANGEBYSCORE', KEYS[4], '-inf', now)
+  if redis.call('ZREM', KEYS[4], ARGV[1]) == 0 and ARGV[5] ~= '1' then return 0 end
 end
-for i = 4, 6 do redis.call('INCRBY', KEYS[i], ARGV[2]) end
-redis.call('PEXPIREAT', KEYS[4], ARGV[3])
-redis.call('PEXPIREAT', KEYS[5], ARGV[4])
+for i = 5, 7 do redis.call('INCRBY', KEYS[i], ARGV[2]) end
+redis.call('PEXPIREAT', KEYS[5], ARGV[3])
+redis.call('PEXPIREAT', KEYS[6], ARGV[4])
 return 1
 `;
 
 /** Budget figures. KEYS as in the reservation. Returns {reserved, spent...}. */
 export const USAGE_SCRIPT = `${NOW}${PURGE_RESERVATIONS}
 local out = {reserved}
-for i = 4, #KEYS do out[#out + 1] = tonumber(redis.call('GET', KEYS[i]) or '0') end
+for i = 5, #KEYS do out[#out + 1] = tonumber(redis.call('GET', KEYS[i]) or '0') end
 return out
 `;
 
@@ -178,14 +191,14 @@ return cooling
 /**
  * Admission of one request, all or nothing: the rate buckets, a concurrency slot and a budget reservation of
  * one scope are checked together and taken only if all allow; the cooldown list comes back in the same trip.
- * KEYS: bucket, slot zset, reservations zset, amounts, sum, cooldowns hash, spend counters of the limited
- * windows. ARGV: [1] rate on (1/0), [2..6] requests per ms, request capacity, tokens per ms, token capacity,
- * tokens, [7] slot max (-1: none), [8] slot lease ms, [9] slot id, [10] estimate nano (-1: no budget),
- * [11] reservation lease ms, [12] reservation id, [13..] limits aligned with KEYS[7..].
+ * KEYS: bucket, slot zset, the four reservation keys, cooldowns hash, spend counters of the limited windows.
+ * ARGV: [1] rate on (1/0), [2..6] requests per ms, request capacity, tokens per ms, token capacity, tokens,
+ * [7] slot max (-1: none), [8] slot lease ms, [9] slot id, [10] estimate nano (-1: no budget), [11]
+ * reservation lease ms, [12] reservation id, [13..] limits, ARGV[i + 5] for KEYS[i].
  * Returns {1, cooling} or {0, 'rate', limit, retryAfterMs, cooling} | {0, 'concurrency', active, cooling} |
  * {0, 'budget', window index, spent, reserved, cooling}.
  */
-export const ADMIT_SCRIPT = `${NOW}${listCooldowns('KEYS[6]')}
+export const ADMIT_SCRIPT = `${NOW}${listCooldowns('KEYS[7]')}
 local rateOn = ARGV[1] == '1'
 local rper, rcap = tonumber(ARGV[2]), tonumber(ARGV[3])
 local tper, tcap = tonumber(ARGV[4]), tonumber(ARGV[5])
@@ -215,12 +228,12 @@ if slotMax >= 0 then
 end
 local estimate = tonumber(ARGV[10])
 if estimate >= 0 then
-  ${purgeReservations('KEYS[3]', 'KEYS[4]', 'KEYS[5]')}
-  for i = 7, #KEYS do
+  ${purgeReservations('KEYS[3]', 'KEYS[4]', 'KEYS[5]', 'KEYS[6]')}
+  for i = 8, #KEYS do
     local spent = tonumber(redis.call('GET', KEYS[i]) or '0')
-    local limit = tonumber(ARGV[i + 6])
+    local limit = tonumber(ARGV[i + 5])
     if spent + reserved >= limit or spent + reserved + estimate > limit then
-      return {0, 'budget', i - 6, spent, reserved, cooling}
+      return {0, 'budget', i - 7, spent, reserved, cooling}
     end
   end
 end

@@ -93,7 +93,7 @@ const SCRIPTS = {
   ofRate: { keys: 1, lua: RATE_SCRIPT },
   ofAcquire: { keys: 1, lua: ACQUIRE_SLOT_SCRIPT },
   ofRenew: { keys: 1, lua: RENEW_SLOT_SCRIPT },
-  ofSettle: { keys: 6, lua: SETTLE_SCRIPT },
+  ofSettle: { keys: 7, lua: SETTLE_SCRIPT },
   ofFailure: { keys: 2, lua: FAILURE_SCRIPT },
   ofCoolDown: { keys: 1, lua: COOL_DOWN_SCRIPT },
   ofCooldowns: { keys: 1, lua: COOLDOWNS_SCRIPT },
@@ -132,7 +132,8 @@ export function createRedisState(settings: RedisStateSettings): RedisState {
   let closing = false;
   const readyWaiters = new Set<() => void>();
   /** Settlements that could not reach Redis, replayed on reconnect so spend is not lost. */
-  const pending: Array<{ reservation: BudgetReservation; actualUsd: number; at: number }> = [];
+  const pending: Array<{ reservation: BudgetReservation; actualUsd: number; at: number; force: boolean }> =
+    [];
   /** Keys seen valid, by hash, for the `local` key policy. */
   const keyCache = new Map<string, { record: KeyRecord; at: number }>();
 
@@ -207,7 +208,12 @@ export function createRedisState(settings: RedisStateSettings): RedisState {
 
   const bucketKey = (scope: string) => `rl:${scope}`;
   const slotKey = (scope: string) => `slot:${scope}`;
-  const reservationKeys = (scope: string) => [`res:${scope}`, `resamt:${scope}`, `ressum:${scope}`];
+  const reservationKeys = (scope: string) => [
+    `res:${scope}`,
+    `resamt:${scope}`,
+    `ressum:${scope}`,
+    `reslapsed:${scope}`,
+  ];
   const spendKey = (scope: string, windowId: string) => `spend:${scope}:${windowId}`;
   const FAILURES = 'health:failures';
   const COOLDOWNS = 'health:cooldowns';
@@ -219,6 +225,7 @@ export function createRedisState(settings: RedisStateSettings): RedisState {
     reservation: BudgetReservation,
     actualUsd: number,
     at: number,
+    force: boolean,
   ): Promise<void> => {
     const slots = windowSlots(at);
     const day = slots[0]!.resetAt! + 86_400_000;
@@ -230,19 +237,28 @@ export function createRedisState(settings: RedisStateSettings): RedisState {
       toNano(actualUsd),
       day,
       month,
+      force ? '1' : '0',
     );
   };
 
+  let flushing = false;
   const flushPending = async (): Promise<void> => {
-    while (pending.length > 0 && client.status === 'ready') {
-      const next = pending[0]!;
-      try {
-        await settleShared(next.reservation, next.actualUsd, next.at);
-        pending.shift();
-      } catch (error) {
-        lastError = describeError(error, settings.url);
-        return;
+    // One replay at a time: a reconnect during a replay must not settle the same entry twice.
+    if (flushing) return;
+    flushing = true;
+    try {
+      while (pending.length > 0 && client.status === 'ready') {
+        const next = pending[0]!;
+        try {
+          await settleShared(next.reservation, next.actualUsd, next.at, next.force);
+          pending.shift();
+        } catch (error) {
+          lastError = describeError(error, settings.url);
+          return;
+        }
       }
+    } finally {
+      flushing = false;
     }
   };
 
@@ -392,7 +408,7 @@ export function createRedisState(settings: RedisStateSettings): RedisState {
           const slots = limitedSlots(budgets, at);
           const id = randomBytes(12).toString('hex');
           const reply = (await script('ofReserve')(
-            3 + slots.length,
+            4 + slots.length,
             ...reservationKeys(scope),
             ...slots.map((slot) => spendKey(scope, slot.id)),
             id,
@@ -421,14 +437,18 @@ export function createRedisState(settings: RedisStateSettings): RedisState {
         return local.settleBudget({ ...reservation, id: reservation.id.slice(6) }, actualUsd);
       }
       const at = now();
+      // Not sent at all (disconnected): the replay may count it even if Redis lost the reservation meanwhile.
+      // Sent but failed (a timeout may hide a settlement that ran): the replay counts only what Redis still
+      // holds, so it cannot count twice.
+      const sent = client.status === 'ready';
       try {
-        if (client.status !== 'ready') throw new Error(`redis ${client.status}`);
-        await settleShared(reservation, actualUsd, at);
+        if (!sent) throw new Error(`redis ${client.status}`);
+        await settleShared(reservation, actualUsd, at, false);
       } catch (error) {
         lastError = describeError(error, settings.url);
         degraded.budgets++;
         // The request already ran: its cost is kept and replayed when Redis is back.
-        if (pending.length < PENDING_LIMIT) pending.push({ reservation, actualUsd, at });
+        if (pending.length < PENDING_LIMIT) pending.push({ reservation, actualUsd, at, force: !sent });
       }
     },
 
@@ -438,7 +458,7 @@ export function createRedisState(settings: RedisStateSettings): RedisState {
         async () => {
           const slots = limitedSlots(budgets, now());
           const reply = (await script('ofUsage')(
-            3 + slots.length,
+            4 + slots.length,
             ...reservationKeys(scope),
             ...slots.map((slot) => spendKey(scope, slot.id)),
           )) as number[];
@@ -466,7 +486,7 @@ export function createRedisState(settings: RedisStateSettings): RedisState {
           const reservationId = randomBytes(12).toString('hex');
           const slotLeaseMs = request.slot?.leaseMs ?? DEFAULT_LEASE_MS;
           const reply = (await script('ofAdmit')(
-            6 + slots.length,
+            7 + slots.length,
             bucketKey(scope),
             slotKey(scope),
             ...reservationKeys(scope),

@@ -199,8 +199,9 @@ export interface SharedState {
     options?: ReserveOptions,
   ): Promise<BudgetDecision>;
   /**
-   * Replaces the reservation by the real cost, added to the windows current now. Call it exactly once per
-   * reservation: the spend counts even when the reservation's lease has run out (a very long request).
+   * Replaces the reservation by the real cost, added to the windows current now. Counted once per
+   * reservation: a repeated settlement (a replay after a timed-out reply) is ignored, and a reservation whose
+   * lease ran out unsettled (a very long request) still counts when it settles within a day.
    */
   settleBudget(reservation: BudgetReservation, actualUsd: number): Promise<void>;
   /** The scope's figures per configured window. */
