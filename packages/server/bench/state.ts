@@ -54,6 +54,8 @@ const OPERATIONS: Record<string, Operation> = {
     const decision = await state.admit(admission('key:bench'));
     if (decision.admitted) await finish(state, 'key:bench', decision.lease, decision.reservation);
   },
+  'whole request with admit (3 round trips)': (state, secret) => admitPath(state, secret),
+  'whole request one by one (9 round trips)': (state, secret) => sequentialPath(state, secret),
 };
 
 /** What one request asks of `admit`. */
