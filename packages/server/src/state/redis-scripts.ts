@@ -47,44 +47,58 @@ for i = 1, #all, 2 do
 end
 `;
 
+/** Reads the bucket at `key` and refills it to `now` into r, tk; rates and capacities from ARGV[base..base+3]. */
+const refillBucket = (key: string, base: number): string => `
+local rper, rcap = tonumber(ARGV[${base}]), tonumber(ARGV[${base + 1}])
+local tper, tcap = tonumber(ARGV[${base + 2}]), tonumber(ARGV[${base + 3}])
+local stored = redis.call('HMGET', ${key}, 'r', 't', 'at')
+local r, tk = tonumber(stored[1]) or rcap, tonumber(stored[2]) or tcap
+local elapsed = math.max(0, now - (tonumber(stored[3]) or now))
+r = math.min(rcap, r + elapsed * rper)
+tk = math.min(tcap, tk + elapsed * tper)
+`;
+
+/** `takeFromBuckets`'s refusal rule: rwait, twait in whole ms (0: enough), `which` waits longest, `need`. */
+const bucketWaits = (tokens: string): string => `
+local need = math.min(math.max(0, ${tokens}), tcap)
+local rwait, twait = 0, 0
+if rper > 0 and r < 1 then rwait = math.ceil((1 - r) / rper) end
+if tper > 0 and tk < need then twait = math.ceil((need - tk) / tper) end
+local which = 'requests'
+if twait > rwait then which = 'tokens' end
+`;
+
+/** Writes r, tk back to the bucket at `key`, kept until it would be full again. */
+const storeBucket = (key: string): string => `
+redis.call('HSET', ${key}, 'r', r, 't', tk, 'at', now)
+local full = 0
+if rper > 0 then full = math.max(full, (rcap - r) / rper) end
+if tper > 0 then full = math.max(full, (tcap - tk) / tper) end
+redis.call('PEXPIRE', ${key}, math.ceil(full) + 1000)
+`;
+
+/** Takes one request and `need` tokens, and stores the bucket. */
+const takeFromBucket = (key: string): string => `
+if rper > 0 then r = r - 1 end
+if tper > 0 then tk = tk - need end
+${storeBucket(key)}`;
+
 /**
  * Token buckets. KEYS[1]: the bucket hash. ARGV: requests per ms, request capacity, tokens per ms, token
  * capacity, tokens, mode (`take` | `adjust`). Returns {1} allowed, {0, limit, retryAfterMs} refused.
  */
-export const RATE_SCRIPT = `${NOW}
-local rper, rcap = tonumber(ARGV[1]), tonumber(ARGV[2])
-local tper, tcap = tonumber(ARGV[3]), tonumber(ARGV[4])
+export const RATE_SCRIPT = `${NOW}${refillBucket('KEYS[1]', 1)}
 local tokens = tonumber(ARGV[5])
-local stored = redis.call('HMGET', KEYS[1], 'r', 't', 'at')
-local r, tk, at = tonumber(stored[1]) or rcap, tonumber(stored[2]) or tcap, tonumber(stored[3]) or now
-local elapsed = math.max(0, now - at)
-r = math.min(rcap, r + elapsed * rper)
-tk = math.min(tcap, tk + elapsed * tper)
-local result = {1}
 if ARGV[6] == 'adjust' then
-  if tper == 0 then return result end
+  if tper == 0 then return {1} end
   tk = math.max(-tcap, math.min(tcap, tk - tokens))
-else
-  local need = math.min(math.max(0, tokens), tcap)
-  local rwait, twait = 0, 0
-  if rper > 0 and r < 1 then rwait = (1 - r) / rper end
-  if tper > 0 and tk < need then twait = (need - tk) / tper end
-  if rwait > 0 or twait > 0 then
-    rwait, twait = math.ceil(rwait), math.ceil(twait)
-    local which = 'requests'
-    if twait > rwait then which = 'tokens' end
-    result = {0, which, math.max(rwait, twait)}
-  else
-    if rper > 0 then r = r - 1 end
-    if tper > 0 then tk = tk - need end
-  end
+  ${storeBucket('KEYS[1]')}
+  return {1}
 end
-redis.call('HSET', KEYS[1], 'r', r, 't', tk, 'at', now)
-local full = 0
-if rper > 0 then full = math.max(full, (rcap - r) / rper) end
-if tper > 0 then full = math.max(full, (tcap - tk) / tper) end
-redis.call('PEXPIRE', KEYS[1], math.ceil(full) + 1000)
-return result
+${bucketWaits('tokens')}
+if rwait > 0 or twait > 0 then return {0, which, math.max(rwait, twait)} end
+${takeFromBucket('KEYS[1]')}
+return {1}
 `;
 
 /** Concurrency slots. KEYS[1]: zset lease → expiry. ARGV: max, leaseMs, id. Returns {1, n} or {0, active}. */
@@ -200,26 +214,9 @@ return cooling
  */
 export const ADMIT_SCRIPT = `${NOW}${listCooldowns('KEYS[7]')}
 local rateOn = ARGV[1] == '1'
-local rper, rcap = tonumber(ARGV[2]), tonumber(ARGV[3])
-local tper, tcap = tonumber(ARGV[4]), tonumber(ARGV[5])
-local r, tk, need = 0, 0, 0
-if rateOn then
-  local stored = redis.call('HMGET', KEYS[1], 'r', 't', 'at')
-  r, tk = tonumber(stored[1]) or rcap, tonumber(stored[2]) or tcap
-  local elapsed = math.max(0, now - (tonumber(stored[3]) or now))
-  r = math.min(rcap, r + elapsed * rper)
-  tk = math.min(tcap, tk + elapsed * tper)
-  need = math.min(math.max(0, tonumber(ARGV[6])), tcap)
-  local rwait, twait = 0, 0
-  if rper > 0 and r < 1 then rwait = (1 - r) / rper end
-  if tper > 0 and tk < need then twait = (need - tk) / tper end
-  if rwait > 0 or twait > 0 then
-    rwait, twait = math.ceil(rwait), math.ceil(twait)
-    local which = 'requests'
-    if twait > rwait then which = 'tokens' end
-    return {0, 'rate', which, math.max(rwait, twait), cooling}
-  end
-end
+${refillBucket('KEYS[1]', 2)}
+${bucketWaits('tonumber(ARGV[6])')}
+if rateOn and (rwait > 0 or twait > 0) then return {0, 'rate', which, math.max(rwait, twait), cooling} end
 local slotMax = tonumber(ARGV[7])
 if slotMax >= 0 then
   redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', now)
@@ -238,13 +235,7 @@ if estimate >= 0 then
   end
 end
 if rateOn then
-  if rper > 0 then r = r - 1 end
-  if tper > 0 then tk = tk - need end
-  redis.call('HSET', KEYS[1], 'r', r, 't', tk, 'at', now)
-  local full = 0
-  if rper > 0 then full = math.max(full, (rcap - r) / rper) end
-  if tper > 0 then full = math.max(full, (tcap - tk) / tper) end
-  redis.call('PEXPIRE', KEYS[1], math.ceil(full) + 1000)
+  ${takeFromBucket('KEYS[1]')}
 end
 if slotMax >= 0 then
   redis.call('ZADD', KEYS[2], now + tonumber(ARGV[8]), ARGV[9])
