@@ -18,6 +18,7 @@ import {
   takeFromBuckets,
   toNano,
   usageOf,
+  type WindowSlot,
   windowSlots,
   zeroCounts,
 } from './common.js';
@@ -44,7 +45,12 @@ export function createMemoryState(settings: MemoryStateSettings = {}): SharedSta
   const started = now();
   const buckets = new Map<string, BucketLevels>();
   const slots = new Map<string, Map<string, number>>();
-  const spent = new Map<string, number>();
+  /** Spend per `scope|window`, for the window id it was counted in: an older window reads as 0 (bounded memory). */
+  const spent = new Map<string, { id: string; nano: number }>();
+  const spentIn = (scope: string, slot: WindowSlot): number => {
+    const counter = spent.get(`${scope}|${slot.window}`);
+    return counter?.id === slot.id ? counter.nano : 0;
+  };
   /** Reservations that expired unsettled (`scope|id` → forget time): their late settlement still counts. */
   const lapsed = new Map<string, number>();
   const reservations = new Map<string, Map<string, { nano: number; expiresAt: number }>>();
@@ -150,7 +156,7 @@ export function createMemoryState(settings: MemoryStateSettings = {}): SharedSta
       const estimate = toNano(estimateUsd, 'up');
       const { held, sum } = liveReservations(scope, t);
       for (const slot of limitedSlots(budgets, t)) {
-        const used = spent.get(`${scope}|${slot.id}`) ?? 0;
+        const used = spentIn(scope, slot);
         if (budgetRefuses(slot.limitNano, used, sum, estimate)) {
           return { reserved: false, exceeded: usageOf(slot, used, sum) };
         }
@@ -172,17 +178,17 @@ export function createMemoryState(settings: MemoryStateSettings = {}): SharedSta
       if (!counted) return;
       const actual = toNano(actualUsd);
       for (const slot of windowSlots(t)) {
-        const counter = `${reservation.scope}|${slot.id}`;
-        spent.set(counter, (spent.get(counter) ?? 0) + actual);
+        spent.set(`${reservation.scope}|${slot.window}`, {
+          id: slot.id,
+          nano: spentIn(reservation.scope, slot) + actual,
+        });
       }
     },
 
     async budgetUsage(scope, budgets) {
       const t = now();
       const { sum } = liveReservations(scope, t);
-      return limitedSlots(budgets, t).map((slot) =>
-        usageOf(slot, spent.get(`${scope}|${slot.id}`) ?? 0, sum),
-      );
+      return limitedSlots(budgets, t).map((slot) => usageOf(slot, spentIn(scope, slot), sum));
     },
 
     async reportFailure(workerId, breaker) {
@@ -229,7 +235,7 @@ export function createMemoryState(settings: MemoryStateSettings = {}): SharedSta
       const open = budget ? liveReservations(scope, t) : undefined;
       if (budget && open) {
         for (const slot of limitedSlots(budget.budgets, t)) {
-          const used = spent.get(`${scope}|${slot.id}`) ?? 0;
+          const used = spentIn(scope, slot);
           if (budgetRefuses(slot.limitNano, used, open.sum, estimate)) {
             return {
               cooldowns,
