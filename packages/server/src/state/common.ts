@@ -155,6 +155,18 @@ export function takeFromBuckets(
   return { allowed: true };
 }
 
+/** Milliseconds until both buckets are full again (how long the Redis bucket key is kept, less 1 s). */
+export function timeToFull(levels: BucketLevels, parameters: BucketParameters): number {
+  let full = 0;
+  if (parameters.requestsPerMs > 0) {
+    full = Math.max(full, (parameters.requestCapacity - levels.requests) / parameters.requestsPerMs);
+  }
+  if (parameters.tokensPerMs > 0) {
+    full = Math.max(full, (parameters.tokenCapacity - levels.tokens) / parameters.tokensPerMs);
+  }
+  return Math.ceil(full);
+}
+
 /** Refills `levels` (or starts full buckets) up to `now`. */
 export function refill(
   levels: BucketLevels | undefined,

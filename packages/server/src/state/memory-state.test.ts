@@ -38,6 +38,16 @@ describe('createMemoryState with an injected clock', () => {
     expect((await state.takeRate('k', limits)).allowed).toBe(true);
   });
 
+  it('forgets an idle bucket only once it is full again', async () => {
+    const time = clock('2026-12-04T10:00:00.000Z');
+    const state = createMemoryState({ now: time.now });
+    const limits = { requestsPerMinute: 0.1, burst: 10 }; // one request per 10 minutes
+    for (let i = 0; i < 10; i++) expect((await state.takeRate('k', limits)).allowed).toBe(true);
+    time.advance(11 * 60_000); // long idle, but only 1.1 requests refilled
+    expect((await state.takeRate('k', limits)).allowed).toBe(true);
+    expect((await state.takeRate('k', limits)).allowed).toBe(false);
+  });
+
   it('refills the token bucket at tokensPerMinute and clips a request larger than the bucket', async () => {
     const time = clock('2026-12-04T10:00:00.000Z');
     const state = createMemoryState({ now: time.now });

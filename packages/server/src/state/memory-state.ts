@@ -5,6 +5,7 @@
 import { randomBytes } from 'node:crypto';
 import {
   type BucketLevels,
+  type BucketParameters,
   bucketParameters,
   budgetRefuses,
   buildKey,
@@ -16,6 +17,7 @@ import {
   refill,
   type StoredKey,
   takeFromBuckets,
+  timeToFull,
   toNano,
   usageOf,
   type WindowSlot,
@@ -60,11 +62,21 @@ export function createMemoryState(settings: MemoryStateSettings = {}): SharedSta
   const byHash = new Map<string, string>();
   let lastSweep = started;
 
+  /** When each bucket is full again: from then on it is the same as no bucket, so it can go (as in Redis). */
+  const fullAt = new Map<string, number>();
   const sweepBuckets = (t: number): void => {
     if (t - lastSweep < 60_000) return;
     lastSweep = t;
-    // A bucket untouched for ten minutes is full for any limit of at least 0.1 per minute: forget it.
-    for (const [scope, levels] of buckets) if (t - levels.at > 600_000) buckets.delete(scope);
+    for (const [scope, at] of fullAt) {
+      if (at <= t) {
+        fullAt.delete(scope);
+        buckets.delete(scope);
+      }
+    }
+  };
+  const storeBucket = (scope: string, levels: BucketLevels, parameters: BucketParameters): void => {
+    buckets.set(scope, levels);
+    fullAt.set(scope, levels.at + timeToFull(levels, parameters));
   };
 
   const liveSlots = (scope: string, t: number): Map<string, number> => {
@@ -112,7 +124,7 @@ export function createMemoryState(settings: MemoryStateSettings = {}): SharedSta
       const parameters = bucketParameters(limits);
       const levels = refill(buckets.get(scope), parameters, t);
       const decision = takeFromBuckets(levels, parameters, cost?.tokens ?? 0);
-      buckets.set(scope, levels);
+      storeBucket(scope, levels, parameters);
       return decision;
     },
 
@@ -124,7 +136,7 @@ export function createMemoryState(settings: MemoryStateSettings = {}): SharedSta
         -parameters.tokenCapacity,
         Math.min(parameters.tokenCapacity, levels.tokens - delta),
       );
-      buckets.set(scope, levels);
+      storeBucket(scope, levels, parameters);
     },
 
     async acquireSlot(scope, limits) {
@@ -218,9 +230,10 @@ export function createMemoryState(settings: MemoryStateSettings = {}): SharedSta
       const { scope } = request;
       const cooldowns = listCooldowns(t);
       let levels: BucketLevels | undefined;
-      if (request.rate) {
-        const parameters = bucketParameters(request.rate);
+      const parameters = request.rate ? bucketParameters(request.rate) : undefined;
+      if (parameters) {
         if (parameters.requestsPerMs > 0 || parameters.tokensPerMs > 0) {
+          sweepBuckets(t);
           levels = refill(buckets.get(scope), parameters, t);
           const rate = takeFromBuckets(levels, parameters, request.tokens ?? 0);
           if (!rate.allowed) return { cooldowns, admitted: false, refusedBy: 'rate', rate };
@@ -247,7 +260,7 @@ export function createMemoryState(settings: MemoryStateSettings = {}): SharedSta
         }
       }
       // Every check passed: take them all.
-      if (levels) buckets.set(scope, levels);
+      if (levels && parameters) storeBucket(scope, levels, parameters);
       let lease: SlotLease | undefined;
       if (request.slot && held) {
         lease = { scope, id: newId(), leaseMs: request.slot.leaseMs ?? DEFAULT_LEASE_MS };
