@@ -52,6 +52,19 @@ function contract(make: () => Promise<SharedState>): void {
     });
   });
 
+  it('keeps the request and token buckets of a scope apart across calls that limit only one of them', async () => {
+    const rpm = { requestsPerMinute: SLOW, burst: 2 };
+    const tpm = { tokensPerMinute: SLOW, tokenBurst: 100 };
+    expect((await state.takeRate('key:split', rpm)).allowed).toBe(true); // 1 request left
+    expect((await state.takeRate('key:split', tpm, { tokens: 60 })).allowed).toBe(true); // 40 tokens left
+    expect((await state.admit({ scope: 'key:split', rate: tpm, tokens: 30 })).admitted).toBe(true); // 10 left
+    await state.adjustTokens('key:split', tpm, -5); // 15 left
+    expect((await state.takeRate('key:split', rpm)).allowed).toBe(true);
+    expect((await state.takeRate('key:split', rpm)).allowed).toBe(false);
+    expect((await state.takeRate('key:split', tpm, { tokens: 15 })).allowed).toBe(true);
+    expect((await state.takeRate('key:split', tpm, { tokens: 1 })).allowed).toBe(false);
+  });
+
   it('corrects the token bucket with the real usage', async () => {
     const limits = { tokensPerMinute: SLOW, tokenBurst: 100 };
     expect((await state.takeRate('key:adjust', limits, { tokens: 100 })).allowed).toBe(true);

@@ -22,6 +22,7 @@ const command = fc.oneof(
     scope,
     burst: fc.integer({ min: 1, max: 4 }),
     tokens: fc.integer({ min: 0, max: 30 }),
+    only: fc.constantFrom('both', 'requests', 'tokens'),
   }),
   fc.record({ op: fc.constant('adjust' as const), scope, delta: fc.integer({ min: -15, max: 15 }) }),
   fc.record({ op: fc.constant('acquire' as const), scope, max: fc.integer({ min: 1, max: 3 }) }),
@@ -59,7 +60,14 @@ async function trace(state: SharedState, commands: readonly Command[]): Promise<
   for (const c of commands) {
     switch (c.op) {
       case 'rate': {
-        const decision = await state.takeRate(c.scope, tokenLimits(c.burst), { tokens: c.tokens });
+        const { requestsPerMinute, burst, tokensPerMinute, tokenBurst } = tokenLimits(c.burst);
+        const limits =
+          c.only === 'requests'
+            ? { requestsPerMinute, burst }
+            : c.only === 'tokens'
+              ? { tokensPerMinute, tokenBurst }
+              : tokenLimits(c.burst);
+        const decision = await state.takeRate(c.scope, limits, { tokens: c.tokens });
         out.push(decision.allowed ? 'allowed' : decision.limit);
         break;
       }

@@ -116,11 +116,20 @@ export function bucketParameters(limits: RateLimits): BucketParameters {
   };
 }
 
-/** Bucket levels at an instant. */
-export interface BucketLevels {
-  requests: number;
-  tokens: number;
+/** One bucket's level, when it was last brought up to date, and when it will be full again. */
+export interface BucketLevel {
+  level: number;
   at: number;
+  fullAt: number;
+}
+
+/**
+ * A scope's two buckets. Each is kept on its own (its own timestamp), so a call that limits only requests
+ * leaves the token bucket as it was, and the other way round. Undefined: full (never used, or refilled).
+ */
+export interface BucketLevels {
+  requests: BucketLevel | undefined;
+  tokens: BucketLevel | undefined;
 }
 
 /**
@@ -134,12 +143,12 @@ export function takeFromBuckets(
   tokens: number,
 ): RateDecision {
   const need = Math.min(Math.max(0, tokens), parameters.tokenCapacity);
+  const requests = levels.requests?.level ?? parameters.requestCapacity;
+  const available = levels.tokens?.level ?? parameters.tokenCapacity;
   const requestWait =
-    parameters.requestsPerMs > 0 && levels.requests < 1
-      ? (1 - levels.requests) / parameters.requestsPerMs
-      : 0;
+    parameters.requestsPerMs > 0 && requests < 1 ? (1 - requests) / parameters.requestsPerMs : 0;
   const tokenWait =
-    parameters.tokensPerMs > 0 && levels.tokens < need ? (need - levels.tokens) / parameters.tokensPerMs : 0;
+    parameters.tokensPerMs > 0 && available < need ? (need - available) / parameters.tokensPerMs : 0;
   if (requestWait > 0 || tokenWait > 0) {
     // Compared in whole milliseconds, so float noise of the refill cannot flip a tie between the buckets.
     const requestMs = Math.ceil(requestWait);
@@ -150,35 +159,49 @@ export function takeFromBuckets(
       retryAfterMs: Math.max(requestMs, tokenMs),
     };
   }
-  if (parameters.requestsPerMs > 0) levels.requests -= 1;
-  if (parameters.tokensPerMs > 0) levels.tokens -= need;
+  if (levels.requests && parameters.requestsPerMs > 0) {
+    setLevel(
+      levels.requests,
+      levels.requests.level - 1,
+      parameters.requestsPerMs,
+      parameters.requestCapacity,
+    );
+  }
+  if (levels.tokens && parameters.tokensPerMs > 0) {
+    setLevel(levels.tokens, levels.tokens.level - need, parameters.tokensPerMs, parameters.tokenCapacity);
+  }
   return { allowed: true };
 }
 
-/** Milliseconds until both buckets are full again (how long the Redis bucket key is kept, less 1 s). */
-export function timeToFull(levels: BucketLevels, parameters: BucketParameters): number {
-  let full = 0;
-  if (parameters.requestsPerMs > 0) {
-    full = Math.max(full, (parameters.requestCapacity - levels.requests) / parameters.requestsPerMs);
-  }
-  if (parameters.tokensPerMs > 0) {
-    full = Math.max(full, (parameters.tokenCapacity - levels.tokens) / parameters.tokensPerMs);
-  }
-  return Math.ceil(full);
+/** Sets a bucket's level (clamped to [-capacity, capacity]) and when it is full again. */
+export function setLevel(bucket: BucketLevel, level: number, perMs: number, capacity: number): void {
+  bucket.level = Math.max(-capacity, Math.min(capacity, level));
+  bucket.fullAt = bucket.at + Math.ceil((capacity - bucket.level) / perMs);
 }
 
-/** Refills `levels` (or starts full buckets) up to `now`. */
+/** Refills the buckets `parameters` limit up to `now` (a missing one starts full); the others stay as they were. */
 export function refill(
   levels: BucketLevels | undefined,
   parameters: BucketParameters,
   now: number,
 ): BucketLevels {
-  if (!levels) return { requests: parameters.requestCapacity, tokens: parameters.tokenCapacity, at: now };
-  const elapsed = Math.max(0, now - levels.at);
+  const fill = (
+    bucket: BucketLevel | undefined,
+    perMs: number,
+    capacity: number,
+  ): BucketLevel | undefined => {
+    if (perMs <= 0) return bucket;
+    const level = Math.min(
+      capacity,
+      (bucket?.level ?? capacity) + Math.max(0, now - (bucket?.at ?? now)) * perMs,
+    );
+    const next = { level, at: now, fullAt: now };
+    setLevel(next, level, perMs, capacity);
+    return next;
+  };
   return {
-    requests: Math.min(parameters.requestCapacity, levels.requests + elapsed * parameters.requestsPerMs),
-    tokens: Math.min(parameters.tokenCapacity, levels.tokens + elapsed * parameters.tokensPerMs),
-    at: now,
+    requests: fill(levels?.requests, parameters.requestsPerMs, parameters.requestCapacity),
+    tokens: fill(levels?.tokens, parameters.tokensPerMs, parameters.tokenCapacity),
   };
 }
 

@@ -5,7 +5,6 @@
 import { randomBytes } from 'node:crypto';
 import {
   type BucketLevels,
-  type BucketParameters,
   bucketParameters,
   budgetRefuses,
   buildKey,
@@ -16,8 +15,8 @@ import {
   publicRecord,
   refill,
   type StoredKey,
+  setLevel,
   takeFromBuckets,
-  timeToFull,
   toNano,
   usageOf,
   type WindowSlot,
@@ -62,21 +61,15 @@ export function createMemoryState(settings: MemoryStateSettings = {}): SharedSta
   const byHash = new Map<string, string>();
   let lastSweep = started;
 
-  /** When each bucket is full again: from then on it is the same as no bucket, so it can go (as in Redis). */
-  const fullAt = new Map<string, number>();
+  /** Drops buckets that are full again (the same as no bucket), as Redis expires them. */
   const sweepBuckets = (t: number): void => {
     if (t - lastSweep < 60_000) return;
     lastSweep = t;
-    for (const [scope, at] of fullAt) {
-      if (at <= t) {
-        fullAt.delete(scope);
-        buckets.delete(scope);
-      }
+    for (const [scope, levels] of buckets) {
+      if (levels.requests && levels.requests.fullAt <= t) levels.requests = undefined;
+      if (levels.tokens && levels.tokens.fullAt <= t) levels.tokens = undefined;
+      if (!levels.requests && !levels.tokens) buckets.delete(scope);
     }
-  };
-  const storeBucket = (scope: string, levels: BucketLevels, parameters: BucketParameters): void => {
-    buckets.set(scope, levels);
-    fullAt.set(scope, levels.at + timeToFull(levels, parameters));
   };
 
   const liveSlots = (scope: string, t: number): Map<string, number> => {
@@ -124,7 +117,7 @@ export function createMemoryState(settings: MemoryStateSettings = {}): SharedSta
       const parameters = bucketParameters(limits);
       const levels = refill(buckets.get(scope), parameters, t);
       const decision = takeFromBuckets(levels, parameters, cost?.tokens ?? 0);
-      storeBucket(scope, levels, parameters);
+      buckets.set(scope, levels);
       return decision;
     },
 
@@ -132,11 +125,9 @@ export function createMemoryState(settings: MemoryStateSettings = {}): SharedSta
       const parameters = bucketParameters(limits);
       if (parameters.tokensPerMs === 0) return;
       const levels = refill(buckets.get(scope), parameters, now());
-      levels.tokens = Math.max(
-        -parameters.tokenCapacity,
-        Math.min(parameters.tokenCapacity, levels.tokens - delta),
-      );
-      storeBucket(scope, levels, parameters);
+      const bucket = levels.tokens!;
+      setLevel(bucket, bucket.level - delta, parameters.tokensPerMs, parameters.tokenCapacity);
+      buckets.set(scope, levels);
     },
 
     async acquireSlot(scope, limits) {
@@ -260,7 +251,7 @@ export function createMemoryState(settings: MemoryStateSettings = {}): SharedSta
         }
       }
       // Every check passed: take them all.
-      if (levels && parameters) storeBucket(scope, levels, parameters);
+      if (levels && parameters) buckets.set(scope, levels);
       let lease: SlotLease | undefined;
       if (request.slot && held) {
         lease = { scope, id: newId(), leaseMs: request.slot.leaseMs ?? DEFAULT_LEASE_MS };

@@ -47,15 +47,22 @@ for i = 1, #all, 2 do
 end
 `;
 
-/** Reads the bucket at `key` and refills it to `now` into r, tk; rates and capacities from ARGV[base..base+3]. */
+/**
+ * Reads the buckets at `key` and refills the limited ones to `now` into r, tk; rates and capacities from
+ * ARGV[base..base+3]. Each bucket has its own timestamp (`ra`, `ta`): a call that limits only one leaves the
+ * other as it was.
+ */
 const refillBucket = (key: string, base: number): string => `
 local rper, rcap = tonumber(ARGV[${base}]), tonumber(ARGV[${base + 1}])
 local tper, tcap = tonumber(ARGV[${base + 2}]), tonumber(ARGV[${base + 3}])
-local stored = redis.call('HMGET', ${key}, 'r', 't', 'at')
-local r, tk = tonumber(stored[1]) or rcap, tonumber(stored[2]) or tcap
-local elapsed = math.max(0, now - (tonumber(stored[3]) or now))
-r = math.min(rcap, r + elapsed * rper)
-tk = math.min(tcap, tk + elapsed * tper)
+local stored = redis.call('HMGET', ${key}, 'r', 'ra', 't', 'ta')
+local r, tk = rcap, tcap
+if rper > 0 then
+  r = math.min(rcap, (tonumber(stored[1]) or rcap) + math.max(0, now - (tonumber(stored[2]) or now)) * rper)
+end
+if tper > 0 then
+  tk = math.min(tcap, (tonumber(stored[3]) or tcap) + math.max(0, now - (tonumber(stored[4]) or now)) * tper)
+end
 `;
 
 /** `takeFromBuckets`'s refusal rule: rwait, twait in whole ms (0: enough), `which` waits longest, `need`. */
@@ -68,13 +75,18 @@ local which = 'requests'
 if twait > rwait then which = 'tokens' end
 `;
 
-/** Writes r, tk back to the bucket at `key`, kept until it would be full again. */
+/** Writes the limited buckets back to `key`; the key lives until every bucket in it is full again. */
 const storeBucket = (key: string): string => `
-redis.call('HSET', ${key}, 'r', r, 't', tk, 'at', now)
-local full = 0
-if rper > 0 then full = math.max(full, (rcap - r) / rper) end
-if tper > 0 then full = math.max(full, (tcap - tk) / tper) end
-redis.call('PEXPIRE', ${key}, math.ceil(full) + 1000)
+local ttl = redis.call('PTTL', ${key})
+if rper > 0 then
+  redis.call('HSET', ${key}, 'r', r, 'ra', now)
+  ttl = math.max(ttl, math.ceil((rcap - r) / rper) + 1000)
+end
+if tper > 0 then
+  redis.call('HSET', ${key}, 't', tk, 'ta', now)
+  ttl = math.max(ttl, math.ceil((tcap - tk) / tper) + 1000)
+end
+if ttl > 0 then redis.call('PEXPIRE', ${key}, ttl) end
 `;
 
 /** Takes one request and `need` tokens, and stores the bucket. */
