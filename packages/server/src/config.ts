@@ -6,7 +6,8 @@ import { readFile } from 'node:fs/promises';
 import { createValidator, OpenFuguError, type ValidationIssue } from '@openfugu/schema';
 import { type Static, Type } from '@sinclair/typebox';
 import { parse as parseYaml } from 'yaml';
-import { pointerToParam } from './gateway.js';
+import { pointerToParam } from './intake.js';
+import type { RedisStateSettings } from './state/redis-state.js';
 
 const Positive = (description: string) => Type.Integer({ minimum: 1, description });
 
@@ -20,6 +21,46 @@ const RateLimitSchema = Type.Object(
 
 const PriceSchema = Type.Object(
   { input: Type.Number({ minimum: 0 }), output: Type.Number({ minimum: 0 }) },
+  { additionalProperties: false },
+);
+
+const Policy = Type.Optional(Type.Union([Type.Literal('local'), Type.Literal('closed')]));
+
+/** Shared state of several replicas (`docs/deploy.md`). Absent: everything stays in this process. */
+const StateSchema = Type.Object(
+  {
+    redis: Type.Optional(
+      Type.Object(
+        {
+          url: Type.Optional(
+            Type.String({
+              pattern: '^rediss?://',
+              description: 'Redis URL without credentials (else urlEnv)',
+            }),
+          ),
+          urlEnv: Type.Optional(
+            Type.String({
+              minLength: 1,
+              description: 'Environment variable holding the URL (default OPENFUGU_REDIS_URL)',
+            }),
+          ),
+          keyPrefix: Type.Optional(Type.String({ minLength: 1 })),
+          commandTimeoutMs: Type.Optional(Positive('A slower Redis command follows the failure policy')),
+          connectTimeoutMs: Type.Optional(Positive('Connection attempt timeout')),
+          keyCacheMs: Type.Optional(
+            Type.Integer({ minimum: 0, description: 'Keys seen valid stay usable while Redis is down' }),
+          ),
+          failurePolicy: Type.Optional(
+            Type.Object(
+              { rateLimits: Policy, concurrency: Policy, budgets: Policy, keys: Policy, health: Policy },
+              { additionalProperties: false },
+            ),
+          ),
+        },
+        { additionalProperties: false },
+      ),
+    ),
+  },
   { additionalProperties: false },
 );
 
@@ -120,6 +161,18 @@ export const ServerConfigSchema = Type.Object(
       ),
     ),
     upstreams: Type.Optional(Type.Array(UpstreamConfigSchema, { minItems: 1 })),
+    state: Type.Optional(StateSchema),
+    admin: Type.Optional(
+      Type.Object(
+        {
+          masterKeyEnv: Type.String({
+            minLength: 1,
+            description: 'Environment variable holding the admin master key',
+          }),
+        },
+        { additionalProperties: false },
+      ),
+    ),
     simulated: Type.Optional(
       Type.Object(
         {
@@ -250,4 +303,41 @@ export function secretFromEnv(
     throw new ConfigError({ message: `${field}: environment variable ${name} is not set` });
   }
   return value;
+}
+
+/** The environment variable that enables the Redis state without a configuration file. */
+export const REDIS_URL_ENV = 'OPENFUGU_REDIS_URL';
+
+/**
+ * The Redis state settings of a configuration: `state.redis` (URL from `url`, else from `urlEnv`, default
+ * `OPENFUGU_REDIS_URL`), or only `OPENFUGU_REDIS_URL` in the environment. Undefined: the in-memory state.
+ *
+ * @example
+ * ```ts
+ * redisStateSettings({}, { OPENFUGU_REDIS_URL: 'redis://10.0.0.5:6379' }); // { url: 'redis://10.0.0.5:6379' }
+ * ```
+ */
+export function redisStateSettings(
+  config: ServerConfig,
+  env: Readonly<Record<string, string | undefined>>,
+): RedisStateSettings | undefined {
+  const redis = config.state?.redis;
+  if (!redis) {
+    const url = env[REDIS_URL_ENV];
+    return url ? { url } : undefined;
+  }
+  const url = redis.url ?? env[redis.urlEnv ?? REDIS_URL_ENV];
+  if (!url) {
+    throw new ConfigError({
+      message: `state.redis: no URL: set state.redis.url or the environment variable ${redis.urlEnv ?? REDIS_URL_ENV}`,
+    });
+  }
+  const { urlEnv: _urlEnv, url: _url, failurePolicy, ...rest } = redis;
+  return {
+    url,
+    ...rest,
+    ...(failurePolicy
+      ? { failurePolicy: Object.fromEntries(Object.entries(failurePolicy).filter(([, v]) => v)) }
+      : {}),
+  };
 }

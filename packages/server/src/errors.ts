@@ -15,6 +15,8 @@ export type GatewayErrorKind =
   | 'payload_too_large'
   | 'unauthorized'
   | 'rate_limited'
+  | 'budget_exceeded'
+  | 'state_unavailable'
   | 'upstream_error'
   | 'no_available_worker'
   | 'timeout'
@@ -84,6 +86,18 @@ export const ERROR_TABLE: Readonly<Record<GatewayErrorKind, ErrorRow>> = {
     type: 'rate_limit_error',
     code: 'rate_limit_exceeded',
     message: 'Rate limit exceeded.',
+  },
+  budget_exceeded: {
+    status: 429,
+    type: 'insufficient_quota',
+    code: 'budget_exceeded',
+    message: 'The spend budget of this API key is exhausted.',
+  },
+  state_unavailable: {
+    status: 503,
+    type: 'api_error',
+    code: 'state_unavailable',
+    message: 'The shared state is unreachable; try again shortly.',
   },
   upstream_error: {
     status: 502,
@@ -179,6 +193,7 @@ function codeOfKind(kind: GatewayErrorKind): OpenFuguErrorCode {
     case 'unauthorized':
       return 'unauthorized';
     case 'rate_limited':
+    case 'budget_exceeded':
       return 'rate_limited';
     case 'upstream_error':
       return 'upstream_error';

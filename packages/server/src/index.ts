@@ -1,3 +1,4 @@
+export * from './admin.js';
 export * from './conductor-mode.js';
 export * from './config.js';
 export * from './create-server.js';
@@ -13,5 +14,6 @@ export * from './rate-limit.js';
 export * from './sim/simulated-upstream.js';
 export * from './sim/skills.js';
 export * from './sse.js';
+export * from './state/index.js';
 export * from './trinity-mode.js';
 export * from './upstream/openai-worker.js';
