@@ -15,6 +15,7 @@ import { ConfigError, type ServerConfig, secretFromEnv } from './config.js';
 import { trainEmbeddedRouter } from './embedded-router.js';
 import { createGateway, type Gateway, type GatewayConfig } from './gateway.js';
 import { createRoutedMode, type GatewayMode } from './modes.js';
+import { opsUiConfig } from './ops/ui-config.js';
 import { createSimulatedUpstream, type SimulatedUpstream } from './sim/simulated-upstream.js';
 import { DEFAULT_SIMULATED_POOL } from './sim/skills.js';
 import { createTrinityMode } from './trinity-mode.js';
@@ -39,6 +40,8 @@ export interface ConfiguredServer {
   readonly workerCount: number;
   /** One line per mode: how it routes (honest about heuristics). */
   readonly notes: readonly string[];
+  /** Whether the operations page (`/ui`) is served. */
+  readonly ui: boolean;
   close(): Promise<void>;
 }
 
@@ -195,6 +198,7 @@ export async function createServerFromConfig(
       key: secretFromEnv(env, key.keyEnv, `auth.keys[${index}].keyEnv`),
       ...(key.rateLimit ? { rateLimit: key.rateLimit } : {}),
     })),
+    ...opsUiConfig(config.ui, simulated !== undefined, env),
     ...(simulated
       ? {
           description:
@@ -213,6 +217,7 @@ export async function createServerFromConfig(
     models,
     workerCount: workers.length,
     notes,
+    ui: gatewayConfig.ui?.enabled === true,
     async close() {
       await gateway.close();
       await simulated?.close();
