@@ -1,7 +1,6 @@
 // OpenFugu operations page: plain browser JavaScript, no dependencies, no network beyond this gateway.
 // Untrusted text (model output, worker ids, key names) only ever goes into the DOM as text (textContent),
 // never as markup.
-'use strict';
 
 const MAX_ROWS = 500;
 const SVG = 'http://www.w3.org/2000/svg';
@@ -19,7 +18,9 @@ const $ = (selector) => document.querySelector(selector);
 
 /** Creates an element with attributes and children (strings become text nodes). */
 function el(tag, attributes = {}, ...children) {
-  const node = tag.startsWith('svg:') ? document.createElementNS(SVG, tag.slice(4)) : document.createElement(tag);
+  const node = tag.startsWith('svg:')
+    ? document.createElementNS(SVG, tag.slice(4))
+    : document.createElement(tag);
   for (const [name, value] of Object.entries(attributes)) {
     if (value === undefined || value === null || value === false) continue;
     if (name === 'text') node.textContent = String(value);
@@ -33,7 +34,8 @@ function el(tag, attributes = {}, ...children) {
   return node;
 }
 
-const time = (ms) => new Date(ms).toLocaleTimeString(undefined, { hour12: false }) + `.${String(ms % 1000).padStart(3, '0')}`;
+const time = (ms) =>
+  new Date(ms).toLocaleTimeString(undefined, { hour12: false }) + `.${String(ms % 1000).padStart(3, '0')}`;
 const money = (usd) => (usd > 0 ? usd.toFixed(6) : '0');
 const statusClass = (status) => (status < 400 ? 'status-ok' : 'status-bad');
 
@@ -42,7 +44,8 @@ function showTab(name) {
   for (const button of document.querySelectorAll('#tabs button')) {
     button.setAttribute('aria-selected', String(button.dataset.tab === name));
   }
-  for (const section of document.querySelectorAll('main > section')) section.hidden = section.id !== `tab-${name}`;
+  for (const section of document.querySelectorAll('main > section'))
+    section.hidden = section.id !== `tab-${name}`;
   if (name === 'reports') loadReports();
 }
 for (const button of document.querySelectorAll('#tabs button')) {
@@ -129,7 +132,9 @@ async function selectRequest(id) {
   const response = await fetch(`/ui/api/requests/${encodeURIComponent(id)}`);
   if (state.selected !== id) return;
   if (!response.ok) {
-    panel.replaceChildren(el('p', { class: 'status-bad', text: 'This trace is no longer kept (only recent ones are).' }));
+    panel.replaceChildren(
+      el('p', { class: 'status-bad', text: 'This trace is no longer kept (only recent ones are).' }),
+    );
     return;
   }
   renderTrace(panel, await response.json());
@@ -167,7 +172,15 @@ function renderCalls(trace) {
   const table = el(
     'table',
     { class: 'calls-table' },
-    el('thead', {}, el('tr', {}, ...['worker', 'outcome', 'ms', 'tokens', 'cost $', 'note'].map((name) => el('th', { text: name })))),
+    el(
+      'thead',
+      {},
+      el(
+        'tr',
+        {},
+        ...['worker', 'outcome', 'ms', 'tokens', 'cost $', 'note'].map((name) => el('th', { text: name })),
+      ),
+    ),
   );
   const body = el('tbody');
   for (const call of trace.calls) {
@@ -179,7 +192,10 @@ function renderCalls(trace) {
         el('td', { text: call.workerId }),
         el('td', { class: call.outcome === 'ok' ? 'status-ok' : 'status-bad', text: call.outcome }),
         el('td', { class: 'num', text: call.ms.toFixed(1) }),
-        el('td', { class: 'num', text: call.usage ? `${call.usage.promptTokens}+${call.usage.completionTokens}` : '' }),
+        el('td', {
+          class: 'num',
+          text: call.usage ? `${call.usage.promptTokens}+${call.usage.completionTokens}` : '',
+        }),
         el('td', { class: 'num', text: call.costUsd ? money(call.costUsd) : '' }),
         el('td', { text: note }),
       ),
@@ -199,21 +215,18 @@ function renderTimeline(modeTrace) {
   modeTrace.turns.forEach((turn) => {
     const outcome = turn.error
       ? el('span', { class: 'outcome-error', text: `failed: ${turn.error}` })
-      : el(
-          'span',
-          {
-            text:
-              turn.accepted === true
-                ? 'accepted'
-                : turn.accepted === false
-                  ? 'critique'
-                  : turn.final
-                    ? 'final answer'
-                    : turn.tools
-                      ? 'tool call passthrough'
-                      : 'answered',
-          },
-        );
+      : el('span', {
+          text:
+            turn.accepted === true
+              ? 'accepted'
+              : turn.accepted === false
+                ? 'critique'
+                : turn.final
+                  ? 'final answer'
+                  : turn.tools
+                    ? 'tool call passthrough'
+                    : 'answered',
+        });
     const item = el(
       'li',
       { class: 'turn', 'data-turn': turn.turn, 'data-role': turn.role, 'data-agent': turn.agent },
@@ -256,7 +269,9 @@ function renderTimeline(modeTrace) {
 function dependencies(steps) {
   return steps.map((step, index) => {
     if (step.access === 'all') return Array.from({ length: index }, (_, j) => j);
-    return Array.isArray(step.access) ? step.access.filter((j) => Number.isInteger(j) && j >= 0 && j < index) : [];
+    return Array.isArray(step.access)
+      ? step.access.filter((j) => Number.isInteger(j) && j >= 0 && j < index)
+      : [];
   });
 }
 
@@ -279,16 +294,39 @@ function renderWorkflow(modeTrace) {
   const top = 22;
   const rows = Math.max(1, ...columns.map((column) => column.length));
   const width = columns.length * (W + GX) - GX + 20;
-  const height = top + rows * (H + GY) - GY + 10;
+  // Edges that skip a stage run in a lane below the nodes instead of through the stage they skip.
+  const skips = deps.some((from, to) => from.some((source) => level[to] - level[source] > 1));
+  const bottom = top + rows * (H + GY) - GY;
+  const height = bottom + (skips ? 34 : 10);
   const position = [];
-  columns.forEach((column, x) => column.forEach((step, y) => (position[step] = { x: 10 + x * (W + GX), y: top + y * (H + GY) })));
+  columns.forEach((column, x) =>
+    column.forEach((step, y) => (position[step] = { x: 10 + x * (W + GX), y: top + y * (H + GY) })),
+  );
   const svg = el('svg:svg', { class: 'dag', width, height, viewBox: `0 0 ${width} ${height}`, role: 'img' });
   svg.append(
-    el('svg:defs', {}, el('svg:marker', { id: 'arrow', viewBox: '0 0 10 10', refX: 9, refY: 5, markerWidth: 7, markerHeight: 7, orient: 'auto-start-reverse' }, el('svg:path', { d: 'M 0 0 L 10 5 L 0 10 z', fill: '#8c959f' }))),
+    el(
+      'svg:defs',
+      {},
+      el(
+        'svg:marker',
+        {
+          id: 'arrow',
+          viewBox: '0 0 10 10',
+          refX: 9,
+          refY: 5,
+          markerWidth: 7,
+          markerHeight: 7,
+          orient: 'auto-start-reverse',
+        },
+        el('svg:path', { d: 'M 0 0 L 10 5 L 0 10 z', fill: '#8c959f' }),
+      ),
+    ),
   );
   columns.forEach((column, x) => {
     const label = column.length > 1 ? `${column.length} steps in parallel` : `stage ${x + 1}`;
-    svg.append(el('svg:g', { class: 'dag-level' }, el('svg:text', { x: 10 + x * (W + GX), y: 13, text: label })));
+    svg.append(
+      el('svg:g', { class: 'dag-level' }, el('svg:text', { x: 10 + x * (W + GX), y: 13, text: label })),
+    );
   });
   deps.forEach((from, to) => {
     for (const source of from) {
@@ -299,28 +337,60 @@ function renderWorkflow(modeTrace) {
       const x2 = b.x;
       const y2 = b.y + H / 2;
       const mid = (x1 + x2) / 2;
-      svg.append(el('svg:path', { class: 'dag-edge', 'data-from': source, 'data-to': to, d: `M ${x1} ${y1} C ${mid} ${y1}, ${mid} ${y2}, ${x2 - 2} ${y2}`, 'marker-end': 'url(#arrow)' }));
+      const lane = bottom + 8 + (source % 3) * 7;
+      const d =
+        level[to] - level[source] > 1
+          ? `M ${x1} ${y1} C ${x1 + 22} ${y1}, ${x1 + 22} ${lane}, ${x1 + 34} ${lane} L ${b.x - 12} ${lane} C ${b.x + 14} ${lane}, ${b.x + 14} ${lane}, ${b.x + 14} ${b.y + H + 2}`
+          : `M ${x1} ${y1} C ${mid} ${y1}, ${mid} ${y2}, ${x2 - 2} ${y2}`;
+      svg.append(
+        el('svg:path', {
+          class: 'dag-edge',
+          'data-from': source,
+          'data-to': to,
+          d,
+          'marker-end': 'url(#arrow)',
+        }),
+      );
     }
   });
-  const detail = el('div', { class: 'step-detail' }, el('p', { class: 'muted', text: 'Click a step to see its subtask and output.' }));
+  const detail = el(
+    'div',
+    { class: 'step-detail' },
+    el('p', { class: 'muted', text: 'Click a step to see its subtask and output.' }),
+  );
   steps.forEach((step, index) => {
     const run = runs.get(index);
     const worker = run?.worker ?? step.worker;
     const status = run?.status ?? 'not run';
     const node = el(
       'svg:g',
-      { class: `dag-node ${status === 'completed' ? '' : 'failed'}`, 'data-step': index, 'data-worker': worker, transform: `translate(${position[index].x} ${position[index].y})` },
+      {
+        class: `dag-node ${status === 'completed' ? '' : 'failed'}`,
+        'data-step': index,
+        'data-worker': worker,
+        transform: `translate(${position[index].x} ${position[index].y})`,
+      },
       el('svg:rect', { width: W, height: H, rx: 6 }),
       el('svg:text', { class: 'title', x: 8, y: 16, text: `step ${index} · ${worker}` }),
       el('svg:text', { x: 8, y: 32, text: `${status}${run ? ` · ${run.latencyMs} ms` : ''}` }),
-      el('svg:text', { x: 8, y: 48, text: step.subtask.length > 26 ? `${step.subtask.slice(0, 25)}…` : step.subtask }),
+      el('svg:text', {
+        x: 8,
+        y: 48,
+        text: step.subtask.length > 26 ? `${step.subtask.slice(0, 25)}…` : step.subtask,
+      }),
     );
     node.addEventListener('click', () => {
-      for (const other of svg.querySelectorAll('.dag-node')) other.classList.toggle('selected', other === node);
+      for (const other of svg.querySelectorAll('.dag-node'))
+        other.classList.toggle('selected', other === node);
       detail.replaceChildren(
-        el('h3', { text: `Step ${index} · ${worker}${worker !== step.worker ? ` (planned: ${step.worker})` : ''}` }),
+        el('h3', {
+          text: `Step ${index} · ${worker}${worker !== step.worker ? ` (planned: ${step.worker})` : ''}`,
+        }),
         el('p', { text: `Subtask: ${step.subtask}` }),
-        el('p', { class: 'muted', text: `Sees: ${step.access === 'all' ? 'all earlier steps' : deps[index].length ? deps[index].map((j) => `step ${j}`).join(', ') : 'no earlier step'}` }),
+        el('p', {
+          class: 'muted',
+          text: `Sees: ${step.access === 'all' ? 'all earlier steps' : deps[index].length ? deps[index].map((j) => `step ${j}`).join(', ') : 'no earlier step'}`,
+        }),
         el('pre', { class: 'output', text: run?.output ?? '(no output recorded)' }),
       );
     });
@@ -330,7 +400,9 @@ function renderWorkflow(modeTrace) {
   return el(
     'div',
     { class: 'workflow' },
-    el('h3', { text: `Workflow: ${steps.length} steps${rounds > 1 ? `, ${rounds} planning rounds` : ''} (${modeTrace.stopReason ?? ''}, ${modeTrace.ms ?? '?'} ms)` }),
+    el('h3', {
+      text: `Workflow: ${steps.length} steps${rounds > 1 ? `, ${rounds} planning rounds` : ''} (${modeTrace.stopReason ?? ''}, ${modeTrace.ms ?? '?'} ms)`,
+    }),
     svg,
     detail,
   );
@@ -358,7 +430,9 @@ function renderPool(pool) {
         el('td', { class: 'num', text: worker.errors }),
         el('td', { class: 'num', text: `${(worker.errorRate * 100).toFixed(1)}%` }),
         el('td', { class: 'num', text: worker.meanMs.toFixed(1) }),
-        el('td', { text: worker.lastError ? `${worker.lastError.code} at ${time(worker.lastError.at)}` : '' }),
+        el('td', {
+          text: worker.lastError ? `${worker.lastError.code} at ${time(worker.lastError.at)}` : '',
+        }),
       );
     }),
   );
@@ -388,21 +462,63 @@ const COLORS = ['#1f6feb', '#cf222e', '#1a7f37', '#8250df', '#9a6700', '#0a7ea4'
 function renderSpend(spend) {
   usageRows('#spend-keys tbody', spend.byKey);
   usageRows('#spend-models tbody', spend.byModel);
-  const width = 640;
-  const height = 160;
-  const n = spend.minutes.length;
-  const peak = Math.max(1, ...Object.values(spend.series).flatMap((line) => line.requests));
+  // Stacked bars: one per minute, one colour per public model.
+  const width = 720;
+  const height = 170;
+  const left = 44;
+  const base = height - 22;
+  const n = Math.max(1, spend.minutes.length);
+  const models = Object.keys(spend.series);
+  const totals = spend.minutes.map((_, i) =>
+    models.reduce((sum, model) => sum + (spend.series[model].requests[i] ?? 0), 0),
+  );
+  const peak = Math.max(1, ...totals);
+  const slot = (width - left - 150) / Math.max(n, 10);
   const svg = el('svg:svg', { class: 'chart', width, height, viewBox: `0 0 ${width} ${height}` });
-  svg.append(el('svg:line', { class: 'axis', x1: 40, y1: height - 20, x2: width - 10, y2: height - 20 }));
-  svg.append(el('svg:text', { x: 2, y: 14, text: `${peak}/min` }));
-  if (n > 0) svg.append(el('svg:text', { x: 40, y: height - 5, text: time(spend.minutes[0]).slice(0, 5) }));
-  Object.entries(spend.series).forEach(([model, line], index) => {
-    const color = COLORS[index % COLORS.length];
-    const points = line.requests
-      .map((value, i) => `${40 + (n > 1 ? (i / (n - 1)) * (width - 50) : 0)},${height - 20 - (value / peak) * (height - 40)}`)
-      .join(' ');
-    svg.append(el('svg:polyline', { points, stroke: color, 'data-model': model }));
-    svg.append(el('svg:text', { x: width - 150, y: 14 + index * 12, fill: color, text: model }));
+  svg.append(
+    el('svg:line', { class: 'axis', x1: left, y1: base, x2: left + slot * Math.max(n, 10), y2: base }),
+  );
+  svg.append(el('svg:text', { x: 2, y: 16, text: `${peak}/min` }));
+  spend.minutes.forEach((minute, i) => {
+    let y = base;
+    models.forEach((model, index) => {
+      const value = spend.series[model].requests[i] ?? 0;
+      if (value === 0) return;
+      const h = (value / peak) * (base - 14);
+      y -= h;
+      svg.append(
+        el(
+          'svg:rect',
+          {
+            x: left + i * slot + 1,
+            y,
+            width: Math.max(2, slot - 2),
+            height: h,
+            fill: COLORS[index % COLORS.length],
+            'data-model': model,
+          },
+          el('svg:title', {
+            text: `${model}: ${value} requests, $${money(spend.series[model].costUsd[i] ?? 0)}`,
+          }),
+        ),
+      );
+    });
+    if (i === 0 || i === spend.minutes.length - 1) {
+      svg.append(el('svg:text', { x: left + i * slot, y: height - 6, text: time(minute).slice(0, 5) }));
+    }
+  });
+  models.forEach((model, index) => {
+    const y = 14 + index * 14;
+    svg.append(
+      el('svg:rect', {
+        x: width - 140,
+        y: y - 9,
+        width: 10,
+        height: 10,
+        fill: COLORS[index % COLORS.length],
+      }),
+    );
+    svg.append(el('svg:text', { class: 'legend', x: width - 124, y, text: model }));
   });
   $('#spend-chart').replaceChildren(svg);
 }
@@ -424,7 +540,10 @@ async function loadReports() {
           type: 'button',
           'data-report': report.name,
           text: report.name,
-          onclick: () => $('#report-view').replaceChildren(el('img', { src: `/ui/reports/${encodeURIComponent(report.name)}`, alt: report.name })),
+          onclick: () =>
+            $('#report-view').replaceChildren(
+              el('img', { src: `/ui/reports/${encodeURIComponent(report.name)}`, alt: report.name }),
+            ),
         }),
         ` ${(report.bytes / 1024).toFixed(1)} KiB · ${new Date(report.modified).toLocaleString()}`,
       ),
