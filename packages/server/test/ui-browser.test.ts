@@ -111,14 +111,12 @@ describeWithBrowser('operations page in headless Chromium', (executablePath) => 
     expect(turns.length).toBeGreaterThan(0);
     await page.locator(`#requests tbody tr[data-id="${id}"]`).click(WAIT);
     await page.waitForSelector('#trace .turn', WAIT);
-    const shown = await page
-      .locator('#trace .turn')
-      .evaluateAll((items) =>
-        items.map((item) => ({
-          agent: item.getAttribute('data-agent'),
-          role: item.getAttribute('data-role'),
-        })),
-      );
+    const shown = await page.locator('#trace .turn').evaluateAll((items) =>
+      items.map((item) => ({
+        agent: item.getAttribute('data-agent'),
+        role: item.getAttribute('data-role'),
+      })),
+    );
     expect(shown).toEqual(turns.map((turn) => ({ agent: turn.agent, role: turn.role })));
     expect(await page.locator('#trace .turn .scores').count()).toBe(turns.length);
     await page.screenshot({ path: join(shots, 'trace-fugu.png') });
@@ -215,7 +213,7 @@ describeWithBrowser('operations page in headless Chromium', (executablePath) => 
     await page.selectOption('#filter-status', '5xx');
     const visible = page.locator('#requests tbody tr:visible');
     await page.waitForFunction(
-      () => document.querySelectorAll('#requests tbody tr:not([hidden])').length >= 3,
+      "document.querySelectorAll('#requests tbody tr:not([hidden])').length >= 3",
       undefined,
       WAIT,
     );
@@ -232,7 +230,7 @@ describeWithBrowser('operations page in headless Chromium', (executablePath) => 
   it('shows spend and usage per client key and per public model', async () => {
     await page.click('#tabs button[data-tab="spend"]');
     await page.waitForFunction(
-      () => document.querySelectorAll('#spend-models tbody tr').length >= 3,
+      "document.querySelectorAll('#spend-models tbody tr').length >= 3",
       undefined,
       WAIT,
     );
@@ -252,10 +250,7 @@ describeWithBrowser('operations page in headless Chromium', (executablePath) => 
     expect(await page.locator('#reports li').count()).toBe(1); // notes.txt is not a report
     await button.click();
     await page.waitForFunction(
-      () => {
-        const image = document.querySelector<HTMLImageElement>('#report-view img');
-        return image !== null && image.complete && image.naturalWidth > 0;
-      },
+      "(() => { const image = document.querySelector('#report-view img'); return image !== null && image.complete && image.naturalWidth > 0; })()",
       undefined,
       WAIT,
     );

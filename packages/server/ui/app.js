@@ -155,7 +155,7 @@ function renderTrace(panel, trace) {
   modeTraces.forEach((modeTrace, index) => {
     if (modeTraces.length > 1) panel.append(el('h3', { text: `choice ${index}` }));
     if (modeTrace && Array.isArray(modeTrace.turns)) panel.append(renderTimeline(modeTrace));
-    else if (modeTrace && modeTrace.workflow) panel.append(renderWorkflow(modeTrace));
+    else if (modeTrace?.workflow) panel.append(renderWorkflow(modeTrace));
   });
   panel.append(renderCalls(trace));
 }
@@ -286,7 +286,10 @@ function renderWorkflow(modeTrace) {
     level[index] = from.length === 0 ? 0 : 1 + Math.max(...from.map((j) => level[j]));
   });
   const columns = [];
-  level.forEach((value, index) => (columns[value] ??= []).push(index));
+  level.forEach((value, index) => {
+    columns[value] ??= [];
+    columns[value].push(index);
+  });
   const W = 170;
   const H = 58;
   const GX = 60;
@@ -299,9 +302,11 @@ function renderWorkflow(modeTrace) {
   const bottom = top + rows * (H + GY) - GY;
   const height = bottom + (skips ? 34 : 10);
   const position = [];
-  columns.forEach((column, x) =>
-    column.forEach((step, y) => (position[step] = { x: 10 + x * (W + GX), y: top + y * (H + GY) })),
-  );
+  columns.forEach((column, x) => {
+    column.forEach((step, y) => {
+      position[step] = { x: 10 + x * (W + GX), y: top + y * (H + GY) };
+    });
+  });
   const svg = el('svg:svg', { class: 'dag', width, height, viewBox: `0 0 ${width} ${height}`, role: 'img' });
   svg.append(
     el(
