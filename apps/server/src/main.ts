@@ -36,7 +36,8 @@ async function main(): Promise<void> {
   // A head file named in the configuration is relative to the configuration file.
   if (configPath && config.router?.headPath)
     config.router.headPath = resolve(dirname(configPath), config.router.headPath);
-  if (configPath && config.ui?.reportDir) config.ui.reportDir = resolve(dirname(configPath), config.ui.reportDir);
+  if (configPath && config.ui?.reportDir)
+    config.ui.reportDir = resolve(dirname(configPath), config.ui.reportDir);
   if (flags.ui !== undefined) config.ui = { ...config.ui, enabled: flags.ui };
   const host = flags.host ?? process.env.HOST ?? config.server?.host ?? '127.0.0.1';
   const envPort =

@@ -30,6 +30,11 @@ export interface OpsUiConfig {
   traceCapacity?: number;
   /** Most live-feed viewers at once (default 16). */
   maxViewers?: number;
+  /**
+   * Folder of the page's files (default: the package's `ui/`, found beside `dist/` or `src/`). Set it when the
+   * server is bundled into another file, where that folder cannot be found from the bundle's location.
+   */
+  assetsDir?: string;
 }
 
 const COOKIE = 'openfugu_ui';
@@ -40,10 +45,10 @@ const PAGE_CSP =
 const REPORT_CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; sandbox";
 
 /** The page's files, read once: `ui/` beside `dist/` (published) or beside `src/` (from source). */
-function loadAssets(): Map<string, { body: string; type: string }> {
-  const candidates = ['../ui/', '../../ui/'].map((relative) =>
-    fileURLToPath(new URL(relative, import.meta.url)),
-  );
+function loadAssets(assetsDir: string | undefined): Map<string, { body: string; type: string }> {
+  const candidates = assetsDir
+    ? [assetsDir.endsWith('/') ? assetsDir : `${assetsDir}/`]
+    : ['../ui/', '../../ui/'].map((relative) => fileURLToPath(new URL(relative, import.meta.url)));
   const dir = candidates.find((candidate) => existsSync(`${candidate}index.html`));
   if (!dir) throw new Error(`the operations page's assets are missing (looked in ${candidates.join(', ')})`);
   const types: Record<string, string> = {
@@ -82,7 +87,7 @@ export function registerOpsUi(
   options: { ui: OpsUiConfig; hub: OpsHub; apiKeys?: readonly ClientKey[] },
 ): void {
   const { ui, hub } = options;
-  const assets = loadAssets();
+  const assets = loadAssets(ui.assetsDir);
   const admin = ui.adminKey ? createKeyMatcher([{ key: ui.adminKey, name: 'admin' }]) : undefined;
   const clients =
     options.apiKeys && options.apiKeys.length > 0 ? createKeyMatcher(options.apiKeys) : undefined;
