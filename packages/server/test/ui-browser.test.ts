@@ -212,11 +212,7 @@ describeWithBrowser('operations page in headless Chromium', (executablePath) => 
     await page.click('#tabs button[data-tab="requests"]');
     await page.selectOption('#filter-status', '5xx');
     const visible = page.locator('#requests tbody tr:visible');
-    await page.waitForFunction(
-      "document.querySelectorAll('#requests tbody tr:not([hidden])').length >= 3",
-      undefined,
-      WAIT,
-    );
+    await expect.poll(() => visible.count(), WAIT).toBeGreaterThanOrEqual(3);
     const statuses = await visible.evaluateAll((rows) => rows.map((row) => row.getAttribute('data-status')));
     expect(statuses.every((status) => Number(status) >= 500)).toBe(true);
     await page.selectOption('#filter-status', '');
@@ -229,11 +225,7 @@ describeWithBrowser('operations page in headless Chromium', (executablePath) => 
 
   it('shows spend and usage per client key and per public model', async () => {
     await page.click('#tabs button[data-tab="spend"]');
-    await page.waitForFunction(
-      "document.querySelectorAll('#spend-models tbody tr').length >= 3",
-      undefined,
-      WAIT,
-    );
+    await expect.poll(() => page.locator('#spend-models tbody tr').count(), WAIT).toBeGreaterThanOrEqual(3);
     const key = page.locator('#spend-keys tbody tr[data-name="anonymous"] td');
     expect(Number(await key.nth(1).textContent())).toBeGreaterThanOrEqual(7);
     const fugu = page.locator('#spend-models tbody tr[data-name="fugu"] td');
@@ -249,11 +241,12 @@ describeWithBrowser('operations page in headless Chromium', (executablePath) => 
     await button.waitFor(WAIT);
     expect(await page.locator('#reports li').count()).toBe(1); // notes.txt is not a report
     await button.click();
-    await page.waitForFunction(
-      "(() => { const image = document.querySelector('#report-view img'); return image !== null && image.complete && image.naturalWidth > 0; })()",
-      undefined,
-      WAIT,
-    );
+    const image = page.locator('#report-view img');
+    await image.waitFor(WAIT);
+    // The image decoded: its natural width is the SVG's (240).
+    await expect
+      .poll(() => image.evaluate((node) => (node as unknown as { naturalWidth: number }).naturalWidth), WAIT)
+      .toBe(240);
     await page.screenshot({ path: join(shots, 'reports.png') });
     for (const name of ['..%2F..%2Fetc%2Fpasswd', '..%2Fnotes.txt', 'notes.txt', '.%2E%2Fx.svg']) {
       expect((await fetch(`${url}/ui/reports/${name}`)).status).toBe(404);
