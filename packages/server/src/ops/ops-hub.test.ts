@@ -145,6 +145,16 @@ describe('createOpsHub', () => {
     expect(spend.series['fugu-ultra']).toEqual({ requests: [1, 0], costUsd: [0.01, 0] });
   });
 
+  it('never throws into the request path: odd credentials, a malformed record', () => {
+    const hub = createOpsHub({ apiKeys: [{ key: 'sk-alice', name: 'alice' }] });
+    hub.onRequestDone(done('a', { credential: ['sk-alice', 'sk-bob'] as unknown as string }));
+    expect(hub.trace('a')?.key).toBe('unknown');
+    expect(() =>
+      hub.onRequestDone({ ...done('b'), calls: undefined } as unknown as OpsRequestDone),
+    ).not.toThrow();
+    expect(hub.trace('b')).toBeUndefined();
+  });
+
   it("says until when a worker cools down, from the failure that opened the pool's circuit", () => {
     const now = 1_000_000;
     let open = false;

@@ -278,6 +278,46 @@ export function createOpsHub(settings: OpsHubSettings = {}): OpsHub {
     for (const viewer of viewers) sendTo(viewer, text, 0);
   };
 
+  const record = (request: OpsRequestDone): void => {
+    const workerIds: string[] = [];
+    let fallback = false;
+    for (const call of request.calls) {
+      if (!workerIds.includes(call.workerId)) workerIds.push(call.workerId);
+      if (call.fallbackFrom !== undefined) fallback = true;
+    }
+    const summary: OpsRequestSummary = {
+      id: request.id,
+      at: now(),
+      model: request.model,
+      mode: request.mode,
+      status: request.status,
+      ms: Math.round(request.ms * 10) / 10,
+      stream: request.stream,
+      promptTokens: request.usage.promptTokens,
+      completionTokens: request.usage.completionTokens,
+      costUsd: request.costUsd,
+      workers: workerIds,
+      fallback,
+      key: keyName(request.credential),
+    };
+    const trace: OpsTrace = { ...summary, calls: [...request.calls], modeTrace: request.modeTrace };
+    const old = ring[head];
+    if (old) byId.delete(old.id);
+    ring[head] = trace;
+    byId.set(trace.id, trace);
+    head = (head + 1) % capacity;
+    addSpend(summary);
+    if (viewers.size > 0) {
+      if (pending.length < batchLimit) pending.push(summary);
+      else {
+        // Keep the newest rows: overwrite the oldest pending one and count it as sampled out.
+        pending[pendingStart] = summary;
+        pendingStart = (pendingStart + 1) % batchLimit;
+        sampled++;
+      }
+    }
+  };
+
   const stopTimers = (): void => {
     clearInterval(flushTimer);
     clearInterval(statusTimer);
@@ -311,42 +351,11 @@ export function createOpsHub(settings: OpsHubSettings = {}): OpsHub {
       }
     },
     onRequestDone(request) {
-      const workerIds: string[] = [];
-      let fallback = false;
-      for (const call of request.calls) {
-        if (!workerIds.includes(call.workerId)) workerIds.push(call.workerId);
-        if (call.fallbackFrom !== undefined) fallback = true;
-      }
-      const summary: OpsRequestSummary = {
-        id: request.id,
-        at: now(),
-        model: request.model,
-        mode: request.mode,
-        status: request.status,
-        ms: Math.round(request.ms * 10) / 10,
-        stream: request.stream,
-        promptTokens: request.usage.promptTokens,
-        completionTokens: request.usage.completionTokens,
-        costUsd: request.costUsd,
-        workers: workerIds,
-        fallback,
-        key: keyName(request.credential),
-      };
-      const trace: OpsTrace = { ...summary, calls: [...request.calls], modeTrace: request.modeTrace };
-      const old = ring[head];
-      if (old) byId.delete(old.id);
-      ring[head] = trace;
-      byId.set(trace.id, trace);
-      head = (head + 1) % capacity;
-      addSpend(summary);
-      if (viewers.size > 0) {
-        if (pending.length < batchLimit) pending.push(summary);
-        else {
-          // Keep the newest rows: overwrite the oldest pending one and count it as sampled out.
-          pending[pendingStart] = summary;
-          pendingStart = (pendingStart + 1) % batchLimit;
-          sampled++;
-        }
+      // Runs in the request's `finally`: whatever goes wrong here must not reach the request.
+      try {
+        record(request);
+      } catch {
+        // not shown on the page; the request itself is unaffected
       }
     },
     recent(limit = capacity) {
