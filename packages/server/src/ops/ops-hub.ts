@@ -209,8 +209,9 @@ export function createOpsHub(settings: OpsHubSettings = {}): OpsHub {
   let flushTimer: ReturnType<typeof setInterval> | undefined;
   let statusTimer: ReturnType<typeof setInterval> | undefined;
 
-  const keyName = (credential: string | undefined): string => {
+  const keyName = (credential: unknown): string => {
     if (!matchKey) return 'anonymous';
+    if (typeof credential !== 'string') return 'unknown';
     const presented = credential && /^bearer /i.test(credential) ? credential.slice(7).trim() : credential;
     if (!presented || presented.length > 4096) return 'unknown';
     return matchKey(presented)?.name ?? 'unknown';
