@@ -8,8 +8,10 @@
  *   pnpm --filter @openfugu/server bench:ui
  *   BENCH_SECONDS=10 BENCH_RATE=1000 pnpm --filter @openfugu/server bench:ui
  */
-import { type ClientRequest, type IncomingMessage, request } from 'node:http';
+import { type ClientRequest, type IncomingMessage, request, type ServerResponse } from 'node:http';
 import { cpus, loadavg } from 'node:os';
+import { Writable } from 'node:stream';
+import { createOpsHub, type OpsRequestDone } from '../src/ops/ops-hub.js';
 import { DEFAULT_SIMULATED_POOL } from '../src/sim/skills.js';
 import { cpu, memory, start, stop } from './children.js';
 import { type PacedRun, paced, pacedPool, quantile } from './paced.js';
@@ -90,7 +92,69 @@ function join(runs: PacedRun[]): PacedRun {
   };
 }
 
+/**
+ * The hub's own CPU per finished request, in this process (steadier than latency on a loaded machine): records
+ * like a `fugu` run's arrive at `perSecond`, with `viewers` live-feed viewers that read everything (a sink), so
+ * the batching, serialisation and writes of the feed are counted too. `viewers: -1` runs the same loop without
+ * the hub: the baseline (timers, the records' own creation) subtracted from the others.
+ */
+async function hubCost(viewers: number, total: number, perSecond: number): Promise<number> {
+  const hub = createOpsHub();
+  const sinks = Array.from(
+    { length: Math.max(0, viewers) },
+    () => new Writable({ write: (_chunk, _encoding, callback) => callback() }) as unknown as ServerResponse,
+  );
+  for (const sink of sinks) hub.addViewer(sink);
+  const usage = { promptTokens: 151, completionTokens: 7, totalTokens: 158 };
+  const record: OpsRequestDone = {
+    id: '',
+    model: 'fugu',
+    mode: 'run',
+    status: 200,
+    ms: 12.3,
+    stream: false,
+    usage,
+    costUsd: 0.000054,
+    calls: [
+      { workerId: 'coder', outcome: 'ok', ms: 9.9, usage, costUsd: 0.00001 },
+      { workerId: 'coder', outcome: 'ok', ms: 68.9, usage, costUsd: 0.000044 },
+    ],
+    modeTrace: {
+      reason: 'accepted',
+      agents: ['math', 'coder', 'writer', 'generalist'],
+      turns: [
+        { turn: 1, agent: 'coder', role: 'worker', latencyMs: 10, scores: [0.2, 0.44, 0.15, 0.21], usage },
+        { turn: 2, agent: 'coder', role: 'verifier', latencyMs: 69, scores: [0.13, 0.65, 0.13, 0.09], usage },
+      ],
+    },
+  };
+  const tick = 10;
+  const perTick = Math.max(1, Math.round((perSecond * tick) / 1000));
+  const before = process.cpuUsage();
+  for (let sent = 0; sent < total; ) {
+    for (let i = 0; i < perTick && sent < total; i++) {
+      const done = { ...record, id: `r${sent++}` };
+      if (viewers >= 0) hub.onRequestDone(done);
+    }
+    await new Promise((resolve) => setTimeout(resolve, tick));
+  }
+  await new Promise((resolve) => setTimeout(resolve, 300)); // the last batch
+  const used = process.cpuUsage(before);
+  hub.close();
+  return (used.user + used.system) / total;
+}
+
 async function main(): Promise<void> {
+  const hubTotal = Number(process.env.BENCH_HUB_REQUESTS ?? 20_000);
+  const baseline = await hubCost(-1, hubTotal, rate);
+  const costs = [];
+  for (const viewers of [0, 2])
+    costs.push({ viewers, us: (await hubCost(viewers, hubTotal, rate)) - baseline });
+  console.log(
+    `# ops hub CPU per finished request (in-process, ${hubTotal} fugu-like records at ${rate}/s, minus the same ` +
+      `loop without the hub, ${baseline.toFixed(2)} µs): ` +
+      costs.map((cost) => `${cost.viewers} viewers ${cost.us.toFixed(2)} µs`).join(', '),
+  );
   const upstream = await start(['upstream']);
   const plain = await start(['gateway', upstream.url]);
   const withUi = await start(['gateway-ui', upstream.url]);
@@ -111,7 +175,8 @@ async function main(): Promise<void> {
   const stalled: Viewer[] = [];
   const ms = (seconds * 1000) / slices;
   for (let i = 0; i < slices; i++) {
-    for (const path of paths) {
+    // Rotate the order each round so no path is always the one after another's burst.
+    for (const path of [...paths.slice(i % paths.length), ...paths.slice(0, i % paths.length)]) {
       let viewers: Viewer[] = [];
       if (path.viewers) {
         viewers = [await connectViewer(base, true), await connectViewer(base, false)];
