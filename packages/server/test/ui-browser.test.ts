@@ -252,4 +252,33 @@ describeWithBrowser('operations page in headless Chromium', (executablePath) => 
       expect((await fetch(`${url}/ui/reports/${name}`)).status).toBe(404);
     }
   });
+  it('keeps up with a burst: each request is shown or counted as sampled out, and the page still answers', async () => {
+    await page.click('#tabs button[data-tab="requests"]');
+    const counts = async (): Promise<{ seen: number; sampled: number }> => {
+      const text = (await page.textContent('#feed-counts')) ?? '';
+      return {
+        seen: Number(/(\d+) requests seen/.exec(text)?.[1] ?? 0),
+        sampled: Number(/(\d+) sampled out/.exec(text)?.[1] ?? 0),
+      };
+    };
+    const before = await counts();
+    const burst = 300;
+    await Promise.all(
+      Array.from({ length: burst }, (_, i) =>
+        client.chat.completions.create({
+          model: 'writer',
+          messages: [{ role: 'user', content: `Line ${i}` }],
+        }),
+      ),
+    );
+    await expect
+      .poll(async () => {
+        const now = await counts();
+        return now.seen + now.sampled - before.seen - before.sampled;
+      }, WAIT)
+      .toBe(burst);
+    expect(await page.locator('#requests tbody tr').count()).toBeLessThanOrEqual(500);
+    await page.locator('#requests tbody tr').first().click();
+    await page.waitForSelector('#trace .calls h3', WAIT);
+  });
 });
