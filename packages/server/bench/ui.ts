@@ -14,7 +14,7 @@ import { Writable } from 'node:stream';
 import { createOpsHub, type OpsRequestDone } from '../src/ops/ops-hub.js';
 import { DEFAULT_SIMULATED_POOL } from '../src/sim/skills.js';
 import { cpu, memory, start, stop } from './children.js';
-import { type PacedRun, paced, pacedPool, quantile } from './paced.js';
+import { joinRuns, type PacedRun, paced, pacedPool, quantile } from './paced.js';
 
 const seconds = Number(process.env.BENCH_SECONDS ?? 10);
 const rate = Number(process.env.BENCH_RATE ?? 1_000);
@@ -82,15 +82,6 @@ const chatBody = JSON.stringify({
 });
 const check = (text: string): boolean => text.includes('"choices"');
 const fmt = (value: number, digits = 3): string => value.toFixed(digits);
-
-function join(runs: PacedRun[]): PacedRun {
-  return {
-    latencies: runs.flatMap((run) => run.latencies),
-    lateness: runs.flatMap((run) => run.lateness),
-    errors: runs.reduce((sum, run) => sum + run.errors, 0),
-    rate: runs.reduce((sum, run) => sum + run.rate, 0) / runs.length,
-  };
-}
 
 /**
  * The hub's own CPU per finished request, in this process (steadier than latency on a loaded machine): records
@@ -198,7 +189,7 @@ async function main(): Promise<void> {
 
   console.log('\n| path | p50 ms | p90 ms | p99 ms | errors | achieved req/s | gateway CPU µs/req |');
   console.log('|---|---|---|---|---|---|---|');
-  const rows = paths.map((path) => ({ path, run: join(path.runs) }));
+  const rows = paths.map((path) => ({ path, run: joinRuns(path.runs) }));
   for (const { path, run } of rows) {
     console.log(
       `| ${path.name} | ${fmt(quantile(run.latencies, 0.5))} | ${fmt(quantile(run.latencies, 0.9))} | ` +
