@@ -12,6 +12,8 @@ describe('embedded default', () => {
         'EMBEDDED SIMULATED DEFAULT: no configuration given, so the pool is 4 simulated workers',
       );
       expect(banner).toContain(`curl -s ${url}/v1/chat/completions`);
+      expect(banner).toContain(`operations page (operator's view): ${url}/ui`);
+      expect((await fetch(`${url}/ui`)).status).toBe(200);
       const response = await fetch(`${url}/v1/chat/completions`, {
         method: 'POST',
         headers: { 'content-type': 'application/json' },

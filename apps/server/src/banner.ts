@@ -22,6 +22,7 @@ export function renderBanner(options: {
     '  try:',
     `    curl -s ${url}/v1/chat/completions -H 'content-type: application/json' -d '${example}'`,
     `  health: ${url}/health   metrics: ${url}/metrics`,
+    ...(server.ui ? [`  operations page (operator's view): ${url}/ui`] : []),
     ...(server.simulated
       ? ['  real models: pass --config <file> (see packages/server/README.md, "Use a LiteLLM proxy")']
       : []),

@@ -22,11 +22,13 @@ async function main(): Promise<void> {
     .description('OpenAI-compatible gateway in front of a hidden pool (TRINITY router / Conductor).')
     .option('-c, --config <file>', 'JSON or YAML configuration file (env OPENFUGU_CONFIG)')
     .option('--host <host>', 'address to listen on (env HOST, default 127.0.0.1)')
-    .option('--port <port>', 'port to listen on (env PORT, default 8088)', parsePort);
+    .option('--port <port>', 'port to listen on (env PORT, default 8088)', parsePort)
+    .option('--ui', 'serve the operations page at /ui (on by default for the embedded simulated pool)')
+    .option('--no-ui', 'do not serve the operations page');
   // `pnpm --filter server start -- --port 9000` passes the `--` through; drop it.
   const argv = process.argv.slice(2);
   program.parse(argv[0] === '--' ? argv.slice(1) : argv, { from: 'user' });
-  const flags = program.opts<{ config?: string; host?: string; port?: number }>();
+  const flags = program.opts<{ config?: string; host?: string; port?: number; ui?: boolean }>();
   // pnpm runs the script in apps/server; resolve a relative path against where the user typed the command.
   const given = flags.config ?? process.env.OPENFUGU_CONFIG;
   const configPath = given === undefined ? undefined : resolve(process.env.INIT_CWD ?? process.cwd(), given);
@@ -34,6 +36,9 @@ async function main(): Promise<void> {
   // A head file named in the configuration is relative to the configuration file.
   if (configPath && config.router?.headPath)
     config.router.headPath = resolve(dirname(configPath), config.router.headPath);
+  if (configPath && config.ui?.reportDir)
+    config.ui.reportDir = resolve(dirname(configPath), config.ui.reportDir);
+  if (flags.ui !== undefined) config.ui = { ...config.ui, enabled: flags.ui };
   const host = flags.host ?? process.env.HOST ?? config.server?.host ?? '127.0.0.1';
   const envPort =
     process.env.PORT === undefined || process.env.PORT === '' ? undefined : parsePort(process.env.PORT);

@@ -15,7 +15,7 @@ import { fitDomainRouter } from '../src/domain-router.js';
 import { trainEmbeddedRouter } from '../src/embedded-router.js';
 import { DEFAULT_SIMULATED_POOL, generateSimTasks, simulatedOutcome } from '../src/sim/skills.js';
 import { cpu, memory, start, stop } from './children.js';
-import { type PacedRun, paced, pacedPool, quantile } from './paced.js';
+import { joinRuns, type PacedRun, paced, pacedPool, quantile } from './paced.js';
 
 const seconds = Number(process.env.BENCH_SECONDS ?? 10);
 const soakRequests = Number(process.env.BENCH_SOAK ?? 20_000);
@@ -175,19 +175,13 @@ async function pacedRow(
     for (const path of paths) path.runs.push(...(await measured(path, 0, async () => [await slice(path)])));
   }
   for (const path of paths) await path.pool.close();
-  const join = (runs: PacedRun[]): PacedRun => ({
-    latencies: runs.flatMap((run) => run.latencies),
-    lateness: runs.flatMap((run) => run.lateness),
-    errors: runs.reduce((sum, run) => sum + run.errors, 0),
-    rate: runs.reduce((sum, run) => sum + run.rate, 0) / runs.length,
-  });
   const [direct, through, floor] = paths;
   const perRequest = (path: typeof direct): number => (path ? path.cpuUs / Math.max(1, path.requests) : 0);
   return {
-    direct: join(direct!.runs),
-    gateway: join(through!.runs),
+    direct: joinRuns(direct!.runs),
+    gateway: joinRuns(through!.runs),
     cpuUs: perRequest(through),
-    ...(floor ? { bare: { run: join(floor.runs), cpuUs: perRequest(floor) } } : {}),
+    ...(floor ? { bare: { run: joinRuns(floor.runs), cpuUs: perRequest(floor) } } : {}),
   };
 }
 

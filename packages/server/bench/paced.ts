@@ -76,3 +76,13 @@ export function quantile(values: readonly number[], q: number): number {
   const sorted = [...values].sort((a, b) => a - b);
   return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))]!;
 }
+
+/** Several slices' runs as one: latencies and lateness pooled, errors summed, the mean achieved rate. */
+export function joinRuns(runs: readonly PacedRun[]): PacedRun {
+  return {
+    latencies: runs.flatMap((run) => run.latencies),
+    lateness: runs.flatMap((run) => run.lateness),
+    errors: runs.reduce((sum, run) => sum + run.errors, 0),
+    rate: runs.reduce((sum, run) => sum + run.rate, 0) / runs.length,
+  };
+}

@@ -1,11 +1,12 @@
 /**
  * Child-process entry points for the benchmarks, so autocannon, the gateway and the upstream do not share
- * one event loop: `processes.ts upstream|gateway|bare-proxy <upstreamURL> [gateway options JSON]` (bundled first, see children.ts).
+ * one event loop: `processes.ts upstream|gateway|gateway-ui|bare-proxy <upstreamURL> [gateway options JSON]` (bundled first, see children.ts).
  * Reports `{ url }` over IPC when listening and answers `{ type: 'mem' }` with memory figures and
  * `{ type: 'cpu' }` with `process.cpuUsage()` (µs of user and system time).
  */
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { fileURLToPath } from 'node:url';
 import { Pool } from 'undici';
 import {
   createGateway,
@@ -38,7 +39,10 @@ async function main(): Promise<void> {
         createOpenAIWorker({ id: 'hostile', baseURL: extra.hostileURL, model: 'up', maxRetries: 0 }),
       );
     }
-    const gateway = createGateway({ workers, config: { exposeWorkers: true, ...extra.config } });
+    // Bundled into node_modules/.cache/openfugu-bench/: the page's files are the package's ui/ folder.
+    const assetsDir = fileURLToPath(new URL('../../../ui/', import.meta.url));
+    const ui = role === 'gateway-ui' ? { ui: { enabled: true, assetsDir } } : {};
+    const gateway = createGateway({ workers, config: { exposeWorkers: true, ...ui, ...extra.config } });
     url = `${await gateway.listen({ port: 0 })}/v1`;
   }
   process.on('message', (message: { type?: string }) => {

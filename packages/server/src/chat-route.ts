@@ -20,6 +20,7 @@ import type { GatewayLimits } from './limits.js';
 import type { GatewayMetrics } from './metrics.js';
 import { createFinalStream, endFinalStream, type FinalStream, runChoices } from './mode-runs.js';
 import type { GatewayMode, ModeContext, ModeInput, ModeResult } from './modes.js';
+import type { OpsRequestDone } from './ops/ops-hub.js';
 import { callOnce, openStream, pipeStream } from './passthrough.js';
 import { createLedger, type WorkerPool } from './pool.js';
 import { sseData } from './sse.js';
@@ -48,6 +49,8 @@ export interface ChatRouteContext {
   begin(): () => void;
   /** A fresh public completion id. */
   nextId(): string;
+  /** Sees every request that reached a model, once it has ended (the operations page). */
+  observe?: (request: OpsRequestDone) => void;
 }
 
 /** Creates the handler of `POST /v1/chat/completions`. */
@@ -119,10 +122,10 @@ export function createChatHandler(
       return reply;
     };
     const end = ctx.begin();
+    let modeTrace: unknown;
 
     try {
       let target: Worker | undefined = worker;
-      let modeTrace: unknown;
       // Modes get a context (bound workers, routing metric); direct passthrough needs none.
       const context: ModeContext | undefined = mode
         ? {
@@ -136,6 +139,7 @@ export function createChatHandler(
       if (mode && context && choices > 1) {
         // n independent runs (bounded concurrency, one deadline, one ledger), answered together.
         const runs = await runChoices(mode, input, context, choices, choiceConcurrency);
+        modeTrace = runs.map((run) => run.trace);
         const answer: ChatCompletionResponse & JsonObject = {
           id,
           object: 'chat.completion',
@@ -148,7 +152,7 @@ export function createChatHandler(
           answer.openfugu_trace = {
             mode: mode.kind,
             calls: ledger.calls,
-            modeTrace: runs.map((run) => run.trace),
+            modeTrace,
             usage: ledger.usage,
             costUsd: ledger.costUsd,
           };
@@ -276,6 +280,19 @@ export function createChatHandler(
         ledger.usage.completionTokens,
         ledger.costUsd,
       );
+      ctx.observe?.({
+        id,
+        model: publicModel,
+        mode: mode?.kind ?? 'direct',
+        status,
+        ms: performance.now() - started,
+        stream,
+        usage: ledger.usage,
+        costUsd: ledger.costUsd,
+        calls: ledger.calls,
+        modeTrace,
+        credential: request.headers.authorization ?? (request.headers['x-api-key'] as string | undefined),
+      });
       end();
     }
   };

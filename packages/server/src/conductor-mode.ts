@@ -120,6 +120,7 @@ export function createConductorMode(settings: ConductorModeSettings): GatewayMod
                   worker: step.ranBy ?? step.worker,
                   status: step.status,
                   latencyMs: Math.round(step.latencyMs),
+                  ...(step.output === undefined ? {} : { output: step.output.slice(0, 2000) }),
                 })),
               }
             : {}),

@@ -160,6 +160,20 @@ export const ServerConfigSchema = Type.Object(
         { additionalProperties: false },
       ),
     ),
+    ui: Type.Optional(
+      Type.Object(
+        {
+          enabled: Type.Optional(Type.Boolean({ description: 'Serve the operations page at /ui' })),
+          adminKeyEnv: Type.Optional(
+            Type.String({ minLength: 1, description: 'Environment variable holding the operator key' }),
+          ),
+          reportDir: Type.Optional(Type.String({ minLength: 1, description: 'Directory of SVG reports' })),
+          traceCapacity: Type.Optional(Positive('Recent request traces kept')),
+          maxViewers: Type.Optional(Positive('Most live-feed viewers at once')),
+        },
+        { additionalProperties: false },
+      ),
+    ),
     upstreams: Type.Optional(Type.Array(UpstreamConfigSchema, { minItems: 1 })),
     state: Type.Optional(StateSchema),
     admin: Type.Optional(

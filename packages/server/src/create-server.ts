@@ -16,6 +16,7 @@ import { trainEmbeddedRouter } from './embedded-router.js';
 import { createGateway, type Gateway, type GatewayConfig } from './gateway.js';
 import { DEFAULT_LIMITS, type LimitsConfig } from './limits.js';
 import { createRoutedMode, type GatewayMode } from './modes.js';
+import { opsUiConfig } from './ops/ui-config.js';
 import { createSimulatedUpstream, type SimulatedUpstream } from './sim/simulated-upstream.js';
 import { DEFAULT_SIMULATED_POOL } from './sim/skills.js';
 import { createTrinityMode } from './trinity-mode.js';
@@ -40,6 +41,8 @@ export interface ConfiguredServer {
   readonly workerCount: number;
   /** One line per mode: how it routes (honest about heuristics). */
   readonly notes: readonly string[];
+  /** Whether the operations page (`/ui`) is served. */
+  readonly ui: boolean;
   close(): Promise<void>;
 }
 
@@ -196,6 +199,7 @@ export async function createServerFromConfig(
       key: secretFromEnv(env, key.keyEnv, `auth.keys[${index}].keyEnv`),
       ...(key.rateLimit ? { rateLimit: key.rateLimit } : {}),
     })),
+    ...opsUiConfig(config.ui, simulated !== undefined, env),
     ...(simulated
       ? {
           description:
@@ -214,6 +218,7 @@ export async function createServerFromConfig(
     models,
     workerCount: workers.length,
     notes,
+    ui: gatewayConfig.ui?.enabled === true,
     async close() {
       await gateway.close();
       await simulated?.close();

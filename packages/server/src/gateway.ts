@@ -19,6 +19,7 @@ import {
 } from './limits.js';
 import { createGatewayMetrics, type GatewayMetrics } from './metrics.js';
 import type { GatewayMode } from './modes.js';
+import { attachOpsUi, createGatewayOpsHub, type OpsUiConfig } from './ops/ui-routes.js';
 import { createWorkerPool, type WorkerPool, type WorkerPoolSettings } from './pool.js';
 import type { ClientKey, RateLimit } from './rate-limit.js';
 
@@ -61,6 +62,8 @@ export interface GatewayConfig extends LimitsConfig {
   description?: string;
   /** Fastify (pino) logger: `true`, or options such as `{ level, stream }` (default off). */
   logger?: boolean | { level?: string; stream?: { write(line: string): void } };
+  /** The operations page at `/ui` (default off; see `ops/ui-routes.ts`). */
+  ui?: OpsUiConfig;
 }
 
 /** Settings of `createGateway`. */
@@ -101,10 +104,19 @@ export interface Gateway {
 export function createGateway(settings: GatewaySettings): Gateway {
   const config = settings.config ?? {};
   const metrics = createGatewayMetrics();
+  const ops = createGatewayOpsHub(config.ui, {
+    ...config.pool,
+    ...(config.apiKeys ? { apiKeys: config.apiKeys } : {}),
+  });
   const pool = createWorkerPool({
     ...config.pool,
     workers: settings.workers,
-    observer: { onCall: (call) => metrics.observeUpstream(call) },
+    observer: {
+      onCall(call) {
+        metrics.observeUpstream(call);
+        ops?.onCall(call);
+      },
+    },
   });
   const modes = new Map((settings.modes ?? []).map((mode) => [mode.model, mode]));
   const direct = new Map<string, Worker>(
@@ -276,8 +288,10 @@ export function createGateway(settings: GatewaySettings): Gateway {
         };
       },
       nextId: () => `chatcmpl-${idPrefix}${(counter++).toString(36)}`,
+      ...(ops ? { observe: ops.onRequestDone } : {}),
     }),
   );
+  attachOpsUi(app, ops, { ui: config.ui, pool, ...(config.apiKeys ? { apiKeys: config.apiKeys } : {}) });
 
   // Wrong methods on known routes: 405 with `Allow` (HEAD comes with every GET).
   const known: [string, string[]][] = [

@@ -92,6 +92,7 @@ export function createTrinityMode(settings: TrinityModeSettings): GatewayMode {
       });
       const trace = {
         reason: result.reason,
+        agents: router.agents,
         turns: result.turns.map((turn) => ({
           turn: turn.turn,
           agent: turn.agent,
@@ -101,6 +102,8 @@ export function createTrinityMode(settings: TrinityModeSettings): GatewayMode {
           ...(turn.final ? { final: true } : {}),
           latencyMs: Math.round(turn.latencyMs),
           ...(turn.error ? { error: turn.error.code } : {}),
+          scores: turn.agentProbabilities,
+          ...(turn.usage ? { usage: turn.usage } : {}),
         })),
       };
       if (result.reason === 'aborted') throw result.error ?? new AbortedError();
