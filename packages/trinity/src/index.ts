@@ -10,6 +10,7 @@ export * from './errors.js';
 export * from './head.js';
 export * from './head-file.js';
 export * from './head-io.js';
+export * from './knn.js';
 export * from './linalg.js';
 export * from './npy.js';
 export * from './optimize.js';
