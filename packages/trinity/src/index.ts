@@ -6,6 +6,7 @@ export * from './backbones/prompt-stats.js';
 export * from './backbones/transformers/index.js';
 export * from './backbones/types.js';
 export * from './coordinator.js';
+export * from './cost-knob.js';
 export * from './errors.js';
 export * from './head.js';
 export * from './head-file.js';
