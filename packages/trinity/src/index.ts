@@ -13,6 +13,7 @@ export * from './head-file.js';
 export * from './head-io.js';
 export * from './knn.js';
 export * from './linalg.js';
+export * from './metadata.js';
 export * from './npy.js';
 export * from './optimize.js';
 export * from './prompts.js';
