@@ -70,7 +70,7 @@ export function renderCurveSvg(report: RoutingReport): string {
     useCost ? p.cost! : p.strong_share * 100;
   const routerPoints = report.curve.map((p) => ({ x: x(p), y: p.quality }));
   const series = [
-    { name: `router (${report.trainer})`, points: routerPoints, color: '#d62728' },
+    { name: `TRINITY head (${report.trainer})`, points: routerPoints, color: '#d62728' },
     ...(useCost || report.operating_points.length === 0
       ? []
       : [
