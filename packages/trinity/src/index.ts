@@ -23,3 +23,4 @@ export * from './safetensors.js';
 export * from './train.js';
 export * from './train-grpo.js';
 export * from './value-head.js';
+export * from './value-router.js';
