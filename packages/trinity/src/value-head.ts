@@ -19,6 +19,7 @@
  * (for thresholds and refinements that must not see in-sample predictions) and their calibration
  * (Brier score and expected calibration error over 10 equal-width bins).
  */
+import { createRng } from '@openfugu/cmaes';
 import { InvalidArgumentError, type Random, ShapeMismatchError } from '@openfugu/schema';
 import { createRouterHead, type RouterHead } from './head.js';
 import { addOuterUpper, cholesky, choleskySolve, solveSpd, symmetrize } from './linalg.js';
@@ -40,8 +41,10 @@ export interface TrainValueHeadSettings {
   folds?: number;
   /** Fit an unpenalised per-agent bias. Default true. */
   bias?: boolean;
-  /** Uniform [0, 1) generator for the fold assignment (e.g. `createRng(seed)` from @openfugu/cmaes). */
-  random: Random;
+  /** Uniform [0, 1) generator for the fold assignment. Default: `createRng(seed)` (@openfugu/cmaes). */
+  random?: Random;
+  /** Seed of the default generator. Default 0. */
+  seed?: number;
   agents?: readonly string[];
   /** Recorded in the head (`backboneId`). */
   backboneId?: string;
@@ -154,7 +157,7 @@ export function trainValueHead(settings: TrainValueHeadSettings): TrainValueHead
       message: 'lambdas must be positive finite numbers',
     });
   }
-  const foldOf = assignFolds(n, folds, settings.random);
+  const foldOf = assignFolds(n, folds, settings.random ?? createRng(settings.seed ?? 0));
   const y = new Float64Array(n * k);
   for (let p = 0; p < n; p++) for (let a = 0; a < k; a++) y[p * k + a] = outcomes[p]![a]!;
 
