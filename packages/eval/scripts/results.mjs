@@ -325,10 +325,11 @@ function supervisedSection(runs) {
       ),
     );
   }
-  out.push('', '### Commands', '');
+  out.push('', '### Commands and curves', '');
   for (const run of runs) {
+    const curve = run.svg ? ` ([curve](${path.relative('docs', run.svg)}))` : '';
     out.push(
-      `- \`node packages/eval/bin/openfugu-eval.js ${run.args.join(' ').replace(/--json \S+/, '--json OUT.json')}\``,
+      `- \`node packages/eval/bin/openfugu-eval.js ${run.args.join(' ').replace(/--json \S+/, '--json OUT.json')}\`${curve}`,
     );
   }
   return out;
