@@ -3,24 +3,7 @@ import { evaluateRouting } from './evaluate.js';
 import { operatingPoints } from './operating-points.js';
 import { createSupervisedTrainer, SUPERVISED_TRAINERS } from './supervised.js';
 import type { OutcomeTable } from './table.js';
-import { testRandom } from './test-random.js';
-
-// Synthetic pool: 'math' prompts are solved by `mathy`, the rest by `wordy`; `mathy` is better overall.
-function syntheticTable(n: number, seed: number): OutcomeTable {
-  const random = testRandom(seed);
-  const prompts = Array.from({ length: n }, (_, i) => ({
-    id: String(i),
-    text: i % 5 < 3 ? `math question ${i}` : `write a poem ${i}`,
-    subset: i % 5 < 3 ? 'math' : 'writing',
-  }));
-  const outcomes = new Float64Array(n * 2);
-  prompts.forEach((p, i) => {
-    const math = p.subset === 'math';
-    outcomes[i * 2] = random() < (math ? 0.95 : 0.3) ? 1 : 0;
-    outcomes[i * 2 + 1] = random() < (math ? 0.2 : 0.9) ? 1 : 0;
-  });
-  return { format: 'generic', name: 'synthetic', prompts, models: ['mathy', 'wordy'], outcomes };
-}
+import { syntheticTable, testRandom } from './test-random.js';
 
 // Features: "mentions math" plus seeded noise, so the supervised heads have something to fit and to ignore.
 function noisyEmbed(seed: number) {

@@ -17,6 +17,7 @@ import {
   createValueRouter,
   trainValueHead,
 } from '../src/index.js';
+import { timeIt } from './timing.js';
 
 const SENTENCES = [
   'I am preparing a short workshop for new volunteers at our community garden and need help structuring it.',
@@ -29,23 +30,6 @@ const SENTENCES = [
 let prompt = '';
 for (let i = 0; prompt.length < 2048; i++) prompt += `${SENTENCES[i % SENTENCES.length]} `;
 prompt = prompt.slice(0, 2048);
-
-function timeIt(fn: () => void, iterations: number, rounds = 9): { wall: number; cpu: number } {
-  for (let i = 0; i < 300; i++) fn();
-  const wall: number[] = [];
-  const cpu: number[] = [];
-  for (let r = 0; r < rounds; r++) {
-    const c = process.cpuUsage();
-    const start = performance.now();
-    for (let i = 0; i < iterations; i++) fn();
-    wall.push(((performance.now() - start) * 1000) / iterations);
-    const used = process.cpuUsage(c);
-    cpu.push((used.user + used.system) / iterations);
-  }
-  wall.sort((a, b) => a - b);
-  cpu.sort((a, b) => a - b);
-  return { wall: wall[4]!, cpu: cpu[4]! };
-}
 
 const hashing = createHashingBackbone({ dimension: 1024 });
 const baseline = createRouter({
@@ -77,6 +61,6 @@ console.log('|---|---|---|---|');
 for (const [name, fn] of rows) {
   const t = timeIt(fn, 2000);
   console.log(
-    `| ${name} | ${t.wall.toFixed(1)} | ${t.cpu.toFixed(1)} | ${name.startsWith('concat value') ? '≤ 200' : '—'} |`,
+    `| ${name} | ${t.median.toFixed(1)} | ${t.cpu.toFixed(1)} | ${name.startsWith('concat value') ? '≤ 200' : '—'} |`,
   );
 }

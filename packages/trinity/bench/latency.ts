@@ -20,6 +20,7 @@ import { readFileSync } from 'node:fs';
 // and as the bit-identity reference of hashing.test.ts.
 import { createHashingBackboneReference } from '../src/backbones/__fixtures__/hashing-v1-reference.js';
 import { createGloveBackbone, createHashingBackbone, createRouter, createRouterHead } from '../src/index.js';
+import { type Timing, timeIt } from './timing.js';
 
 const gc = (globalThis as { gc?: () => void }).gc;
 
@@ -37,34 +38,6 @@ function prompt2k(): string {
   let text = '';
   for (let i = 0; text.length < 2048; i++) text += `${SENTENCES[i % SENTENCES.length]} `;
   return text.slice(0, 2048);
-}
-
-interface Timing {
-  median: number;
-  p90?: number;
-  cpu: number;
-}
-
-/** Wall-clock and process-CPU µs per call (CPU time is less distorted when other jobs share the cores). */
-function timeIt(fn: () => void, iterations: number, rounds = 9): Timing {
-  for (let i = 0; i < Math.min(iterations, 500); i++) fn();
-  const perCall: number[] = [];
-  const cpuPerCall: number[] = [];
-  for (let r = 0; r < rounds; r++) {
-    const cpu = process.cpuUsage();
-    const start = performance.now();
-    for (let i = 0; i < iterations; i++) fn();
-    perCall.push(((performance.now() - start) * 1000) / iterations);
-    const used = process.cpuUsage(cpu);
-    cpuPerCall.push((used.user + used.system) / iterations);
-  }
-  perCall.sort((a, b) => a - b);
-  cpuPerCall.sort((a, b) => a - b);
-  return {
-    median: perCall[Math.floor(rounds / 2)]!,
-    p90: perCall[Math.floor(rounds * 0.9)]!,
-    cpu: cpuPerCall[Math.floor(rounds / 2)]!,
-  };
 }
 
 function memory(): { rss: number; heap: number; external: number } {

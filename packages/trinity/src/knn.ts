@@ -18,6 +18,7 @@ import {
 import { isSyncBackbone } from './backbones/types.js';
 import { renderMessages } from './render.js';
 import { type AgentMask, maskedSoftmax, resolveMask } from './router.js';
+import { checkTrainingTable } from './training-table.js';
 
 /** A fitted kNN index: unit-normalised training vectors and their outcomes. */
 export interface KnnIndex {
@@ -91,7 +92,7 @@ export function createKnnIndex(settings: {
       }
       const query = unit(features);
       similarities(data, query, scores, -1);
-      const filled = topK(scores, kk, top);
+      const filled = topKIndices(scores, kk, top);
       const out = new Float64Array(data.agentCount);
       neighbourMeans(data, top, filled, scores, weighting, out);
       return out;
@@ -138,7 +139,7 @@ export function trainKnnRouter(settings: TrainKnnSettings): TrainKnnResult {
   for (let q = 0; q < queryCount; q++) {
     const p = order[q]!;
     similarities(data, data.vectors.subarray(p * data.d, (p + 1) * data.d), scores, p);
-    const filled = topK(scores, kMax, top);
+    const filled = topKIndices(scores, kMax, top);
     ks.forEach((k, ki) => {
       neighbourMeans(data, top, Math.min(k, filled), scores, weighting, prediction);
       if (criterion === 'mse') {
@@ -260,39 +261,9 @@ function prepare(
   outcomes: readonly (readonly number[])[],
   agents: readonly string[],
 ): KnnData {
-  const n = features.length;
-  if (n === 0) throw new InvalidArgumentError({ argument: 'features', message: 'no training prompts' });
-  if (outcomes.length !== n) {
-    throw new ShapeMismatchError({
-      message: `outcomes has ${outcomes.length} rows but features has ${n}`,
-      expected: `${n}`,
-      actual: `${outcomes.length}`,
-    });
-  }
-  const d = features[0]!.length;
-  const m = agents.length;
+  const { n, d, k: m, flat } = checkTrainingTable(features, outcomes, { agentCount: agents.length });
   const vectors = new Float64Array(n * d);
-  const flat = new Float64Array(n * m);
-  for (let p = 0; p < n; p++) {
-    if (features[p]!.length !== d || outcomes[p]!.length !== m) {
-      throw new ShapeMismatchError({
-        message: `prompt ${p}: expected ${d} features and ${m} outcomes`,
-        expected: `${d} / ${m}`,
-        actual: `${features[p]!.length} / ${outcomes[p]!.length}`,
-      });
-    }
-    vectors.set(unit(features[p]!), p * d);
-    for (let a = 0; a < m; a++) {
-      const v = outcomes[p]![a]!;
-      if (!Number.isFinite(v)) {
-        throw new InvalidArgumentError({
-          argument: 'outcomes',
-          message: `outcomes[${p}][${a}] is not finite`,
-        });
-      }
-      flat[p * m + a] = v;
-    }
-  }
+  for (let p = 0; p < n; p++) vectors.set(unit(features[p]!), p * d);
   return { n, d, agentCount: m, vectors, outcomes: flat };
 }
 
@@ -319,8 +290,11 @@ function similarities(data: KnnData, query: Float64Array, out: Float64Array, exc
   if (exclude >= 0) out[exclude] = Number.NEGATIVE_INFINITY;
 }
 
-/** Indices of the `k` largest scores, best first (ties → lower index). Returns how many were filled. */
-function topK(scores: Float64Array, k: number, top: Int32Array): number {
+/**
+ * Writes the indices of the `k` largest scores into `top`, best first (ties → lower index; −∞ scores are
+ * skipped), by partial insertion (k is small). Returns how many were filled.
+ */
+export function topKIndices(scores: Float64Array, k: number, top: Int32Array): number {
   let filled = 0;
   for (let i = 0; i < scores.length; i++) {
     const s = scores[i]!;

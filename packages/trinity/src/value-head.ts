@@ -23,6 +23,7 @@ import { createRng } from '@openfugu/cmaes';
 import { InvalidArgumentError, type Random, ShapeMismatchError } from '@openfugu/schema';
 import { createRouterHead, type RouterHead } from './head.js';
 import { addOuterUpper, cholesky, choleskySolve, solveSpd, symmetrize } from './linalg.js';
+import { checkTrainingTable } from './training-table.js';
 
 /** Settings of {@link trainValueHead}. */
 export interface TrainValueHeadSettings {
@@ -93,47 +94,7 @@ export function trainValueHead(settings: TrainValueHeadSettings): TrainValueHead
   const bias = settings.bias ?? true;
   const folds = settings.folds ?? Math.min(5, n);
   if (n < 2) throw new InvalidArgumentError({ argument: 'features', message: 'need at least 2 prompts' });
-  if (outcomes.length !== n) {
-    throw new ShapeMismatchError({
-      message: `outcomes has ${outcomes.length} rows but features has ${n}`,
-      expected: `${n}`,
-      actual: `${outcomes.length}`,
-    });
-  }
-  const d = features[0]!.length;
-  const k = outcomes[0]?.length ?? 0;
-  if (d < 1 || k < 1) {
-    throw new InvalidArgumentError({
-      argument: 'features',
-      message: 'features and outcomes must be non-empty',
-    });
-  }
-  for (let p = 0; p < n; p++) {
-    if (features[p]!.length !== d) {
-      throw new ShapeMismatchError({
-        message: `feature vector ${p} has ${features[p]!.length} values, expected ${d}`,
-        expected: `${d}`,
-        actual: `${features[p]!.length}`,
-      });
-    }
-    const row = outcomes[p]!;
-    if (row.length !== k) {
-      throw new ShapeMismatchError({
-        message: `outcomes row ${p} has ${row.length} values, expected ${k}`,
-        expected: `${k}`,
-        actual: `${row.length}`,
-      });
-    }
-    for (let a = 0; a < k; a++) {
-      const v = row[a]!;
-      if (!Number.isFinite(v) || (model === 'logistic' && (v < 0 || v > 1))) {
-        throw new InvalidArgumentError({
-          argument: 'outcomes',
-          message: `outcomes[${p}][${a}] = ${v} is not ${model === 'logistic' ? 'in [0, 1]' : 'finite'}`,
-        });
-      }
-    }
-  }
+  const { d, k, flat: y } = checkTrainingTable(features, outcomes, { unitInterval: model === 'logistic' });
   if (!Number.isInteger(folds) || folds < 2 || folds > n) {
     throw new InvalidArgumentError({
       argument: 'folds',
@@ -158,8 +119,6 @@ export function trainValueHead(settings: TrainValueHeadSettings): TrainValueHead
     });
   }
   const foldOf = assignFolds(n, folds, settings.random ?? createRng(settings.seed ?? 0));
-  const y = new Float64Array(n * k);
-  for (let p = 0; p < n; p++) for (let a = 0; a < k; a++) y[p * k + a] = outcomes[p]![a]!;
 
   const fitter =
     model === 'ridge'
