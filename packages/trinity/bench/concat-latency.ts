@@ -17,19 +17,10 @@ import {
   createValueRouter,
   trainValueHead,
 } from '../src/index.js';
-import { timeIt } from './timing.js';
+import { prompt2k, timeIt } from './timing.js';
 
-const SENTENCES = [
-  'I am preparing a short workshop for new volunteers at our community garden and need help structuring it.',
-  'Please explain, step by step, how composting works, which kitchen scraps are safe to add, and which are not.',
-  'Include a simple schedule for turning the pile, a list of common mistakes, and how to tell when compost is ready.',
-  'Some participants are children, so suggest two hands-on activities that are safe and fun for ages eight to twelve.',
-  'We also have a small budget of 150 dollars; recommend the three most useful tools we could buy with it.',
-  'Finally, write a friendly two-paragraph welcome message that I can read aloud at the start of the session.',
-];
-let prompt = '';
-for (let i = 0; prompt.length < 2048; i++) prompt += `${SENTENCES[i % SENTENCES.length]} `;
-prompt = prompt.slice(0, 2048);
+const prompt = prompt2k();
+const SENTENCES = prompt.split('. ');
 
 const hashing = createHashingBackbone({ dimension: 1024 });
 const baseline = createRouter({
