@@ -244,6 +244,7 @@ console.error(`wrote ${values.out}`);
 
 /** The supervised section: per-run table, per-configuration summary over seeds, operating points, subsets. */
 function supervisedSection(runs) {
+  const label = (run) => (run.backbone === 'concat' ? run.trainer : `${run.trainer} (${run.backbone})`);
   const pct = (x) => (typeof x === 'number' && Number.isFinite(x) ? `${(x * 100).toFixed(1)}%` : 'n/a');
   const out = [
     '## Supervised value heads, kNN and refinements (issue 16)',
@@ -263,7 +264,7 @@ function supervisedSection(runs) {
   for (const run of runs) {
     if (run.error) {
       out.push(
-        `| ${run.name} | ${run.trainer} | ${run.seed} | — | failed: ${run.error} | | | | | | | | ${run.seconds.toFixed(0)} |`,
+        `| ${run.name} | ${label(run)} | ${run.seed} | — | failed: ${run.error} | | | | | | | | ${run.seconds.toFixed(0)} |`,
       );
       continue;
     }
@@ -271,7 +272,7 @@ function supervisedSection(runs) {
     const op = r.operating_points?.find((o) => o.kind === 'pgr' && o.target === 0.8);
     const opText = op ? `${pct(op.train_share)} → ${pct(op.test_share)}, ${f3(op.test_pgr)}` : '—';
     out.push(
-      `| ${run.name} | ${run.trainer} | ${run.seed} | ${r.n_test} | ${ci(r.router)} | ${ci(r.router_minus_best_single)} | ${f3(r.apgr)} | ${pct(r.cpt50)} | ${pct(r.cpt80)} | ${pct(r.cpt95)} | ${pct(r.cost_at_equal_quality)} | ${opText} | ${run.seconds.toFixed(0)}${run.reused ? '*' : ''} |`,
+      `| ${run.name} | ${label(run)} | ${run.seed} | ${r.n_test} | ${ci(r.router)} | ${ci(r.router_minus_best_single)} | ${f3(r.apgr)} | ${pct(r.cpt50)} | ${pct(r.cpt80)} | ${pct(r.cpt95)} | ${pct(r.cost_at_equal_quality)} | ${opText} | ${run.seconds.toFixed(0)}${run.reused ? '*' : ''} |`,
     );
   }
   if (runs.some((r) => r.reused))
@@ -280,7 +281,7 @@ function supervisedSection(runs) {
   const groups = new Map();
   for (const run of runs) {
     if (run.error) continue;
-    const key = `${run.name}|${run.trainer}`;
+    const key = `${run.name}|${label(run)}`;
     if (!groups.has(key)) groups.set(key, []);
     groups.get(key).push(run.report);
   }
@@ -308,7 +309,7 @@ function supervisedSection(runs) {
   }
   // Where the argmax gain lives: the subsets with the largest |router − best single| × n, ridge seed 1.
   for (const run of runs) {
-    if (run.error || run.trainer !== 'ridge' || run.seed !== '1' || run.report.subsets.length < 2) continue;
+    if (run.error || label(run) !== 'ridge' || run.seed !== '1' || run.report.subsets.length < 2) continue;
     const subsets = [...run.report.subsets]
       .map((s) => ({ ...s, gain: (s.router - s.best_single) * s.n }))
       .sort((a, b) => Math.abs(b.gain) - Math.abs(a.gain))
