@@ -8,7 +8,8 @@
 //
 // --section supervised (issue 16) runs the supervised trainers (ridge, knn, ridge+cmaes, ridge+cmaes-head,
 // and `ridge+meta` = ridge with the subset as request metadata, MMLU only) on the composed `concat` backbone,
-// seeds 1–3 on every dataset, and writes its own generated block. --reuse takes a run's JSON from
+// and ridge on `concat-glove`, seeds 1–3 on every dataset, and writes its own generated block. A trainer
+// entry `name@backbone` runs only with that backbone. --reuse takes a run's JSON from
 // $TMPDIR/openfugu-results when it exists and was written by the same command (so interrupted or parallel
 // regenerations can be assembled); the table says which runs were reused.
 import { spawnSync } from 'node:child_process';
@@ -34,8 +35,11 @@ const { values } = parseArgs({
 });
 const supervised = values.section === 'supervised';
 if (supervised) {
-  if (values.backbones === 'hashing,glove') values.backbones = 'concat';
-  if (values.trainers === 'cmaes,grpo') values.trainers = 'ridge,ridge+meta,knn,ridge+cmaes,ridge+cmaes-head';
+  if (values.backbones === 'hashing,glove') values.backbones = 'concat,concat-glove';
+  if (values.trainers === 'cmaes,grpo') {
+    values.trainers =
+      'ridge@concat,ridge+meta@concat,knn@concat,ridge+cmaes@concat,ridge+cmaes-head@concat,ridge@concat-glove';
+  }
 }
 
 const alpacaPool = [
@@ -84,7 +88,10 @@ const tmp = path.join(os.tmpdir(), 'openfugu-results');
 mkdirSync(tmp, { recursive: true });
 for (const name of values.only.split(',')) {
   for (const backbone of values.backbones.split(',')) {
-    for (const trainer of values.trainers.split(',')) {
+    for (const spec of values.trainers.split(',')) {
+      // `trainer@backbone` runs only with that backbone; a plain trainer name with every listed backbone.
+      const [trainer, only] = spec.split('@');
+      if (only !== undefined && only !== backbone) continue;
       // `ridge+meta`: the subset (MMLU subject) as request metadata — only MMLU has a subject per prompt.
       if (trainer.endsWith('+meta') && name !== 'mmlu') continue;
       for (const seed of (values.seeds ?? defaultSeeds[name]).split(',')) {
