@@ -4,14 +4,15 @@
 //
 //   pnpm build && node packages/eval/scripts/results.mjs [--only gsm8k,mmlu,alpacaeval,alpacaeval-b]
 //     [--backbones hashing,glove] [--trainers cmaes,grpo] [--seeds 1,2,3] [--generations 100]
-//     [--section black-box|supervised] [--reuse]
+//     [--section black-box|supervised] [--reuse] [--reuse-only]
 //
 // --section supervised (issue 16) runs the supervised trainers (ridge, knn, ridge+cmaes, ridge+cmaes-head,
 // and `ridge+meta` = ridge with the subset as request metadata, MMLU only) on the composed `concat` backbone,
 // and ridge on `concat-glove`, seeds 1–3 on every dataset, and writes its own generated block. A trainer
 // entry `name@backbone` runs only with that backbone. --reuse takes a run's JSON from
 // $TMPDIR/openfugu-results when it exists and was written by the same command (so interrupted or parallel
-// regenerations can be assembled); the table says which runs were reused.
+// regenerations can be assembled); the table says which runs were reused. --reuse-only runs nothing and lists
+// the runs without a matching JSON as not run.
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -31,6 +32,7 @@ const { values } = parseArgs({
     out: { type: 'string', default: 'docs/results.md' },
     section: { type: 'string', default: 'black-box' },
     reuse: { type: 'boolean', default: false },
+    'reuse-only': { type: 'boolean', default: false },
   },
 });
 const supervised = values.section === 'supervised';
@@ -116,7 +118,7 @@ for (const name of values.only.split(',')) {
           svg,
           '--quiet',
         ];
-        if (values.reuse) {
+        if (values.reuse || values['reuse-only']) {
           try {
             const previous = JSON.parse(readFileSync(json, 'utf8'));
             const command = `openfugu-eval routing ${args.slice(1).join(' ')}`;
@@ -137,6 +139,20 @@ for (const name of values.only.split(',')) {
               continue;
             }
           } catch {}
+        }
+        if (values['reuse-only']) {
+          runs.push({
+            id,
+            name,
+            backbone,
+            trainer,
+            seed,
+            args,
+            seconds: 0,
+            error: 'not run in this regeneration (--reuse-only)',
+          });
+          console.error(`${id}: not run (--reuse-only)`);
+          continue;
         }
         const started = Date.now();
         const result = spawnSync(process.execPath, ['packages/eval/bin/openfugu-eval.js', ...args], {
