@@ -287,7 +287,7 @@ function supervisedSection(runs) {
   for (const run of runs) {
     if (run.error) {
       out.push(
-        `| ${run.name} | ${label(run)} | ${run.seed} | — | failed: ${run.error} | | | | | | | | ${run.seconds.toFixed(0)} |`,
+        `| ${run.name} | ${label(run)} | ${run.seed} | — | ${run.error.startsWith('not run') ? run.error : `failed: ${run.error}`} | | | | | | | | — |`,
       );
       continue;
     }
