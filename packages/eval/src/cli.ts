@@ -2,7 +2,8 @@
  * `openfugu-eval` — routing evaluations on recorded outcomes.
  *
  *   openfugu-eval routing --train DIR [--test DIR | --split 0.7] [--models a,b,c]
- *     --backbone hashing|glove --trainer cmaes|grpo --seed N --json OUT.json [--markdown OUT.md] [--svg OUT.svg]
+ *     --backbone hashing|glove|concat|concat-glove --trainer cmaes|grpo|ridge|logistic|knn|ridge+cmaes|ridge+cmaes-head
+ *     --seed N [--metadata subset] --json OUT.json [--markdown OUT.md] [--svg OUT.svg]
  *
  * Exit codes: 0 success, 2 bad usage or bad data (unknown model, empty split, malformed or mismatched files),
  * 1 unexpected failure.
@@ -12,14 +13,27 @@ import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { OpenFuguError } from '@openfugu/schema';
+import { categoryFeatures, withCategoryId } from '@openfugu/trinity';
 import { evaluateRouting } from './evaluate.js';
 import { loadOutcomes } from './loaders.js';
 import { renderCurveSvg, renderMarkdownReport } from './report.js';
-import { createBackboneEmbedder, createRouterTrainer, seededRandom } from './wiring.js';
+import {
+  BACKBONE_NAMES,
+  type BackboneName,
+  createBackboneEmbedder,
+  createRouterTrainer,
+  seededRandom,
+  TRAINER_NAMES,
+  type TrainerName,
+} from './wiring.js';
+
+const SUBSET_FEATURES = 256;
 
 const usage = `Usage:
   openfugu-eval routing --train DIR [--test DIR | --split 0.7] [--models a,b,c]
-                        [--backbone hashing|glove] [--trainer cmaes|grpo] [--seed N]
+                        [--backbone hashing|glove|concat|concat-glove]
+                        [--trainer cmaes|grpo|ridge|logistic|knn|ridge+cmaes|ridge+cmaes-head]
+                        [--seed N] [--metadata subset]
                         --json OUT.json [--markdown OUT.md] [--svg OUT.svg]
                         [--generations N] [--resamples N] [--quiet]
 
@@ -56,12 +70,14 @@ async function main(argv: string[]): Promise<number> {
     throw new UsageError(`--split must be a number in (0, 1), got '${values.split}'`);
   const seed = Number(values.seed ?? '0');
   if (!Number.isSafeInteger(seed)) throw new UsageError(`--seed must be an integer, got '${values.seed}'`);
-  const backbone = values.backbone ?? 'hashing';
-  if (backbone !== 'hashing' && backbone !== 'glove')
-    throw new UsageError(`--backbone must be hashing or glove`);
-  const trainerName = values.trainer ?? 'cmaes';
-  if (trainerName !== 'cmaes' && trainerName !== 'grpo')
-    throw new UsageError(`--trainer must be cmaes or grpo`);
+  const backbone = (values.backbone ?? 'hashing') as BackboneName;
+  if (!BACKBONE_NAMES.includes(backbone))
+    throw new UsageError(`--backbone must be one of ${BACKBONE_NAMES.join(', ')}`);
+  const trainerName = (values.trainer ?? 'cmaes') as TrainerName;
+  if (!TRAINER_NAMES.includes(trainerName))
+    throw new UsageError(`--trainer must be one of ${TRAINER_NAMES.join(', ')}`);
+  if (values.metadata !== undefined && values.metadata !== 'subset')
+    throw new UsageError(`--metadata must be subset`);
   const generations = values.generations === undefined ? undefined : Number(values.generations);
   if (generations !== undefined && !(Number.isSafeInteger(generations) && generations > 0)) {
     throw new UsageError('--generations must be a positive integer');
@@ -100,6 +116,12 @@ async function main(argv: string[]): Promise<number> {
   };
   if (test) options.test = test;
   else options.split = split;
+  if (values.metadata === 'subset') {
+    // The subject (MMLU) / source (AlpacaEval) column, hashed into 256 features (trinity categoryFeatures).
+    options.metadataFeatures = (prompt) =>
+      categoryFeatures(prompt.subset === undefined ? [] : [prompt.subset], SUBSET_FEATURES);
+    options.backboneName = withCategoryId(embedder.id, SUBSET_FEATURES);
+  }
   if (models) options.models = models;
   const report = await evaluateRouting(options, () => performance.now());
   const output = {
@@ -111,7 +133,7 @@ async function main(argv: string[]): Promise<number> {
   if (values.markdown) writeOut(values.markdown, renderMarkdownReport(report));
   if (values.svg) writeOut(values.svg, renderCurveSvg(report));
   log(
-    `router ${report.router.mean.toFixed(4)} | best single ${report.best_single.model} ${report.best_single.mean.toFixed(4)} | oracle ${report.oracle.mean.toFixed(4)} | random ${report.random.mean.toFixed(4)} | APGR ${report.apgr.toFixed(3)} | n_test ${report.n_test}`,
+    `router ${report.router.mean.toFixed(4)} | best single ${report.best_single.model} ${report.best_single.mean.toFixed(4)} | oracle ${report.oracle.mean.toFixed(4)} | random ${report.random.mean.toFixed(4)} | APGR ${report.apgr.toFixed(3)} | CPT50 ${report.cpt50?.toFixed(3) ?? 'n/a'} CPT80 ${report.cpt80?.toFixed(3) ?? 'n/a'} | n_test ${report.n_test}`,
   );
   return 0;
 }
@@ -135,6 +157,7 @@ function parseRoutingArgs(args: string[]) {
       generations: { type: 'string' },
       resamples: { type: 'string' },
       quiet: { type: 'boolean' },
+      metadata: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });

@@ -1,24 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { evaluateRouting, type RouterTrainer } from './evaluate.js';
 import type { OutcomeTable } from './table.js';
-import { testRandom } from './test-random.js';
-
-// Synthetic pool: prompts about "math" are solved by `mathy`, the rest by `wordy`; `mathy` is better overall.
-function syntheticTable(n: number, seed: number): OutcomeTable {
-  const random = testRandom(seed);
-  const prompts = Array.from({ length: n }, (_, i) => ({
-    id: String(i),
-    text: i % 5 < 3 ? `math question ${i}: add ${i} and ${i + 1}` : `write a poem about item ${i}`,
-    subset: i % 5 < 3 ? 'math' : 'writing',
-  }));
-  const outcomes = new Float64Array(n * 2);
-  prompts.forEach((p, i) => {
-    const math = p.subset === 'math';
-    outcomes[i * 2] = random() < (math ? 0.95 : 0.3) ? 1 : 0;
-    outcomes[i * 2 + 1] = random() < (math ? 0.2 : 0.9) ? 1 : 0;
-  });
-  return { format: 'generic', name: 'synthetic', prompts, models: ['mathy', 'wordy'], outcomes };
-}
+import { syntheticTable, testRandom } from './test-random.js';
 
 // Test double: one feature, "does the prompt mention math".
 const embed = async (texts: readonly string[]): Promise<Float32Array[]> =>

@@ -22,8 +22,16 @@ import {
   routedValues,
   strongShareCurve,
 } from './metrics.js';
+import { type OperatingPoint, operatingPoints } from './operating-points.js';
 import { overlappingRows, splitByPrompt } from './split.js';
-import { dropIncomplete, type OutcomeTable, outcomeAt, selectModels, selectPrompts } from './table.js';
+import {
+  dropIncomplete,
+  type OutcomePrompt,
+  type OutcomeTable,
+  outcomeAt,
+  selectModels,
+  selectPrompts,
+} from './table.js';
 
 /** What a router trainer receives: training features and outcomes (prompts × models, row-major). */
 export interface RouterTrainingInput {
@@ -38,6 +46,11 @@ export interface RouterTrainingInput {
 /** A trained router: prompts × models utilities (higher = preferred) for new features. */
 export interface TrainedRouter {
   utilities(features: readonly Float32Array[]): Float64Array;
+  /**
+   * Out-of-fold utilities of the training prompts (prompts × models), when the trainer has them (the
+   * supervised value heads); the report then calibrates the knob's operating points on them.
+   */
+  trainUtilities?: Float64Array;
   /** Training history, reported as-is in the JSON output. */
   history?: unknown;
 }
@@ -67,6 +80,12 @@ export interface EvaluateRoutingOptions {
   knnK?: number;
   /** Names for the report. */
   backboneName?: string;
+  /**
+   * Request metadata as features: a vector per prompt appended to its text features (e.g. the hashed
+   * subject, `categoryFeatures` of @openfugu/trinity). Test prompts get theirs too — metadata is known at
+   * request time.
+   */
+  metadataFeatures?: (prompt: OutcomePrompt) => Float32Array;
 }
 
 /** Mean with a 95% bootstrap interval. */
@@ -102,11 +121,25 @@ export interface RoutingReport {
   knn_apgr: number;
   cpt50: number | null;
   cpt80: number | null;
+  cpt95: number | null;
+  /** Share of strong calls (or mean cost) at which the router's curve first matches the strong model. */
+  cost_at_equal_quality: number | null;
+  /** At the argmax router's own share of strong calls: its quality vs a random mix of the same cost. */
+  quality_at_equal_cost: { strong_share: number; router: number; random_mix: number };
+  /** The knob's operating points, calibrated on the training prompts' out-of-fold utilities. */
+  operating_points: OperatingPoint[];
   aiq: number;
   aiq_axis: 'strong_share' | 'cost';
   curve: { strong_share: number; quality: number; cost?: number }[];
   knn_curve: { strong_share: number; quality: number }[];
-  subsets: { subset: string; n: number; router: number; best_single: number; oracle: number }[];
+  subsets: {
+    subset: string;
+    n: number;
+    router: number;
+    best_single: number;
+    oracle: number;
+    strong_share: number;
+  }[];
   training: unknown;
   timings_ms: { embed: number; train: number; evaluate: number };
 }
@@ -152,8 +185,21 @@ export async function evaluateRouting(
     throw new InvalidArgumentError({ argument: 'test', message: 'the test split is empty' });
 
   const t0 = clock();
-  const trainFeatures = await options.embed(train.prompts.map((p) => p.text));
-  const testFeatures = await options.embed(test.prompts.map((p) => p.text));
+  let trainFeatures = await options.embed(train.prompts.map((p) => p.text));
+  let testFeatures = await options.embed(test.prompts.map((p) => p.text));
+  const metadata = options.metadataFeatures;
+  if (metadata) {
+    const append = (table: OutcomeTable, features: Float32Array[]) =>
+      features.map((x, p) => {
+        const extra = metadata(table.prompts[p]!);
+        const out = new Float32Array(x.length + extra.length);
+        out.set(x);
+        out.set(extra, x.length);
+        return out;
+      });
+    trainFeatures = append(train, trainFeatures);
+    testFeatures = append(test, testFeatures);
+  }
   const t1 = clock();
   const trainingInput: RouterTrainingInput = {
     features: trainFeatures,
@@ -203,7 +249,18 @@ export async function evaluateRouting(
   models.forEach((model, m) => {
     perModel[model] = testMeans[m]!;
   });
-  const subsets = subsetBreakdown(test, routerValues, best.index);
+  const subsets = subsetBreakdown(test, routerValues, best.index, choices, strong);
+  const routerShare = choices.filter((c) => c === strong).length / Math.max(1, choices.length);
+  const knob =
+    router.trainUtilities && k > 1
+      ? operatingPoints({
+          train,
+          trainUtilities: router.trainUtilities,
+          test,
+          testUtilities: utilities,
+          strong,
+        })
+      : [];
   const t3 = clock();
   return {
     dataset: options.train.name,
@@ -234,6 +291,16 @@ export async function evaluateRouting(
     knn_apgr: apgr(knnCurve, weakMean, strongMean),
     cpt50: finiteOrNull(callsToPerformance(curve, weakMean, strongMean, 0.5)),
     cpt80: finiteOrNull(callsToPerformance(curve, weakMean, strongMean, 0.8)),
+    cpt95: finiteOrNull(callsToPerformance(curve, weakMean, strongMean, 0.95)),
+    cost_at_equal_quality: finiteOrNull(
+      costOf ? costAtQuality(curve, strongMean) : callsToPerformance(curve, weakMean, strongMean, 1),
+    ),
+    quality_at_equal_cost: {
+      strong_share: routerShare,
+      router: qualityAtShare(curve, routerShare),
+      random_mix: weakMean + routerShare * (strongMean - weakMean),
+    },
+    operating_points: knob,
     aiq: aiq(curve.map((p) => ({ x: costOf ? p.cost! : p.strongShare, y: p.quality }))),
     aiq_axis: aiqAxis,
     curve: curve.map(toJsonPoint),
@@ -266,10 +333,34 @@ function costFunction(table: OutcomeTable): ((p: number, m: number) => number) |
   return undefined;
 }
 
+/** Quality of a strong-share curve at `share` (linear interpolation). */
+function qualityAtShare(curve: readonly CurvePoint[], share: number): number {
+  if (curve.length === 0) return Number.NaN;
+  for (let i = 1; i < curve.length; i++) {
+    const a = curve[i - 1]!;
+    const b = curve[i]!;
+    if (share <= b.strongShare) {
+      const t =
+        b.strongShare === a.strongShare ? 1 : (share - a.strongShare) / (b.strongShare - a.strongShare);
+      return a.quality + t * (b.quality - a.quality);
+    }
+  }
+  return curve.at(-1)!.quality;
+}
+
+/** Lowest mean cost on the curve whose quality reaches `quality` (NaN when never). */
+function costAtQuality(curve: readonly CurvePoint[], quality: number): number {
+  let best = Number.NaN;
+  for (const p of curve) if (p.quality >= quality && !(p.cost! >= best)) best = p.cost!;
+  return best;
+}
+
 function subsetBreakdown(
   test: OutcomeTable,
   routerValues: Float64Array,
   bestIndex: number,
+  choices: Int32Array,
+  strong: number,
 ): RoutingReport['subsets'] {
   const rows = new Map<string, number[]>();
   test.prompts.forEach((prompt, p) => {
@@ -287,5 +378,6 @@ function subsetBreakdown(
       router: mean(list.map((p) => routerValues[p]!)),
       best_single: mean(list.map((p) => outcomeAt(test, p, bestIndex))),
       oracle: mean(list.map((p) => oracle[p]!)),
+      strong_share: list.filter((p) => choices[p] === strong).length / list.length,
     }));
 }

@@ -2,6 +2,7 @@
  * A k-nearest-neighbour router baseline on the same features as the trained heads: a prompt's utility for
  * each model is the mean outcome of that model on the k most cosine-similar training prompts.
  */
+import { topKIndices } from '@openfugu/trinity';
 import type { OutcomeTable } from './table.js';
 import { outcomeAt } from './table.js';
 
@@ -38,26 +39,7 @@ export function knnUtilities(
       }
       scores[i] = sum / (queryNorm * norms[i]!);
     }
-    // Partial selection of the k best (k is small).
-    let filled = 0;
-    for (let i = 0; i < n; i++) {
-      const s = scores[i]!;
-      if (filled < kk) {
-        let j = filled++;
-        while (j > 0 && scores[top[j - 1]!]! < s) {
-          top[j] = top[j - 1]!;
-          j--;
-        }
-        top[j] = i;
-      } else if (s > scores[top[kk - 1]!]!) {
-        let j = kk - 1;
-        while (j > 0 && scores[top[j - 1]!]! < s) {
-          top[j] = top[j - 1]!;
-          j--;
-        }
-        top[j] = i;
-      }
-    }
+    const filled = topKIndices(scores, kk, top);
     for (let m = 0; m < models; m++) {
       let sum = 0;
       let count = 0;

@@ -22,17 +22,40 @@ export function renderMarkdownReport(report: RoutingReport): string {
     `| oracle | ${ci(report.oracle)} |`,
     `| router − best single (paired) | ${ci(report.router_minus_best_single)} |`,
     '',
-    `Strong = ${report.strong_model} (best on train), weak = ${report.weak_model}. APGR ${f3(report.apgr)} (kNN ${f3(report.knn_apgr)}, random ≈ 0.5), CPT(50%) ${pct(report.cpt50)}, CPT(80%) ${pct(report.cpt80)}, AIQ ${f3(report.aiq)} (x = ${report.aiq_axis === 'cost' ? 'cost per query' : 'share of strong calls'}).`,
+    `Strong = ${report.strong_model} (best on train), weak = ${report.weak_model}. APGR ${f3(report.apgr)} (kNN ${f3(report.knn_apgr)}, random ≈ 0.5), CPT(50%) ${pct(report.cpt50)}, CPT(80%) ${pct(report.cpt80)}, CPT(95%) ${pct(report.cpt95)}, AIQ ${f3(report.aiq)} (x = ${report.aiq_axis === 'cost' ? 'cost per query' : 'share of strong calls'}).`,
+    '',
+    `Cost at equal quality (${report.aiq_axis === 'cost' ? 'mean cost' : 'share of strong calls'} at which the curve first matches the strong model): ${report.aiq_axis === 'cost' ? f3(report.cost_at_equal_quality) : pct(report.cost_at_equal_quality)}. Quality at equal cost (at the argmax router's ${pct(report.quality_at_equal_cost.strong_share)} strong calls): ${f3(report.quality_at_equal_cost.router)} vs ${f3(report.quality_at_equal_cost.random_mix)} for a random mix.`,
     '',
     `Router choices: ${Object.entries(report.router.choice_share)
       .filter(([, share]) => share > 0)
       .map(([model, share]) => `${model} ${(share * 100).toFixed(1)}%`)
       .join(', ')}.`,
   );
+  if (report.operating_points.length > 0) {
+    lines.push(
+      '',
+      "Knob operating points (threshold on the margin, calibrated on the training prompts' out-of-fold predictions):",
+      '',
+      '| target | strong share on train | strong share on test | test quality | test PGR |',
+      '|---|---|---|---|---|',
+    );
+    for (const o of report.operating_points) {
+      const target = o.kind === 'pgr' ? `PGR ${pct(o.target)}` : `≤ ${pct(o.target)} strong`;
+      lines.push(
+        `| ${target} | ${pct(o.train_share)} | ${pct(o.test_share)} | ${f3(o.test_quality)} | ${f3(o.test_pgr)} |`,
+      );
+    }
+  }
   if (report.subsets.length > 1) {
-    lines.push('', '| subset | n | router | best single | oracle |', '|---|---|---|---|---|');
+    lines.push(
+      '',
+      '| subset | n | router | best single | router − best | oracle | strong share |',
+      '|---|---|---|---|---|---|---|',
+    );
     for (const s of report.subsets) {
-      lines.push(`| ${s.subset} | ${s.n} | ${f3(s.router)} | ${f3(s.best_single)} | ${f3(s.oracle)} |`);
+      lines.push(
+        `| ${s.subset} | ${s.n} | ${f3(s.router)} | ${f3(s.best_single)} | ${f3(s.router - s.best_single)} | ${f3(s.oracle)} | ${pct(s.strong_share)} |`,
+      );
     }
   }
   return `${lines.join('\n')}\n`;
@@ -48,6 +71,19 @@ export function renderCurveSvg(report: RoutingReport): string {
   const routerPoints = report.curve.map((p) => ({ x: x(p), y: p.quality }));
   const series = [
     { name: `TRINITY head (${report.trainer})`, points: routerPoints, color: '#d62728' },
+    ...(useCost || report.operating_points.length === 0
+      ? []
+      : [
+          {
+            name: 'knob operating points (calibrated on train)',
+            points: report.operating_points
+              .map((o) => ({ x: o.test_share * 100, y: o.test_quality }))
+              .sort((a, b) => a.x - b.x),
+            color: '#9467bd',
+            dashed: true,
+            markers: true,
+          },
+        ]),
     ...(useCost
       ? []
       : [

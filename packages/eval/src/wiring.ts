@@ -8,6 +8,7 @@ import { createRng } from '@openfugu/cmaes';
 import type { Backbone, Random } from '@openfugu/schema';
 import * as trinity from '@openfugu/trinity';
 import type { RouterTrainer, RouterTrainingInput, TrainedRouter } from './evaluate.js';
+import { createSupervisedTrainer, SUPERVISED_TRAINERS } from './supervised.js';
 
 /** A seeded `Random` (xoshiro128** from @openfugu/cmaes). */
 export function seededRandom(seed: number): Random {
@@ -16,11 +17,17 @@ export function seededRandom(seed: number): Random {
 
 /** An embedding function backed by a trinity backbone, with a per-run cache keyed by text. */
 export async function createBackboneEmbedder(
-  name: 'hashing' | 'glove',
+  name: BackboneName,
 ): Promise<{ id: string; embed: (texts: readonly string[]) => Promise<Float32Array[]> }> {
   let backbone: Backbone;
   if (name === 'hashing') {
     backbone = trinity.createHashingBackbone({ dimension: 1024 });
+  } else if (name === 'concat') {
+    backbone = trinity.createDefaultConcatBackbone();
+  } else if (name === 'concat-glove') {
+    const glove = trinity.createGloveBackbone({ pooling: 'sif' });
+    await glove.load();
+    backbone = trinity.createDefaultConcatBackbone({ glove });
   } else {
     const glove = trinity.createGloveBackbone({ pooling: 'sif' });
     await glove.load();
@@ -37,6 +44,14 @@ export async function createBackboneEmbedder(
     },
   };
 }
+
+/** Backbones of the CLI: `concat` is the composed default of issue 16 (no download), `concat-glove` adds GloVe. */
+export const BACKBONE_NAMES = ['hashing', 'glove', 'concat', 'concat-glove'] as const;
+export type BackboneName = (typeof BACKBONE_NAMES)[number];
+
+/** Trainers of the CLI. */
+export const TRAINER_NAMES = ['cmaes', 'grpo', ...SUPERVISED_TRAINERS] as const;
+export type TrainerName = (typeof TRAINER_NAMES)[number];
 
 /** Trainer settings shared by both algorithms. */
 export interface RouterTrainerOptions {
@@ -68,12 +83,11 @@ function linearRouter(weights: ArrayLike<number>, k: number, d: number, history:
 }
 
 /** Creates the named trainer. */
-export function createRouterTrainer(
-  name: 'cmaes' | 'grpo',
-  options: RouterTrainerOptions = {},
-): RouterTrainer {
+export function createRouterTrainer(name: TrainerName, options: RouterTrainerOptions = {}): RouterTrainer {
   const generations = options.generations ?? 100;
   const log = options.onProgress ?? (() => {});
+  if (name !== 'cmaes' && name !== 'grpo')
+    return createSupervisedTrainer(name, { generations, onProgress: log });
   if (name === 'cmaes') {
     return {
       name: 'cmaes',

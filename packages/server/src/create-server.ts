@@ -94,7 +94,7 @@ export async function createServerFromConfig(
     const maxTurns = config.router?.maxTurns ?? 2;
     modes.push(createTrinityMode({ model: routerModel, router: trained.router, maxTurns }));
     notes.push(
-      `${routerModel}: TRINITY loop (${maxTurns} turns) with a hashing-backbone head trained at start-up by sep-CMA-ES on ${trained.tasks} recorded outcomes of the simulated pool in ${(trained.trainingMs / 1000).toFixed(1)} s: validation reward ${trained.validationReward.toFixed(2)} vs ${trained.bestSingleReward.toFixed(2)} for the best single worker (${trained.bestSingle}); role rows hand-set (answer, then verify)`,
+      `${routerModel}: TRINITY loop (${maxTurns} turns) with a hashing-backbone head trained at start-up as ${trained.method} on ${trained.tasks} recorded outcomes of the simulated pool in ${(trained.trainingMs / 1000).toFixed(1)} s: validation reward ${trained.validationReward.toFixed(2)} vs ${trained.bestSingleReward.toFixed(2)} for the best single worker (${trained.bestSingle}); role rows hand-set (answer, then verify)`,
     );
     if (config.conductor?.enabled !== false) {
       const planner = config.conductor?.planner ?? 'generalist';

@@ -1,15 +1,21 @@
 /**
  * The embedded default's router: a hashing backbone plus a TRINITY head whose agent rows are trained at
- * start-up with sep-CMA-ES (`trainRouterHead`) on the simulated pool's recorded outcomes. Role rows are set
- * by hand, not learned: Worker first, then Verifier (the coordinator turns a Verifier chosen before any
- * answer into a Worker), so the loop is answer → verify within the turn budget.
+ * start-up on the simulated pool's recorded outcomes — by default a supervised ridge value head
+ * (`trainValueHead`, λ by 5-fold CV, per-agent bias; issue 16) whose bias also carries the price term
+ * (predicted quality − 0.05 · price / max price), or, with `trainer: 'cmaes'`, sep-CMA-ES (`trainRouterHead`)
+ * on the same reward − 0.05 · normalised price. Both train on 80 % of the tasks; the banner's validation
+ * figures come from the other 20 %. Role rows are set by hand, not learned: Worker first, then Verifier
+ * (the coordinator turns a Verifier chosen before any answer into a Worker), so the loop is answer → verify
+ * within the turn budget.
  */
 import {
   createHashingBackbone,
   createRouter,
   createRouterHead,
   type Router,
+  splitIndices,
   trainRouterHead,
+  trainValueHead,
 } from '@openfugu/trinity';
 import {
   DEFAULT_SIMULATED_POOL,
@@ -26,9 +32,15 @@ export interface EmbeddedRouter {
   bestSingleReward: number;
   bestSingle: string;
   tasks: number;
+  /** CMA-ES generations run (0 for the value head). */
   generations: number;
   trainingMs: number;
+  /** How the agent rows were trained, for the banner. */
+  method: string;
 }
+
+/** Price weight of the start-up training: reward − COST_WEIGHT · price / max price. */
+const COST_WEIGHT = 0.05;
 
 /**
  * Trains the embedded router on `taskCount` synthetic tasks answered by the simulated pool.
@@ -46,6 +58,8 @@ export function trainEmbeddedRouter(
     generations?: number;
     /** Hashing dimension (default 128: few enough parameters for CMA-ES to converge in seconds). */
     dimension?: number;
+    /** `'ridge'` (default): supervised value head; `'cmaes'`: TRINITY's sep-CMA-ES. */
+    trainer?: 'ridge' | 'cmaes';
   } = {},
 ): EmbeddedRouter {
   const pool = options.pool ?? DEFAULT_SIMULATED_POOL;
@@ -61,17 +75,42 @@ export function trainEmbeddedRouter(
   const prices = pool.map((entry) => (entry.price.input + entry.price.output) / 2);
   const maxPrice = Math.max(...prices, 1e-9);
   const generations = options.generations ?? 60;
-  const trained = trainRouterHead({
-    features,
-    outcomes,
-    costs: prices.map((price) => price / maxPrice),
-    lambda: 0.05,
-    seed,
-    maxGenerations: generations,
-    agents: pool.map((entry) => entry.id),
-    backboneId: backbone.id,
-  });
-  const agentRows = trained.head.weights;
+  const agents = pool.map((entry) => entry.id);
+  const split = splitIndices(tasks.length, 0.2, seed);
+  let agentRows: Float64Array;
+  let agentBias: Float64Array | undefined;
+  let method: string;
+  let generationsRun = 0;
+  if ((options.trainer ?? 'ridge') === 'ridge') {
+    const fitted = trainValueHead({
+      features: split.train.map((i) => features[i]!),
+      outcomes: split.train.map((i) => outcomes[i]!),
+      agents,
+      backboneId: backbone.id,
+      seed,
+    });
+    agentRows = fitted.head.weights;
+    agentBias = Float64Array.from(
+      fitted.head.agentBias!,
+      (bias, agent) => bias - (COST_WEIGHT * prices[agent]!) / maxPrice,
+    );
+    method = `a ridge value head (λ ${fitted.lambda.toPrecision(2)} by 5-fold CV, quality − ${COST_WEIGHT} · price)`;
+  } else {
+    const trained = trainRouterHead({
+      features,
+      outcomes,
+      costs: prices.map((price) => price / maxPrice),
+      lambda: COST_WEIGHT,
+      seed,
+      maxGenerations: generations,
+      validationIndices: split.validation,
+      agents,
+      backboneId: backbone.id,
+    });
+    agentRows = trained.head.weights;
+    generationsRun = trained.history.length;
+    method = `sep-CMA-ES (${generationsRun} generations)`;
+  }
   const d = backbone.dimension;
   const weights = new Float64Array((pool.length + 3) * d);
   weights.set(agentRows.subarray(0, pool.length * d));
@@ -87,12 +126,13 @@ export function trainEmbeddedRouter(
     agentCount: pool.length,
     dimension: d,
     weights,
-    agents: pool.map((entry) => entry.id),
+    agents,
     backboneId: backbone.id,
+    ...(agentBias === undefined ? {} : { agentBias }),
   });
   const router = createRouter({ backbone, head });
 
-  const validation = trained.validationIndices;
+  const validation = split.validation;
   let reward = 0;
   const single = new Array<number>(pool.length).fill(0);
   for (const index of validation) {
@@ -109,7 +149,8 @@ export function trainEmbeddedRouter(
     bestSingleReward: validation.length > 0 ? single[bestIndex]! / validation.length : 0,
     bestSingle: pool[bestIndex]?.id ?? '',
     tasks: tasks.length,
-    generations: trained.history.length,
+    generations: generationsRun,
     trainingMs: performance.now() - started,
+    method,
   };
 }

@@ -47,6 +47,9 @@ export interface RouterHeadJson {
   /** One array per row, agent rows first. */
   weights: number[][];
   svfOffsets?: number[][];
+  /** Per-agent bias of a value head. */
+  agentBias?: number[];
+  valueLink?: 'identity' | 'logistic';
 }
 
 const PUBLISHED_AGENTS = 7;
@@ -173,8 +176,8 @@ export function parseHead(bytes: Uint8Array, options: ParseHeadOptions = {}): Ro
       options.tensor ??
       (file.tensors.has('router_head')
         ? 'router_head'
-        : names.filter((n) => n !== 'svf_offsets').length === 1
-          ? names.find((n) => n !== 'svf_offsets')
+        : names.filter((n) => n !== 'svf_offsets' && n !== 'agent_bias').length === 1
+          ? names.find((n) => n !== 'svf_offsets' && n !== 'agent_bias')
           : undefined);
     const tensor = name === undefined ? undefined : file.tensors.get(name);
     if (tensor === undefined) {
@@ -203,19 +206,11 @@ export function parseHead(bytes: Uint8Array, options: ParseHeadOptions = {}): Ro
       ...(agents === undefined ? {} : { agents }),
       ...(file.metadata.backbone_id === undefined ? {} : { backboneId: file.metadata.backbone_id }),
     });
-    const svf = file.tensors.get('svf_offsets');
-    if (svf !== undefined && head.svfOffsets === undefined) {
-      return createRouterHead({
-        agentCount: head.agentCount,
-        dimension: head.dimension,
-        roles: head.roleCount > 0,
-        weights: head.weights,
-        svfOffsets: svf.data,
-        ...(head.agents === undefined ? {} : { agents: head.agents }),
-        ...(head.backboneId === undefined ? {} : { backboneId: head.backboneId }),
-      });
-    }
-    return head;
+    return withHeadExtras(head, {
+      svfOffsets: file.tensors.get('svf_offsets')?.data,
+      agentBias: file.tensors.get('agent_bias')?.data,
+      valueLink: file.metadata.value_link,
+    });
   }
   let json: unknown;
   try {
@@ -248,15 +243,47 @@ export function parseHead(bytes: Uint8Array, options: ParseHeadOptions = {}): Ro
     ...(agents === undefined ? {} : { agents }),
     ...(typeof record.backboneId === 'string' ? { backboneId: record.backboneId } : {}),
   });
-  if (record.svfOffsets === undefined) return head;
+  return withHeadExtras(head, {
+    svfOffsets:
+      record.svfOffsets === undefined ? undefined : matrixFromJson(record.svfOffsets, 'svfOffsets').data,
+    agentBias:
+      record.agentBias === undefined ? undefined : matrixFromJson(record.agentBias, 'agentBias').data,
+    valueLink: record.valueLink,
+  });
+}
+
+/**
+ * Attaches what a file stores beside the weight matrix (SVF offsets, per-agent bias, value link) to a
+ * parsed head; unchanged when there is nothing to add. An unknown value link is a format error.
+ */
+function withHeadExtras(
+  head: RouterHead,
+  extras: {
+    svfOffsets: ArrayLike<number> | undefined;
+    agentBias: ArrayLike<number> | undefined;
+    valueLink: unknown;
+  },
+): RouterHead {
+  const { valueLink } = extras;
+  if (valueLink !== undefined && valueLink !== 'identity' && valueLink !== 'logistic') {
+    throw new HeadFormatError({
+      format: 'unknown',
+      message: `unknown value link '${String(valueLink)}' (expected 'identity' or 'logistic')`,
+    });
+  }
+  const svfOffsets = head.svfOffsets === undefined ? extras.svfOffsets : head.svfOffsets;
+  if (svfOffsets === head.svfOffsets && extras.agentBias === undefined && valueLink === undefined)
+    return head;
   return createRouterHead({
     agentCount: head.agentCount,
     dimension: head.dimension,
     roles: head.roleCount > 0,
     weights: head.weights,
-    svfOffsets: matrixFromJson(record.svfOffsets, 'svfOffsets').data,
+    ...(svfOffsets === undefined ? {} : { svfOffsets }),
     ...(head.agents === undefined ? {} : { agents: head.agents }),
     ...(head.backboneId === undefined ? {} : { backboneId: head.backboneId }),
+    ...(extras.agentBias === undefined ? {} : { agentBias: extras.agentBias }),
+    ...(valueLink === undefined ? {} : { valueLink }),
   });
 }
 
@@ -289,6 +316,12 @@ export function serializeHead(
   const rows = head.agentCount + head.roleCount;
   const d = head.dimension;
   if (format === 'npy') {
+    if (head.agentBias !== undefined) {
+      throw new HeadFormatError({
+        format: 'npy',
+        message: 'this head has a per-agent bias, which .npy cannot hold: save it as .safetensors or JSON',
+      });
+    }
     if (options.flat === true && head.svfOffsets !== undefined) {
       const flat = new Float64Array(head.svfOffsets.length + head.weights.length);
       flat.set(head.svfOffsets, 0);
@@ -301,12 +334,15 @@ export function serializeHead(
     const tensors = [{ name: 'router_head', shape: [rows, d], data: head.weights }];
     if (head.svfOffsets !== undefined)
       tensors.push({ name: 'svf_offsets', shape: [SVF_MATRIX_COUNT, d], data: head.svfOffsets });
+    if (head.agentBias !== undefined)
+      tensors.push({ name: 'agent_bias', shape: [head.agentCount], data: head.agentBias });
     const metadata: Record<string, string> = {
       format: 'openfugu.router-head',
       role_count: String(head.roleCount),
     };
     if (head.agents !== undefined) metadata.agents = JSON.stringify(head.agents);
     if (head.backboneId !== undefined) metadata.backbone_id = head.backboneId;
+    if (head.valueLink !== undefined) metadata.value_link = head.valueLink;
     return serializeSafetensors(tensors, {
       metadata,
       ...(options.dtype === undefined ? {} : { dtype: options.dtype }),
@@ -324,6 +360,8 @@ export function serializeHead(
     ...(head.backboneId === undefined ? {} : { backboneId: head.backboneId }),
     weights: toRows(head.weights, rows),
     ...(head.svfOffsets === undefined ? {} : { svfOffsets: toRows(head.svfOffsets, SVF_MATRIX_COUNT) }),
+    ...(head.agentBias === undefined ? {} : { agentBias: Array.from(head.agentBias) }),
+    ...(head.valueLink === undefined ? {} : { valueLink: head.valueLink }),
   };
   return new TextEncoder().encode(JSON.stringify(json));
 }

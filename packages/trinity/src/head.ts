@@ -30,6 +30,16 @@ export interface RouterHead {
   readonly agents?: readonly string[];
   /** Id of the backbone the head was trained with, when known. */
   readonly backboneId?: string;
+  /**
+   * Per-agent bias added to the agent logits (supervised value heads, `trainValueHead`). Absent on
+   * TRINITY's bias-free heads. Stored in `.safetensors` (`agent_bias`) and JSON; `.npy` cannot hold it.
+   */
+  readonly agentBias?: Float64Array;
+  /**
+   * What the agent logits mean: `'identity'` — predicted quality (ridge value head); `'logistic'` —
+   * log-odds of success (logistic value head; quality = sigmoid(logit)). Absent: plain routing logits.
+   */
+  readonly valueLink?: 'identity' | 'logistic';
 }
 
 /** Settings of {@link createRouterHead}. */
@@ -47,6 +57,9 @@ export interface RouterHeadSettings {
   svfOffsets?: ArrayLike<number>;
   agents?: readonly string[];
   backboneId?: string;
+  /** Per-agent bias (`agentCount` values). */
+  agentBias?: ArrayLike<number>;
+  valueLink?: 'identity' | 'logistic';
 }
 
 /**
@@ -105,6 +118,17 @@ export function createRouterHead(settings: RouterHeadSettings): RouterHead {
     }
     svfOffsets = Float64Array.from(settings.svfOffsets, Number);
   }
+  let agentBias: Float64Array | undefined;
+  if (settings.agentBias !== undefined) {
+    if (settings.agentBias.length !== agentCount) {
+      throw new ShapeMismatchError({
+        message: `agentBias must have ${agentCount} values, got ${settings.agentBias.length}`,
+        expected: `${agentCount}`,
+        actual: `${settings.agentBias.length}`,
+      });
+    }
+    agentBias = Float64Array.from(settings.agentBias, Number);
+  }
   return {
     agentCount,
     roleCount,
@@ -113,6 +137,8 @@ export function createRouterHead(settings: RouterHeadSettings): RouterHead {
     ...(svfOffsets === undefined ? {} : { svfOffsets }),
     ...(settings.agents === undefined ? {} : { agents: [...settings.agents] }),
     ...(settings.backboneId === undefined ? {} : { backboneId: settings.backboneId }),
+    ...(agentBias === undefined ? {} : { agentBias }),
+    ...(settings.valueLink === undefined ? {} : { valueLink: settings.valueLink }),
   };
 }
 
@@ -200,5 +226,7 @@ export function headLogits(
     for (let i = 0; i < d; i++) sum += w[offset + i]! * features[i]!;
     put(r, sum);
   }
+  const bias = head.agentBias;
+  if (bias !== undefined) for (let a = 0; a < agentCount; a++) agentLogits[a]! += bias[a]!;
   return { agentLogits, roleLogits };
 }

@@ -15,6 +15,7 @@ import {
   type RoutingDecision,
   ShapeMismatchError,
 } from '@openfugu/schema';
+import { isSelfDescribingBackboneId } from './backbones/concat.js';
 import { isSyncBackbone } from './backbones/types.js';
 import { headLogits, type RouterHead } from './head.js';
 import { renderMessages } from './render.js';
@@ -248,15 +249,16 @@ export function createRouter(settings: RouterSettings): Router {
   // trained on one must not silently read the other's (other backbones' ids may name local paths, so only
   // hashing ids are compared).
   if (
-    head.backboneId?.startsWith('hashing-') &&
-    backbone.id.startsWith('hashing-') &&
+    head.backboneId !== undefined &&
+    isSelfDescribingBackboneId(head.backboneId) &&
+    isSelfDescribingBackboneId(backbone.id) &&
     head.backboneId !== backbone.id
   ) {
     throw new InvalidArgumentError({
       argument: 'backbone',
       message:
         `the head was trained on backbone ${head.backboneId} but the router was given ${backbone.id}; ` +
-        'rebuild the backbone with createHashingBackboneFromId(head.backboneId)',
+        'rebuild the backbone with createBackboneFromId(head.backboneId) (hashing ids: createHashingBackboneFromId)',
     });
   }
   const ids = [...agents];

@@ -1,0 +1,54 @@
+/**
+ * Training time of the supervised value head (issue 16 target: RouteLLM MMLU, ≈ 10k training prompts, under a
+ * minute on 2 cores): `trainValueHead` (ridge, 5-fold CV over 6 λ, per-model bias) on the 70 % split (seed 1)
+ * with the composed `concat` backbone, next to the embedding time and a baseline loop measured in this run.
+ *
+ *   OPENFUGU_DATA_DIR=/path/to/shared/data pnpm --filter @openfugu/eval bench:train
+ */
+import path from 'node:path';
+import { createRng } from '@openfugu/cmaes';
+import { createDefaultConcatBackbone, trainKnnRouter, trainValueHead } from '@openfugu/trinity';
+import { dropIncomplete, loadOutcomes, seededRandom, selectPrompts, splitByPrompt } from '../src/index.js';
+
+const data = process.env.OPENFUGU_DATA_DIR ?? path.resolve(import.meta.dirname, '../../../../shared/data');
+const table = loadOutcomes(path.join(data, 'routellm/mmlu.csv'));
+const { train: rows } = splitByPrompt(table, 0.7, seededRandom(1));
+const train = dropIncomplete(selectPrompts(table, rows)).table;
+const k = train.models.length;
+const cpu = () => {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1e6;
+};
+const time = <T>(fn: () => T): { value: T; wall: number; cpu: number } => {
+  const c = cpu();
+  const start = performance.now();
+  const value = fn();
+  return { value, wall: (performance.now() - start) / 1000, cpu: cpu() - c };
+};
+const loop = time(() => {
+  let s = 0;
+  for (let i = 0; i < 1e8; i++) s = (s + i * 7) | 0;
+  return s;
+});
+const backbone = createDefaultConcatBackbone();
+const embed = time(() => train.prompts.map((p) => backbone.embedSync(p.text)));
+const outcomes = train.prompts.map((_, p) => Array.from(train.outcomes.subarray(p * k, p * k + k)));
+const ridge = time(() => trainValueHead({ features: embed.value, outcomes, random: createRng(1) }));
+const knn = time(() =>
+  trainKnnRouter({ features: embed.value, outcomes, agents: train.models, random: createRng(2) }),
+);
+console.log(
+  `Node ${process.version}; MMLU train split: ${train.prompts.length} prompts × ${backbone.dimension} features\n`,
+);
+console.log('| step | wall s | CPU s | target |');
+console.log('|---|---|---|---|');
+console.log(
+  `| baseline: 1e8-iteration integer loop | ${loop.wall.toFixed(2)} | ${loop.cpu.toFixed(2)} | — |`,
+);
+console.log(`| embed (concat) | ${embed.wall.toFixed(2)} | ${embed.cpu.toFixed(2)} | — |`);
+console.log(
+  `| trainValueHead ridge (5-fold CV × 6 λ + refit; λ = ${ridge.value.lambda.toPrecision(3)}) | ${ridge.wall.toFixed(2)} | ${ridge.cpu.toFixed(2)} | < 60 |`,
+);
+console.log(
+  `| trainKnnRouter (k by LOO on 1,000 queries; k = ${knn.value.index.k}) | ${knn.wall.toFixed(2)} | ${knn.cpu.toFixed(2)} | — |`,
+);

@@ -1,0 +1,232 @@
+/**
+ * Supervised router trainers for the eval CLI (issue 16), on top of @openfugu/trinity:
+ *
+ * - `ridge` / `logistic`: `trainValueHead` — per-model predicted quality, λ by 5-fold CV on the training
+ *   prompts, per-model bias. Out-of-fold predictions on the training prompts are returned as
+ *   `trainUtilities` (the eval calibrates operating points on them).
+ * - `knn`: `trainKnnRouter` — cosine kNN, k by leave-one-out CV on ≤ 1,000 training prompts.
+ * - `ridge+cmaes`: the ridge head, then CMA-ES over the per-model biases only (k numbers), maximising the
+ *   argmax reward of the *out-of-fold* predictions + biases on the training prompts (a low-dimensional
+ *   refinement that cannot memorise prompts).
+ * - `ridge+cmaes-head`: ridge fitted on 80 % of the training prompts, then TRINITY's sep-CMA-ES over the
+ *   whole head (weights and bias) started from it, the best generation on the other 20 % kept (validation
+ *   early stopping; generation 0 = the ridge head).
+ *
+ * Both refinements get the same budget of fitness evaluations: `generations × λ_head`, where λ_head is
+ * sep-CMA-ES's default population for the whole head (4 + ⌊3 ln(k·(d+1))⌋).
+ */
+import { createCmaes, createRng } from '@openfugu/cmaes';
+import * as trinity from '@openfugu/trinity';
+import type { RouterTrainer, RouterTrainingInput, TrainedRouter } from './evaluate.js';
+
+/** Names of the supervised trainers. */
+export const SUPERVISED_TRAINERS = ['ridge', 'logistic', 'knn', 'ridge+cmaes', 'ridge+cmaes-head'] as const;
+export type SupervisedTrainerName = (typeof SUPERVISED_TRAINERS)[number];
+
+function outcomeRows(input: RouterTrainingInput, rows?: readonly number[]): number[][] {
+  const k = input.models.length;
+  const list = rows ?? input.features.map((_, p) => p);
+  return list.map((p) => Array.from(input.outcomes.subarray(p * k, p * k + k)));
+}
+
+function headRouter(
+  head: trinity.RouterHead,
+  history: unknown,
+  trainUtilities?: Float64Array,
+): TrainedRouter {
+  return {
+    history,
+    ...(trainUtilities === undefined ? {} : { trainUtilities }),
+    utilities(features) {
+      const k = head.agentCount;
+      const out = new Float64Array(features.length * k);
+      features.forEach((x, q) => {
+        const { agentLogits } = trinity.headLogits(head, x);
+        out.set(trinity.predictQuality(head, agentLogits), q * k);
+      });
+      return out;
+    },
+  };
+}
+
+function valueHead(input: RouterTrainingInput, model: 'ridge' | 'logistic', rows?: readonly number[]) {
+  const features = rows ? rows.map((p) => input.features[p]!) : input.features;
+  return trinity.trainValueHead({
+    features,
+    outcomes: outcomeRows(input, rows),
+    model,
+    agents: input.models,
+    random: createRng(input.seed * 7919 + 1),
+  });
+}
+
+function valueHistory(result: trinity.TrainValueHeadResult): Record<string, unknown> {
+  return {
+    algorithm: `${result.model} value head (5-fold CV over λ, per-model bias)`,
+    lambda: result.lambda,
+    cv: result.cv,
+    oof_calibration: result.calibration,
+  };
+}
+
+/** Mean outcome of `argmax(predictions + bias)` per prompt (prompts × k predictions). */
+function argmaxReward(
+  predictions: Float64Array,
+  outcomes: Float64Array,
+  k: number,
+  bias: ArrayLike<number>,
+): number {
+  const n = predictions.length / k;
+  let sum = 0;
+  for (let p = 0; p < n; p++) {
+    let best = 0;
+    let bestValue = predictions[p * k]! + bias[0]!;
+    for (let a = 1; a < k; a++) {
+      const v = predictions[p * k + a]! + bias[a]!;
+      if (v > bestValue) {
+        best = a;
+        bestValue = v;
+      }
+    }
+    sum += outcomes[p * k + best]!;
+  }
+  return sum / n;
+}
+
+/** Creates one of the supervised trainers. */
+export function createSupervisedTrainer(
+  name: SupervisedTrainerName,
+  options: { generations?: number; onProgress?: (line: string) => void } = {},
+): RouterTrainer {
+  const generations = options.generations ?? 100;
+  const log = options.onProgress ?? (() => {});
+  return {
+    name,
+    async train(input) {
+      const k = input.models.length;
+      const d = input.features[0]?.length ?? 0;
+      const budget = generations * (4 + Math.floor(3 * Math.log(k * (d + 1))));
+      if (name === 'ridge' || name === 'logistic') {
+        const result = valueHead(input, name);
+        log(`${name}: λ ${result.lambda.toExponential(2)}, OOF Brier ${result.calibration.brier.toFixed(4)}`);
+        return headRouter(result.head, valueHistory(result), result.oofPredictions);
+      }
+      if (name === 'knn') {
+        const { index, cv } = trinity.trainKnnRouter({
+          features: input.features,
+          outcomes: outcomeRows(input),
+          agents: input.models,
+          random: createRng(input.seed * 7919 + 2),
+        });
+        log(`knn: k ${index.k}`);
+        return {
+          history: {
+            algorithm: 'kNN (cosine, uniform, k by leave-one-out CV on ≤ 1,000 prompts)',
+            k: index.k,
+            cv,
+          },
+          utilities(features) {
+            const out = new Float64Array(features.length * k);
+            for (const [q, x] of features.entries()) out.set(index.predict(x), q * k);
+            return out;
+          },
+        };
+      }
+      if (name === 'ridge+cmaes') {
+        const result = valueHead(input, 'ridge');
+        const oof = result.oofPredictions;
+        const start = argmaxReward(oof, input.outcomes, k, new Float64Array(k));
+        const es = createCmaes({ dimension: k, sigma0: 0.05, seed: input.seed, maxEvaluations: budget });
+        let best = { reward: start, delta: new Float64Array(k) };
+        while (!es.stop()) {
+          const xs = es.ask();
+          const rewards = xs.map((x) => argmaxReward(oof, input.outcomes, k, x));
+          rewards.forEach((r, i) => {
+            if (r > best.reward) best = { reward: r, delta: Float64Array.from(xs[i]!) };
+          });
+          es.tell(
+            xs,
+            rewards.map((r) => -r),
+          );
+        }
+        const bias = Float64Array.from(result.head.agentBias!, (b, a) => b + best.delta[a]!);
+        const head = trinity.createRouterHead({
+          agentCount: k,
+          dimension: d,
+          roles: false,
+          weights: result.head.weights,
+          agentBias: bias,
+          valueLink: 'identity',
+          agents: input.models,
+        });
+        log(
+          `ridge+cmaes: OOF argmax reward ${start.toFixed(4)} → ${best.reward.toFixed(4)} (${es.evaluations} evaluations)`,
+        );
+        const shifted = Float64Array.from(oof, (v, i) => v + best.delta[i % k]!);
+        return headRouter(
+          head,
+          {
+            ...valueHistory(result),
+            refinement: 'CMA-ES over per-model biases on out-of-fold predictions',
+            evaluations: es.evaluations,
+            oof_reward_start: start,
+            oof_reward_refined: best.reward,
+            bias_delta: Array.from(best.delta),
+          },
+          shifted,
+        );
+      }
+      // ridge+cmaes-head: ridge on 80 %, sep-CMA-ES over the whole augmented head, validation on 20 %.
+      const split = trinity.splitIndices(input.features.length, 0.2, input.seed);
+      const fitted = valueHead(input, 'ridge', split.train);
+      const augmented = input.features.map((x) => {
+        const out = new Float32Array(d + 1);
+        out.set(x);
+        out[d] = 1;
+        return out;
+      });
+      const init = new Float64Array(k * (d + 1));
+      for (let a = 0; a < k; a++) {
+        init.set(fitted.head.weights.subarray(a * d, (a + 1) * d), a * (d + 1));
+        init[a * (d + 1) + d] = fitted.head.agentBias![a]!;
+      }
+      const trained = trinity.trainRouterHead({
+        features: augmented,
+        outcomes: outcomeRows(input),
+        validationIndices: split.validation,
+        seed: input.seed,
+        sigma0: 0.02,
+        maxGenerations: generations,
+        init,
+        agents: input.models,
+      });
+      log(`ridge+cmaes-head: selected generation ${trained.selectedGeneration}`);
+      const w = trained.head.weights;
+      return {
+        history: {
+          ...valueHistory(fitted),
+          refinement:
+            'sep-CMA-ES over the whole head (σ₀ 0.02) from the ridge head, best validation generation',
+          selected_generation: trained.selectedGeneration,
+          evaluations: trained.history.at(-1)?.evaluations ?? 0,
+          curve: trained.history.map((g) => ({
+            generation: g.generation,
+            train: g.trainReward,
+            validation: g.validationReward,
+          })),
+        },
+        utilities(features) {
+          const out = new Float64Array(features.length * k);
+          features.forEach((x, q) => {
+            for (let a = 0; a < k; a++) {
+              let s = w[a * (d + 1) + d]!;
+              for (let i = 0; i < d; i++) s += w[a * (d + 1) + i]! * x[i]!;
+              out[q * k + a] = s;
+            }
+          });
+          return out;
+        },
+      };
+    },
+  };
+}
