@@ -138,14 +138,30 @@ describe('openfugu-eval routing (contract)', () => {
 
   it('exits 2 on an empty split', async () => {
     const tiny = writeTable('tiny.csv', 1);
-    const result = await cli('routing', '--train', tiny, '--split', '0.5', '--json', path.join(work, 'x.json'));
+    const result = await cli(
+      'routing',
+      '--train',
+      tiny,
+      '--split',
+      '0.5',
+      '--json',
+      path.join(work, 'x.json'),
+    );
     expect(result.code).toBe(2);
     expect(result.stderr).toMatch(/split is empty/);
   });
 
   it('exits 2 when train and test disagree on models, and on malformed files with file:line', async () => {
     const other = writeTable('other.csv', 20, ['small', 'medium']);
-    const mismatch = await cli('routing', '--train', table, '--test', other, '--json', path.join(work, 'x.json'));
+    const mismatch = await cli(
+      'routing',
+      '--train',
+      table,
+      '--test',
+      other,
+      '--json',
+      path.join(work, 'x.json'),
+    );
     expect(mismatch.code).toBe(2);
     expect(mismatch.stderr).toMatch(/disagree on models/);
     const bad = path.join(work, 'bad.csv');
