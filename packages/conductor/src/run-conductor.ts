@@ -9,6 +9,7 @@ import {
   emptyUsage,
   type Usage,
   type Worker,
+  type WorkerResponse,
   type Workflow,
 } from '@openfugu/schema';
 import {
@@ -73,6 +74,8 @@ export type ConductorStopReason = 'unchanged' | 'max_rounds' | 'invalid_workflow
 export interface ConductorResult {
   /** The answer of the last round whose workflow completed; `undefined` when none did. */
   answer: string | undefined;
+  /** The finish reason of the call that produced `answer`, when its worker reported one (`length`: cut). */
+  finishReason?: WorkerResponse['finishReason'];
   /** The workflow that produced `answer`. */
   workflow?: Workflow;
   rounds: ConductorRound[];
@@ -132,6 +135,7 @@ export async function runConductor(options: RunConductorOptions): Promise<Conduc
   const rounds: ConductorRound[] = [];
   let usage = emptyUsage();
   let answer: string | undefined;
+  let answerFinish: WorkerResponse['finishReason'];
   let answerWorkflow: Workflow | undefined;
   let previous: Workflow | undefined;
   let stopReason: ConductorStopReason = 'max_rounds';
@@ -184,6 +188,7 @@ export async function runConductor(options: RunConductorOptions): Promise<Conduc
       break;
     }
     answer = execution.answer;
+    answerFinish = execution.finishReason;
     answerWorkflow = workflow;
     previous = workflow;
     messages.push(
@@ -196,5 +201,6 @@ export async function runConductor(options: RunConductorOptions): Promise<Conduc
   }
   const result: ConductorResult = { answer, rounds, stopReason, usage };
   if (answerWorkflow) result.workflow = answerWorkflow;
+  if (answer !== undefined && answerFinish !== undefined) result.finishReason = answerFinish;
   return result;
 }

@@ -104,6 +104,9 @@ export function createConductorMode(settings: ConductorModeSettings): GatewayMod
         signal: context.signal,
         ...(settings.maxRounds === undefined ? {} : { maxRounds: settings.maxRounds }),
         ...(settings.maxSteps === undefined ? {} : { maxSteps: settings.maxSteps }),
+        // The client's sampling settings reach every worker call (not the planner, whose reply is a plan).
+        ...(request.maxTokens === undefined ? {} : { maxTokens: request.maxTokens }),
+        ...(request.temperature === undefined ? {} : { temperature: request.temperature }),
       });
       const trace = {
         stopReason: result.stopReason,
@@ -133,6 +136,8 @@ export function createConductorMode(settings: ConductorModeSettings): GatewayMod
         });
       }
       const answer: ModeResult = { content: result.answer, trace };
+      // The answering call's finish reason (`length` when the worker was cut at max_tokens).
+      if (result.finishReason) answer.finishReason = result.finishReason;
       // The final call's reply is the answer unchanged; a run whose answer came from elsewhere (an earlier
       // round kept by the planner) answers with text only.
       if (finalReply && finalReply.content === result.answer) {

@@ -26,6 +26,8 @@ interface Recorded {
   stream: boolean;
   tools: boolean;
   toolChoice: unknown;
+  maxTokens: unknown;
+  temperature: unknown;
   messages: { role: string; content?: unknown; tool_calls?: unknown }[];
 }
 
@@ -52,6 +54,8 @@ function record(workerId: string, body: JsonObject, stream: boolean): void {
     stream,
     tools: Array.isArray(body.tools) && body.tools.length > 0,
     toolChoice: body.tool_choice,
+    maxTokens: body.max_tokens ?? body.max_completion_tokens,
+    temperature: body.temperature,
     messages: body.messages as Recorded['messages'],
   });
 }
@@ -203,6 +207,23 @@ describe('fugu-ultra with tools', () => {
     expect(last.slice(-2).map((message) => message.role)).toEqual(['assistant', 'tool']);
     expect(recorded.at(-1)?.tools).toBe(true);
     expect(recorded.slice(0, -1).every((entry) => !entry.tools)).toBe(true);
+  });
+
+  it("the client's max_tokens and temperature reach every step, not the planner", async () => {
+    recorded.length = 0;
+    await client.chat.completions.create({
+      model: 'fugu-ultra',
+      messages: [{ role: 'user', content: 'What is 12 + 30?' }],
+      max_tokens: 50,
+      temperature: 0.25,
+    });
+    expect(recorded.length).toBeGreaterThanOrEqual(2);
+    expect(recorded[0]).toMatchObject({
+      workerId: 'generalist',
+      maxTokens: undefined,
+      temperature: undefined,
+    });
+    for (const entry of recorded.slice(1)) expect(entry).toMatchObject({ maxTokens: 50, temperature: 0.25 });
   });
 
   it('without tools the run is unchanged: text answer, no tools anywhere', async () => {

@@ -1,0 +1,92 @@
+/**
+ * Wire semantics that hold in every mode, against the embedded default server (simulated pool): `max_tokens`
+ * reaches the workers of `fugu` and `fugu-ultra`, `finish_reason` is the answering call's (`length` when the
+ * worker was cut), streamed or not, and a cut answer is never accepted by TRINITY's Verifier.
+ */
+import OpenAI from 'openai';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type ConfiguredServer, createServerFromConfig, parseConfig } from '../src/index.js';
+
+let server: ConfiguredServer;
+let client: OpenAI;
+let url: string;
+
+beforeAll(async () => {
+  server = await createServerFromConfig(
+    parseConfig({ simulated: { latency: false }, server: { debugTrace: true } }),
+  );
+  url = await server.gateway.listen({ port: 0 });
+  client = new OpenAI({ baseURL: `${url}/v1`, apiKey: 'unused', maxRetries: 0 });
+});
+afterAll(async () => {
+  await server.close();
+});
+
+const question = [{ role: 'user' as const, content: 'What is 17 * 23?' }];
+
+async function streamed(model: string, body: Record<string, unknown>) {
+  const stream = await client.chat.completions.create({
+    model,
+    stream: true,
+    stream_options: { include_usage: true },
+    messages: question,
+    ...body,
+  });
+  let text = '';
+  let finish: string | null = null;
+  let completionTokens = 0;
+  for await (const chunk of stream) {
+    text += chunk.choices[0]?.delta.content ?? '';
+    finish = chunk.choices[0]?.finish_reason ?? finish;
+    completionTokens = chunk.usage?.completion_tokens ?? completionTokens;
+  }
+  return { text, finish, completionTokens };
+}
+
+describe.each(['fugu', 'fugu-ultra'])('%s with max_tokens', (model) => {
+  it('non-streamed: the answer is cut and finish_reason is length', async () => {
+    const full = await client.chat.completions.create({ model, messages: question });
+    expect(full.choices[0]?.finish_reason).toBe('stop');
+    const cut = await client.chat.completions.create({ model, messages: question, max_tokens: 2 });
+    expect(cut.choices[0]?.finish_reason).toBe('length');
+    // The simulated pool cuts at 4 characters per token.
+    expect(cut.choices[0]?.message.content?.length).toBeLessThanOrEqual(8);
+    expect(full.choices[0]?.message.content?.length).toBeGreaterThan(8);
+  });
+
+  it('max_completion_tokens does the same', async () => {
+    const cut = await client.chat.completions.create({
+      model,
+      messages: question,
+      max_completion_tokens: 2,
+    });
+    expect(cut.choices[0]?.finish_reason).toBe('length');
+  });
+
+  it('streamed: the last finish_reason is length', async () => {
+    const cut = await streamed(model, { max_tokens: 2 });
+    expect(cut.finish).toBe('length');
+    expect(cut.text.length).toBeLessThanOrEqual(8);
+    const full = await streamed(model, {});
+    expect(full.finish).toBe('stop');
+  });
+});
+
+describe('fugu: the Verifier never accepts a cut answer', () => {
+  it('no verifier turn accepts, the run ends at max_turns with the cut answer', async () => {
+    const response = await fetch(`${url}/v1/chat/completions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-openfugu-debug': '1' },
+      body: JSON.stringify({ model: 'fugu', messages: question, max_tokens: 2 }),
+    });
+    const body = (await response.json()) as {
+      choices: { finish_reason: string }[];
+      openfugu_trace: { modeTrace: { reason: string; turns: { role: string; accepted?: boolean }[] } };
+    };
+    const { reason, turns } = body.openfugu_trace.modeTrace;
+    expect(turns.some((turn) => turn.role === 'verifier')).toBe(true);
+    expect(turns.filter((turn) => turn.accepted === true)).toEqual([]);
+    expect(reason).toBe('max_turns');
+    expect(body.choices[0]?.finish_reason).toBe('length');
+  });
+});
