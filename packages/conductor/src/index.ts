@@ -19,6 +19,7 @@ export {
   buildConductorPrompt,
   buildRevisionPrompt,
   type ConductorPromptOptions,
+  formatNumberedWorkflow,
   formatWorkflow,
   type RevisionPromptOptions,
 } from './prompt.js';
@@ -44,7 +45,12 @@ export {
   type RunConductorOptions,
   runConductor,
 } from './run-conductor.js';
-export { buildStepMessages, type StepContext, type VisibleStep } from './step-prompt.js';
+export {
+  buildFinalCallMessages,
+  buildStepMessages,
+  type StepContext,
+  type VisibleStep,
+} from './step-prompt.js';
 export type {
   IssueSeverity,
   ParseWorkflowResult,

@@ -20,7 +20,7 @@ import {
 } from './execute.js';
 import { parseWorkflow } from './parse.js';
 import { normalisePool } from './pool.js';
-import { buildConductorPrompt, buildRevisionPrompt } from './prompt.js';
+import { buildConductorPrompt, buildRevisionPrompt, type ConductorPromptOptions } from './prompt.js';
 import type { ParseWorkflowResult, PoolInput, ValidateWorkflowResult, WorkflowFormat } from './types.js';
 import { validateWorkflow } from './validate.js';
 
@@ -45,6 +45,13 @@ export interface RunConductorOptions
   maxSteps?: number;
   /** Show prices to the planner. Default false. */
   includePrices?: boolean;
+  /**
+   * Show the planner a numbered worker list and read integer worker ids as indices into it (planners trained
+   * on the paper's prompts write `model_id: [1, 0, 2]`). Default false.
+   */
+  numberedWorkers?: boolean;
+  /** The tools the client offers the last step, shown to the planner (see `ConductorPromptOptions.tools`). */
+  tools?: ConductorPromptOptions['tools'];
   /** Sampling settings for the planner call. */
   plannerMaxTokens?: number;
   plannerTemperature?: number;
@@ -116,7 +123,11 @@ export async function runConductor(options: RunConductorOptions): Promise<Conduc
   };
   if (options.maxSteps !== undefined) promptOptions.maxSteps = options.maxSteps;
   if (options.includePrices !== undefined) promptOptions.includePrices = options.includePrices;
+  if (options.numberedWorkers !== undefined) promptOptions.numberedWorkers = options.numberedWorkers;
+  if (options.tools !== undefined) promptOptions.tools = options.tools;
   const messages: ChatMessage[] = [{ role: 'user', content: buildConductorPrompt(promptOptions) }];
+  // The numbered list is the one the planner was shown: the allowed subset of the pool, in order.
+  const numbered = options.numberedWorkers === true ? pool.map((member) => member.id) : undefined;
 
   const {
     planner,
@@ -127,6 +138,8 @@ export async function runConductor(options: RunConductorOptions): Promise<Conduc
     allowedWorkers: _allowed,
     format: _format,
     includePrices: _includePrices,
+    numberedWorkers: _numberedWorkers,
+    tools: _tools,
     plannerMaxTokens,
     plannerTemperature,
     signal,
@@ -148,7 +161,9 @@ export async function runConductor(options: RunConductorOptions): Promise<Conduc
     const plannerOutput = typeof reply.content === 'string' ? reply.content : '';
     const plannerUsage = addUsage(emptyUsage(), reply.usage);
     usage = addUsage(usage, plannerUsage);
-    const parseOptions = options.maxSteps !== undefined ? { maxSteps: options.maxSteps } : {};
+    const parseOptions: Parameters<typeof parseWorkflow>[1] = {};
+    if (options.maxSteps !== undefined) parseOptions.maxSteps = options.maxSteps;
+    if (numbered) parseOptions.numberedWorkers = numbered;
     const parse = parseWorkflow(plannerOutput, parseOptions);
     const validateOptions: Parameters<typeof validateWorkflow>[2] = {};
     if (options.maxSteps !== undefined) validateOptions.maxSteps = options.maxSteps;
@@ -195,7 +210,12 @@ export async function runConductor(options: RunConductorOptions): Promise<Conduc
       { role: 'assistant', content: plannerOutput },
       {
         role: 'user',
-        content: buildRevisionPrompt({ previousWorkflow: workflow, previousAnswer: answer, format }),
+        content: buildRevisionPrompt({
+          previousWorkflow: workflow,
+          previousAnswer: answer,
+          format,
+          ...(numbered ? { numberedWorkers: numbered } : {}),
+        }),
       },
     );
   }

@@ -6,13 +6,20 @@
  *
  * Tools: a request's `tools` and `tool_choice` go to that `final: true` call only (its reply is the answer
  * unchanged, so its tool calls reach the client as the upstream sent them); intermediate steps and the planner
- * never get tools, since nobody could execute their tool calls. When the conversation ends with tool results
- * (the client answering earlier tool calls), the final call also gets that exchange as native messages
- * (assistant `tool_calls`, then the `tool` messages) after its step prompt; every call sees the whole
+ * never get tools, since nobody could execute their tool calls, but the planner is told which tools the client
+ * offered. The final call answers the client's conversation itself (`buildFinalCallMessages`): one system
+ * message with the earlier steps' results and its subtask, then the conversation as the client sent it, tool
+ * calls and tool results as native messages, so its last message is the client's and a model takes tool
+ * arguments from the user's words, not from the step prompt. The planner and the other steps see the whole
  * conversation, tool calls and results included, as text.
  */
 
-import { runConductor } from '@openfugu/conductor';
+import {
+  buildFinalCallMessages,
+  buildStepMessages,
+  runConductor,
+  type StepContext,
+} from '@openfugu/conductor';
 import {
   AbortedError,
   type ChatMessage,
@@ -41,6 +48,11 @@ export interface ConductorModeSettings {
   maxRounds?: number;
   /** Most steps per workflow (default 5). */
   maxSteps?: number;
+  /**
+   * Show the planner the workers as a numbered list and read integer worker ids (`model_id: [1, 0, 2]`) as
+   * indices into it: for planners trained on the paper's prompts. Default false (worker ids).
+   */
+  numberedWorkers?: boolean;
 }
 
 /**
@@ -71,8 +83,14 @@ export function createConductorMode(settings: ConductorModeSettings): GatewayMod
       // The final call's reply, kept to return its tool calls and finish reason (non-streamed requests).
       let finalReply: WorkerResponse | undefined;
       let workers = context.workers;
+      // The step context of the workflow's last step, kept to build the final call's messages: the final call
+      // is the last step of the last round, and it starts only after every other step has settled.
+      let lastStep: StepContext | undefined;
+      const stepMessages = (step: StepContext) => {
+        if (step.isFinal) lastStep = step;
+        return buildStepMessages(step);
+      };
       if (tools) {
-        const tail = toolExchangeTail(request.messages);
         workers = context.workers.map(
           (worker): Worker => ({
             id: worker.id,
@@ -82,7 +100,9 @@ export function createConductorMode(settings: ConductorModeSettings): GatewayMod
               }
               const withTools: WorkerRequest = {
                 ...stepRequest,
-                messages: [...stepRequest.messages, ...tail],
+                messages: lastStep
+                  ? buildFinalCallMessages(lastStep, request.messages)
+                  : stepRequest.messages,
                 tools,
               };
               if (request.toolChoice !== undefined) withTools.toolChoice = request.toolChoice;
@@ -102,6 +122,8 @@ export function createConductorMode(settings: ConductorModeSettings): GatewayMod
         workers,
         question: renderTranscript(request.messages),
         signal: context.signal,
+        ...(tools ? { stepMessages, tools: tools.map(toolSummary) } : {}),
+        ...(settings.numberedWorkers === undefined ? {} : { numberedWorkers: settings.numberedWorkers }),
         ...(settings.maxRounds === undefined ? {} : { maxRounds: settings.maxRounds }),
         ...(settings.maxSteps === undefined ? {} : { maxSteps: settings.maxSteps }),
         // The client's sampling settings reach every worker call (not the planner, whose reply is a plan).
@@ -177,15 +199,13 @@ function textOfContent(content: ChatMessage['content']): string {
   return '';
 }
 
-/**
- * The tool exchange that ends a conversation: the last assistant message with tool calls and the `tool`
- * messages after it, when nothing else follows (the client is returning tool results); otherwise empty.
- */
-function toolExchangeTail(messages: readonly ChatMessage[]): ChatMessage[] {
-  let start = messages.length;
-  while (start > 0 && messages[start - 1]?.role === 'tool') start--;
-  const assistant = messages[start - 1];
-  if (start === messages.length || assistant?.role !== 'assistant' || !assistant.tool_calls?.length)
-    return [];
-  return messages.slice(start - 1);
+/** What the planner is told about a client tool: its name and description. */
+function toolSummary(tool: NonNullable<WorkerRequest['tools']>[number]): {
+  name: string;
+  description?: string;
+} {
+  return {
+    name: tool.function.name,
+    ...(typeof tool.function.description === 'string' ? { description: tool.function.description } : {}),
+  };
 }
