@@ -3,9 +3,18 @@
  * reaches the workers of `fugu` and `fugu-ultra`, `finish_reason` is the answering call's (`length` when the
  * worker was cut), streamed or not, and a cut answer is never accepted by TRINITY's Verifier.
  */
+
+import type { Worker } from '@openfugu/schema';
 import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type ConfiguredServer, createServerFromConfig, parseConfig } from '../src/index.js';
+import {
+  type ConfiguredServer,
+  createConductorMode,
+  createServerFromConfig,
+  DEFAULT_SIMULATED_POOL,
+  parseConfig,
+} from '../src/index.js';
+import { startHarness } from './helpers.js';
 
 let server: ConfiguredServer;
 let client: OpenAI;
@@ -88,5 +97,54 @@ describe('fugu: the Verifier never accepts a cut answer', () => {
     expect(turns.filter((turn) => turn.accepted === true)).toEqual([]);
     expect(reason).toBe('max_turns');
     expect(body.choices[0]?.finish_reason).toBe('length');
+  });
+});
+
+describe('fugu-ultra with a planner that writes worker numbers', () => {
+  /** A planner trained on the paper's prompts: it answers with worker numbers. */
+  const numbersPlanner = (seen: string[]): Worker => ({
+    id: 'trained-planner',
+    async complete(request) {
+      seen.push(String(request.messages[0]?.content));
+      return {
+        content: "model_id: [1, 0]\nsubtasks: ['Solve it.', 'Check and answer.']\naccess_list: [[], 'all']",
+      };
+    },
+  });
+
+  it.each([true, false])('numberedWorkers: %s', async (numberedWorkers) => {
+    const seen: string[] = [];
+    const harness = await startHarness({
+      modes: () => [createConductorMode({ planner: numbersPlanner(seen), numberedWorkers })],
+      config: { debugTrace: true },
+    });
+    try {
+      const response = await fetch(`${harness.url}/v1/chat/completions`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'x-openfugu-debug': '1' },
+        body: JSON.stringify({ model: 'fugu-ultra', messages: question }),
+      });
+      const ids = DEFAULT_SIMULATED_POOL.map((entry) => entry.id);
+      if (!numberedWorkers) {
+        // Integers are not worker ids: the plan is invalid and the request fails with an OpenAI error.
+        expect(response.status).toBe(502);
+        return;
+      }
+      expect(response.status).toBe(200);
+      const body = (await response.json()) as {
+        openfugu_trace: { modeTrace: { rounds: { steps: { worker: string }[] }[] } };
+      };
+      expect(body.openfugu_trace.modeTrace.rounds[0]?.steps.map((step) => step.worker)).toEqual([
+        ids[1],
+        ids[0],
+      ]);
+      expect(seen[0]).toContain(`0. ${ids[0]}`);
+    } finally {
+      await harness.close();
+    }
+  });
+
+  it('the config file can turn it on', () => {
+    expect(parseConfig({ conductor: { numberedWorkers: true } }).conductor?.numberedWorkers).toBe(true);
   });
 });
