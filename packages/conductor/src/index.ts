@@ -1,6 +1,21 @@
 /**
  * @openfugu/conductor — workflows a planner LLM writes, validated and executed as a real DAG.
  */
+
+// Types of sibling packages that this package's API takes or returns, re-exported so that users name them
+// from here (checked by tools/scripts/check-reexports.mjs in `pnpm lint`).
+export type {
+  AbortSignalLike,
+  ChatMessage,
+  OpenFuguError,
+  Price,
+  Usage,
+  ValidationIssue,
+  Worker,
+  WorkerResponse,
+  Workflow,
+} from '@openfugu/schema';
+export type { ActionReference } from '@openfugu/verify';
 export {
   type ExecuteWorkflowOptions,
   executeWorkflow,

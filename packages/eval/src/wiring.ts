@@ -14,7 +14,11 @@ export function seededRandom(seed: number): Random {
   return createRng(seed);
 }
 
-/** An embedding function backed by a trinity backbone, with a per-run cache keyed by text. */
+/**
+ * An embedding function backed by a trinity backbone, with a per-run cache keyed by text. Each prompt is
+ * embedded as the router reads a one-message conversation (`trinity.renderPrompt`: `user: <prompt>`), so a
+ * head trained here routes real conversations as it was trained.
+ */
 export async function createBackboneEmbedder(
   name: 'hashing' | 'glove',
 ): Promise<{ id: string; embed: (texts: readonly string[]) => Promise<Float32Array[]> }> {
@@ -31,7 +35,7 @@ export async function createBackboneEmbedder(
     id: backbone.id,
     async embed(texts) {
       const missing = [...new Set(texts.filter((t) => !cache.has(t)))];
-      const vectors = missing.length > 0 ? await backbone.embed(missing) : [];
+      const vectors = missing.length > 0 ? await backbone.embed(missing.map(trinity.renderPrompt)) : [];
       for (let i = 0; i < missing.length; i++) cache.set(missing[i]!, vectors[i]!);
       return texts.map((t) => cache.get(t)!);
     },

@@ -30,6 +30,7 @@ import {
   type WorkerRequest,
   type WorkerResponse,
 } from '@openfugu/schema';
+import { messageText } from '@openfugu/trinity';
 import type { GatewayMode, ModeResult } from './modes.js';
 
 /** `executeWorkflow`'s call options: `final: true` marks the call whose reply is the answer unchanged. */
@@ -180,7 +181,7 @@ export function renderTranscript(messages: readonly ChatMessage[]): string {
     .map((message) => {
       let line = `${message.role}`;
       if (message.role === 'tool') line += ` [result of ${message.tool_call_id}]`;
-      line += `: ${textOfContent(message.content)}`;
+      line += `: ${messageText(message)}`;
       if (message.role === 'assistant') {
         for (const call of message.tool_calls ?? []) {
           line += `\n[tool call ${call.id}] ${call.function.name}(${call.function.arguments})`;
@@ -189,14 +190,6 @@ export function renderTranscript(messages: readonly ChatMessage[]): string {
       return line;
     })
     .join('\n');
-}
-
-function textOfContent(content: ChatMessage['content']): string {
-  if (typeof content === 'string') return content;
-  if (Array.isArray(content)) {
-    return content.map((part) => ('text' in part && typeof part.text === 'string' ? part.text : '')).join('');
-  }
-  return '';
 }
 
 /** What the planner is told about a client tool: its name and description. */
