@@ -5,7 +5,8 @@
  * does not know fails the test, so a new kind of command in the docs gets a check too.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
@@ -68,6 +69,8 @@ function problem(command: string): string | undefined {
   const [tool, first, second, third] = argv;
   if (tool === 'pnpm') {
     if (first === 'install' || first === 'exec' || first === 'turbo') return undefined;
+    if (first === '-r')
+      return argv.includes('pack') || argv.includes('exec') ? undefined : 'unknown pnpm -r form';
     if (first === 'add') return workspacePackages(argv.slice(2));
     if (first === '--filter') {
       const target = second ?? '';
@@ -182,5 +185,50 @@ describe('the documented CLIs, from the repository root', () => {
     const result = run('pnpm', words(command!).slice(1));
     expect(result.code).toBe(0);
     expect(result.stdout.split('\n').slice(0, 2)).toEqual(['math', 'writer']);
+  });
+});
+
+describe('releases', () => {
+  const publishable = [...workspace.entries()]
+    .filter(
+      ([, pkg]) => !(JSON.parse(read(path.join(pkg.dir, 'package.json'))) as { private?: boolean }).private,
+    )
+    .map(([name]) => name)
+    .sort();
+
+  it('every published package is in the one fixed changesets group, at one version', () => {
+    const config = JSON.parse(read('.changeset/config.json')) as { fixed: string[][] };
+    expect(config.fixed).toHaveLength(1);
+    expect([...config.fixed[0]!].sort()).toEqual(publishable);
+    const versions = new Set(
+      publishable.map(
+        (name) =>
+          (JSON.parse(read(path.join(workspace.get(name)!.dir, 'package.json'))) as { version: string })
+            .version,
+      ),
+    );
+    expect(versions.size).toBe(1);
+    expect(read('.github/workflows/release.yml')).toContain('changesets/action');
+  });
+
+  it("the README's pnpm pack command makes one tarball per package, with no workspace: ranges left", () => {
+    const command = commandsOf(read('README.md')).find((line) => line.includes(' pack '));
+    expect(command).toBe('pnpm -r --filter "./packages/*" pack --pack-destination /tmp/openfugu-tarballs');
+    const out = mkdtempSync(path.join(tmpdir(), 'openfugu-pack-'));
+    try {
+      const result = run('pnpm', ['-r', '--filter', './packages/*', 'pack', '--pack-destination', out]);
+      expect(result.code, result.stderr).toBe(0);
+      const tarballs = readdirSync(out).sort();
+      expect(tarballs).toEqual(
+        publishable.map((name) => `${name.slice(1).replace('/', '-')}-0.1.0.tgz`).sort(),
+      );
+      for (const tarball of tarballs) {
+        const manifest = run('tar', ['-xzOf', path.join(out, tarball), 'package/package.json']);
+        expect(manifest.code).toBe(0);
+        expect(manifest.stdout, tarball).not.toContain('workspace:');
+      }
+    } finally {
+      rmSync(out, { recursive: true, force: true });
+    }
   });
 });
