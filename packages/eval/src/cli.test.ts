@@ -95,6 +95,42 @@ describe('openfugu-eval routing (contract)', () => {
     expect(readFileSync(path.join(work, 'out.md'), 'utf8')).toContain('| oracle |');
   });
 
+  it('--quiet on a terminal keeps one progress line on stderr; --quiet into a pipe prints nothing', async () => {
+    let stderr = '';
+    const code = await runEvalCli(
+      [
+        'routing',
+        '--train',
+        table,
+        '--generations',
+        '5',
+        '--resamples',
+        '20',
+        '--json',
+        path.join(work, 'q.json'),
+        '--quiet',
+      ],
+      { stdout: { write: () => true }, stderr: { write: (text: string) => (stderr += text), isTTY: true } },
+    );
+    expect(code).toBe(0);
+    expect(stderr).toMatch(/openfugu-eval \[.*\] 100% \| 5\/5/);
+    // One line, redrawn in place (carriage returns / cursor moves), ended once.
+    expect(stderr.trimEnd().split('\n')).toHaveLength(1);
+    const piped = await cli(
+      'routing',
+      '--train',
+      table,
+      '--generations',
+      '2',
+      '--resamples',
+      '20',
+      '--json',
+      path.join(work, 'q2.json'),
+      '--quiet',
+    );
+    expect(piped.stderr).toBe('');
+  });
+
   it('gives the same split and result for the same seed', async () => {
     const a = path.join(work, 'a.json');
     const b = path.join(work, 'b.json');

@@ -12,6 +12,7 @@ import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { OpenFuguError } from '@openfugu/schema';
+import { createProgress, silentProgress } from './progress.js';
 
 const usage = `Usage:
   openfugu-eval routing --train DIR [--test DIR | --split 0.7] [--models a,b,c]
@@ -97,6 +98,11 @@ async function main(argv: string[], io: EvalCliIo): Promise<number> {
   if (!(Number.isSafeInteger(resamples) && resamples > 0))
     throw new UsageError('--resamples must be a positive integer');
   const log = values.quiet ? () => {} : (line: string) => io.stderr.write(`${line}\n`);
+  // Quiet means no log lines and no tables, not no sign of life: on a terminal, one progress line.
+  const progress =
+    values.quiet && io.stderr.isTTY === true
+      ? createProgress('openfugu-eval', generations ?? 100, io.stderr)
+      : silentProgress;
 
   // The modules that pull in trinity, cmaes and grpo load only now, after the arguments are checked, so a
   // usage error answers at once instead of after loading the training stack.
@@ -122,7 +128,10 @@ async function main(argv: string[], io: EvalCliIo): Promise<number> {
   }
   log(`loaded ${train.name}: ${train.prompts.length} prompts × ${train.models.length} models`);
   const embedder = await createBackboneEmbedder(backbone);
-  const trainerOptions: Parameters<typeof createRouterTrainer>[1] = { onProgress: log };
+  const trainerOptions: Parameters<typeof createRouterTrainer>[1] = {
+    onProgress: log,
+    onStep: (done, total) => progress.update(Math.min(done, total), `training ${done}/${total}`),
+  };
   if (generations !== undefined) trainerOptions.generations = generations;
   const trainer = createRouterTrainer(trainerName, trainerOptions);
   const started = performance.now();
@@ -138,7 +147,13 @@ async function main(argv: string[], io: EvalCliIo): Promise<number> {
   if (test) options.test = test;
   else options.split = split;
   if (models) options.models = models;
-  const report = await evaluateRouting(options, () => performance.now());
+  progress.update(0, 'embedding and training');
+  let report: Awaited<ReturnType<typeof evaluateRouting>>;
+  try {
+    report = await evaluateRouting(options, () => performance.now());
+  } finally {
+    progress.stop();
+  }
   const output = {
     ...report,
     wall_ms: performance.now() - started,

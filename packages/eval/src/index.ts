@@ -38,6 +38,7 @@ export {
   routedValues,
   strongShareCurve,
 } from './metrics.js';
+export { createProgress, type Progress, type ProgressSink, silentProgress } from './progress.js';
 export { renderCurveSvg, renderMarkdownReport } from './report.js';
 export { overlappingRows, promptKey, splitByPrompt } from './split.js';
 export { renderLineChartSvg, type SvgChart, type SvgReference, type SvgSeries } from './svg.js';

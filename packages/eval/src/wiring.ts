@@ -47,6 +47,8 @@ export interface RouterTrainerOptions {
   /** CMA-ES generations (default 100); GRPO gets the same budget of reward evaluations. */
   generations?: number;
   onProgress?: (line: string) => void;
+  /** Called after each generation (CMA-ES) or epoch (GRPO) with how many are done of how many. */
+  onStep?: (done: number, total: number) => void;
 }
 
 function rows(input: RouterTrainingInput): number[][] {
@@ -92,6 +94,7 @@ export function createRouterTrainer(
           validationFraction: 0.2,
           agents: input.models,
           onProgress: (g) => {
+            options.onStep?.(g.generation, generations);
             if (g.generation % 10 === 0 || g.generation === generations) {
               log(
                 `cmaes gen ${g.generation}: train ${g.trainReward.toFixed(4)} validation ${g.validationReward?.toFixed(4) ?? 'n/a'} σ ${g.stepSize.toExponential(2)}`,
@@ -136,6 +139,7 @@ export function createRouterTrainer(
         validationFraction: 0.2,
         agents: input.models,
         onEpoch: (e) => {
+          options.onStep?.(e.epoch, epochs);
           if (e.epoch % Math.max(1, Math.round(epochs / 10)) === 0) {
             log(
               `grpo epoch ${e.epoch}/${epochs}: train ${e.trainReward.toFixed(4)} validation ${e.validationReward?.toFixed(4) ?? 'n/a'}`,
