@@ -5,27 +5,22 @@
  */
 
 import type { Worker } from '@openfugu/schema';
-import OpenAI from 'openai';
+import type OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   type ConfiguredServer,
   createConductorMode,
-  createServerFromConfig,
   DEFAULT_SIMULATED_POOL,
   parseConfig,
 } from '../src/index.js';
-import { startHarness } from './helpers.js';
+import { startEmbeddedDefault, startHarness } from './helpers.js';
 
 let server: ConfiguredServer;
 let client: OpenAI;
 let url: string;
 
 beforeAll(async () => {
-  server = await createServerFromConfig(
-    parseConfig({ simulated: { latency: false }, server: { debugTrace: true } }),
-  );
-  url = await server.gateway.listen({ port: 0 });
-  client = new OpenAI({ baseURL: `${url}/v1`, apiKey: 'unused', maxRetries: 0 });
+  ({ server, url, client } = await startEmbeddedDefault());
 });
 afterAll(async () => {
   await server.close();

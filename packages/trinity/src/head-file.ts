@@ -11,6 +11,7 @@ import {
   type HeadFormat,
   type ParseHeadOptions,
   parseHead,
+  type RouterHeadJson,
   type SerializeHeadOptions,
   serializeHead,
 } from './head-io.js';
@@ -70,16 +71,10 @@ export async function loadHeadFile(path: string, options: ParseHeadOptions = {})
   });
 }
 
-/** What the `.npy` sidecar holds: the shape, and the ids a `.npy` file cannot carry. */
-export interface HeadSidecar {
+/** What the `.npy` sidecar holds: the JSON head's fields without the numbers (shape, agent ids, backbone id). */
+export type HeadSidecar = Omit<RouterHeadJson, 'format' | 'weights' | 'svfOffsets'> & {
   format: 'openfugu.router-head-meta';
-  version: 1;
-  agentCount: number;
-  roleCount: 0 | 3;
-  dimension: number;
-  agents?: string[];
-  backboneId?: string;
-}
+};
 
 /**
  * The sidecar of a `.npy` head.
