@@ -13,7 +13,10 @@ export function openfuguProject(name, test = {}) {
       name,
       environment: 'node',
       include: ['src/**/*.test.ts', 'test/**/*.test.ts'],
-      testTimeout: 30_000,
+      // Watchdogs for hangs, not speed limits: generous enough for a fully loaded 2-core machine (a test that
+      // starts the embedded default trains a head first: ~3 s idle, 30 s and more under load).
+      testTimeout: 120_000,
+      hookTimeout: 120_000,
       ...test,
     },
   });

@@ -20,18 +20,60 @@ const fanIn: Workflow = {
 };
 
 describe('executeWorkflow', () => {
-  it('runs two independent 200 ms steps in parallel: the join finishes in ≈400 ms, not 600 ms', async () => {
-    const workers = ['a', 'b', 'c'].map((id) => fakeWorker(id, { delayMs: 200, usage }));
-    const started = performance.now();
-    const run = await executeWorkflow(fanIn, { question: 'Q?', workers });
-    const elapsed = performance.now() - started;
+  it('runs two independent steps in parallel: both start before either finishes; the join waits for both', async () => {
+    // Proof by overlap, not by wall-clock: each of a and b logs its start, then waits until both have started
+    // (a barrier). Run one after the other, the first would wait forever and hit the step deadline.
+    const events: string[] = [];
+    let release: () => void = () => {};
+    const bothStarted = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const gated = (id: string): Worker => ({
+      id,
+      async complete(request) {
+        events.push(`start ${id}`);
+        if (events.filter((event) => event.startsWith('start ')).length === 2) release();
+        if (id !== 'c') await bothStarted;
+        events.push(`end ${id}`);
+        return { content: `${id}: ${userText(request.messages).length}`, usage };
+      },
+    });
+    const run = await executeWorkflow(fanIn, {
+      question: 'Q?',
+      workers: ['a', 'b', 'c'].map(gated),
+      stepTimeoutMs: 10_000,
+      retries: 0,
+    });
     expect(run.status).toBe('completed');
-    expect(elapsed).toBeGreaterThanOrEqual(395);
-    expect(elapsed).toBeLessThan(560);
-    // Steps 0 and 1 overlapped; step 2 started after both ended.
+    expect(events.slice(0, 2).sort()).toEqual(['start a', 'start b']);
+    expect(events.slice(2, 4).sort()).toEqual(['end a', 'end b']);
+    expect(events.slice(4)).toEqual(['start c', 'end c']);
+    // The trace says the same with the executor's clock: the join started after both ended.
     const [first, second, join] = run.trace;
-    expect(Math.abs(first!.startedAtMs! - second!.startedAtMs!)).toBeLessThan(50);
+    expect(Math.max(first!.startedAtMs!, second!.startedAtMs!)).toBeLessThanOrEqual(
+      Math.min(first!.endedAtMs!, second!.endedAtMs!),
+    );
     expect(join!.startedAtMs!).toBeGreaterThanOrEqual(Math.max(first!.endedAtMs!, second!.endedAtMs!));
+  });
+
+  it('runs them one after the other with concurrency 1 (the overlap check above can fail)', async () => {
+    const events: string[] = [];
+    const logged = (id: string): Worker => ({
+      id,
+      async complete() {
+        events.push(`start ${id}`);
+        await new Promise((resolve) => setTimeout(resolve, 5));
+        events.push(`end ${id}`);
+        return { content: id, usage };
+      },
+    });
+    const run = await executeWorkflow(fanIn, {
+      question: 'Q?',
+      workers: ['a', 'b', 'c'].map(logged),
+      concurrency: 1,
+    });
+    expect(run.status).toBe('completed');
+    expect(events).toEqual(['start a', 'end a', 'start b', 'end b', 'start c', 'end c']);
   });
 
   it('gives each step the question, its subtask and the visible earlier subtasks and outputs', async () => {
@@ -154,20 +196,29 @@ describe('executeWorkflow', () => {
     expect(run.error?.name).toBe(new TimeoutError({ message: '', timeoutMs: 1 }).name);
   });
 
-  it('settles on time even when a worker ignores its signal', async () => {
-    const deaf = fakeWorker('a', { delayMs: 2000, ignoreSignal: true });
-    const started = performance.now();
+  it('settles at the step deadline even when a worker ignores its signal', async () => {
+    // The deaf call never ends until the test releases it: the run settling at all proves it did not wait.
+    let release: () => void = () => {};
+    let pending = 0;
+    const deaf: Worker = {
+      id: 'a',
+      async complete() {
+        pending++;
+        await new Promise<void>((resolve) => {
+          release = resolve;
+        });
+        pending--;
+        return { content: 'too late' };
+      },
+    };
     const run = await executeWorkflow(
       { steps: [{ worker: 'a', subtask: 'x', access: [] }] },
-      {
-        question: 'q',
-        workers: [deaf],
-        stepTimeoutMs: 30,
-        retries: 0,
-      },
+      { question: 'q', workers: [deaf], stepTimeoutMs: 30, retries: 0 },
     );
     expect(run.status).toBe('failed');
-    expect(performance.now() - started).toBeLessThan(1000);
+    expect(run.error?.code).toBe('timeout');
+    expect(pending).toBe(1); // the worker's call is still running
+    release();
   });
 
   it("'fail' policy cancels steps in flight and never starts the rest", async () => {
@@ -229,19 +280,28 @@ describe('executeWorkflow', () => {
   });
 
   it('rejects with AbortedError when the caller aborts, aborting the workers', async () => {
-    const slow = fakeWorker('a', { delayMs: 5000 });
+    // Workers that would take a minute: the run rejecting at all proves it did not wait for them.
+    const slow = fakeWorker('a', { delayMs: 60_000 });
+    const other = fakeWorker('b', { delayMs: 60_000 });
     const controller = new AbortController();
-    setTimeout(() => controller.abort(), 30);
-    const started = performance.now();
+    const abortOnSecondStart = (worker: typeof slow): typeof slow => {
+      const complete = worker.complete.bind(worker);
+      worker.complete = (request, options) => {
+        const call = complete(request, options);
+        if (slow.active + other.active === 2) controller.abort();
+        return call;
+      };
+      return worker;
+    };
     await expect(
       executeWorkflow(fanIn, {
         question: 'q',
-        workers: [slow, fakeWorker('b', { delayMs: 5000 }), fakeWorker('c')],
+        workers: [abortOnSecondStart(slow), abortOnSecondStart(other), fakeWorker('c')],
         signal: controller.signal,
       }),
     ).rejects.toSatisfy((error: unknown) => AbortedError.isInstance(error) && error.code === 'aborted');
-    expect(performance.now() - started).toBeLessThan(1000);
     expect(slow.aborted).toBe(1);
+    expect(other.aborted).toBe(1);
   });
 
   it('rejects an already-aborted signal without calling workers', async () => {

@@ -102,6 +102,8 @@ export interface StepTrace {
   messages: ChatMessage[];
   /** The worker's reply, when completed. */
   output?: string;
+  /** The worker's finish reason for that reply, when it reported one (`length`: cut at the token limit). */
+  finishReason?: WorkerResponse['finishReason'];
   /** Usage of the successful call (failed attempts report none). */
   usage: Usage;
   /** From the first attempt's start to the step's end; 0 for a step that never started. */
@@ -122,6 +124,8 @@ export interface WorkflowExecution {
   status: 'completed' | 'failed';
   /** The last step's output; `undefined` when the last step did not complete. */
   answer: string | undefined;
+  /** The last step's finish reason, when its worker reported one (`length`: the answer was cut). */
+  finishReason?: WorkerResponse['finishReason'];
   /** One entry per step, in step order. */
   trace: StepTrace[];
   /** Sum of the steps' usage. */
@@ -385,6 +389,7 @@ export async function executeWorkflow(
         try {
           const response = await callOnce(worker, request, run.signal, options.stepTimeoutMs, final);
           entry.output = response.content;
+          if (response.finishReason !== undefined) entry.finishReason = response.finishReason;
           entry.usage = addUsage(emptyUsage(), response.usage);
           entry.ranBy = workerId;
           entry.status = 'completed';
@@ -486,6 +491,7 @@ export async function executeWorkflow(
     usage,
     latencyMs: now() - start,
   };
+  if (last.status === 'completed' && last.finishReason !== undefined) result.finishReason = last.finishReason;
   if (firstError) result.error = firstError;
   return result;
 }

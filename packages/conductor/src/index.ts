@@ -1,6 +1,21 @@
 /**
  * @openfugu/conductor — workflows a planner LLM writes, validated and executed as a real DAG.
  */
+
+// Types of sibling packages that this package's API takes or returns, re-exported so that users name them
+// from here (checked by tools/scripts/check-reexports.mjs in `pnpm lint`).
+export type {
+  AbortSignalLike,
+  ChatMessage,
+  OpenFuguError,
+  Price,
+  Usage,
+  ValidationIssue,
+  Worker,
+  WorkerResponse,
+  Workflow,
+} from '@openfugu/schema';
+export type { ActionReference } from '@openfugu/verify';
 export {
   type ExecuteWorkflowOptions,
   executeWorkflow,
@@ -19,6 +34,7 @@ export {
   buildConductorPrompt,
   buildRevisionPrompt,
   type ConductorPromptOptions,
+  formatNumberedWorkflow,
   formatWorkflow,
   type RevisionPromptOptions,
 } from './prompt.js';
@@ -44,7 +60,12 @@ export {
   type RunConductorOptions,
   runConductor,
 } from './run-conductor.js';
-export { buildStepMessages, type StepContext, type VisibleStep } from './step-prompt.js';
+export {
+  buildFinalCallMessages,
+  buildStepMessages,
+  type StepContext,
+  type VisibleStep,
+} from './step-prompt.js';
 export type {
   IssueSeverity,
   ParseWorkflowResult,

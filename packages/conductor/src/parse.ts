@@ -16,6 +16,13 @@ import type { ParseWorkflowResult, WorkflowFormat, WorkflowIssue } from './types
 export interface ParseWorkflowOptions {
   /** Most steps allowed; more is a `too_many_steps` error (the workflow keeps every step). Default 5. */
   maxSteps?: number;
+  /**
+   * The numbered worker list the planner was shown (`buildConductorPrompt({ numberedWorkers: true })`), ids
+   * in order. With it, a worker written as an integer (`model_id: [1, 0, 2]`, the form of planners trained
+   * on the paper's prompts) or as a string of digits is read as that entry's id; an index outside the list is
+   * `bad_worker`. Without it, integers are `bad_worker` as before. A digit string that is itself an id wins.
+   */
+  numberedWorkers?: readonly string[];
 }
 
 type ListKind = 'workers' | 'subtasks' | 'access' | 'steps';
@@ -133,18 +140,42 @@ const ACCESS_KEYS = ['access', 'accesslist', 'inputs', 'dependson', 'sees', 'vis
 class Collector {
   readonly issues: WorkflowIssue[] = [];
 
+  constructor(private readonly numbered?: readonly string[]) {}
+
   add(issue: WorkflowIssue): void {
     this.issues.push(issue);
   }
 
   worker(value: Literal | undefined, step: number, path: string): string {
+    const numbered = this.numbered;
+    if (numbered !== undefined) {
+      const text = typeof value === 'string' ? value.trim() : undefined;
+      const index =
+        typeof value === 'number'
+          ? value
+          : text !== undefined && /^\d+$/.test(text) && !numbered.includes(text)
+            ? Number(text)
+            : undefined;
+      if (index !== undefined) {
+        const id = Number.isInteger(index) ? numbered[index] : undefined;
+        if (id !== undefined) return id;
+        this.add({
+          code: 'bad_worker',
+          severity: 'error',
+          step,
+          path,
+          message: `step ${step}: worker number ${describe(value)} is not in the numbered list 0-${numbered.length - 1}`,
+        });
+        return String(value);
+      }
+    }
     if (typeof value === 'string' && value.trim() !== '') return value.trim();
     this.add({
       code: 'bad_worker',
       severity: 'error',
       step,
       path,
-      message: `step ${step}: worker must be a non-empty string, got ${describe(value)}`,
+      message: `step ${step}: worker must be ${numbered ? 'a worker number or ' : ''}a non-empty string, got ${describe(value)}`,
     });
     return typeof value === 'string' ? value : String(value ?? '');
   }
@@ -368,8 +399,8 @@ interface Attempt {
   rank: number;
 }
 
-function parseRegion(text: string, maxSteps: number): Attempt {
-  const collector = new Collector();
+function parseRegion(text: string, maxSteps: number, numbered?: readonly string[]): Attempt {
+  const collector = new Collector(numbered);
   const scan = scanLabels(text);
   const finish = (workflow: Workflow | undefined, format: WorkflowFormat, lenient: boolean): Attempt => {
     if (workflow) collector.issues.push(...structuralIssues(workflow, maxSteps));
@@ -474,7 +505,7 @@ export function parseWorkflow(text: string, options: ParseWorkflowOptions = {}):
   regions.push(normalised);
   let best: Attempt | undefined;
   for (const region of regions) {
-    const attempt = parseRegion(region, maxSteps);
+    const attempt = parseRegion(region, maxSteps, options.numberedWorkers);
     if (attempt.rank === 2) return attempt.result;
     if (best === undefined || attempt.rank > best.rank) best = attempt;
   }

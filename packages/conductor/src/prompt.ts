@@ -1,6 +1,7 @@
 /**
  * Planner prompts. The builder takes only the question, the pool and options — there is no parameter through
- * which gold answers or gold tool names could reach the planner (the reference leaked gold tool names).
+ * which gold answers or gold tool names could reach the planner (the reference leaked gold tool names). The
+ * tools a client offers in its own request are not gold: `tools` shows them, so the planner can plan for them.
  */
 import {
   type ChatMessage,
@@ -24,13 +25,24 @@ export interface ConductorPromptOptions {
   maxSteps?: number;
   /** Show each worker's price per 1M tokens. Default false. */
   includePrices?: boolean;
+  /**
+   * Number the workers (0, 1, …) and ask for worker numbers in `model_id`, the form planners trained on the
+   * paper's prompts write (`model_id: [1, 0, 2]`). Parse the reply with `parseWorkflow(text, { numberedWorkers:
+   * poolIds(pool) })`. Default false (worker ids).
+   */
+  numberedWorkers?: boolean;
+  /**
+   * The tools the client's request offers (name and description), which the workflow's last step can call.
+   * Default none (no tools section).
+   */
+  tools?: readonly { name: string; description?: string }[];
 }
 
 /** One line per worker: id, display name, first line of its description, optional prices. */
-function poolLine(member: PoolMemberInfo, includePrices: boolean): string {
+function poolLine(member: PoolMemberInfo, includePrices: boolean, number?: number): string {
   const name = member.name ?? member.model;
   const strengths = member.description?.split('\n', 1)[0]?.trim().slice(0, 200);
-  let line = `- ${member.id}`;
+  let line = number === undefined ? `- ${member.id}` : `${number}. ${member.id}`;
   if (name && name !== member.id) line += ` (${name})`;
   if (strengths) line += `: ${strengths}`;
   if (includePrices && member.price) {
@@ -39,13 +51,17 @@ function poolLine(member: PoolMemberInfo, includePrices: boolean): string {
   return line;
 }
 
-const LISTS_FORMAT = `Output format — after any reasoning, end your reply with exactly three Python lists of equal length:
-model_id: ['<worker id>', ...]
+const listsFormat = (
+  numbered: boolean,
+): string => `Output format — after any reasoning, end your reply with exactly three Python lists of equal length:
+model_id: [${numbered ? '<worker number>' : "'<worker id>'"}, ...]
 subtasks: ['<instruction for that worker>', ...]
 access_list: [<access of step 0>, <access of step 1>, ...]`;
 
-const JSON_FORMAT = `Output format — after any reasoning, end your reply with one JSON object:
-{"steps": [{"worker": "<worker id>", "subtask": "<instruction for that worker>", "access": [] | [0, 1] | "all"}, ...]}`;
+const jsonFormat = (
+  numbered: boolean,
+): string => `Output format — after any reasoning, end your reply with one JSON object:
+{"steps": [{"worker": ${numbered ? '<worker number>' : '"<worker id>"'}, "subtask": "<instruction for that worker>", "access": [] | [0, 1] | "all"}, ...]}`;
 
 /**
  * Builds the planner's prompt: the pool, the rules and the output format.
@@ -90,12 +106,31 @@ export function buildConductorPrompt(options: ConductorPromptOptions): string {
           ]
         : [{ worker: first, subtask: 'Answer the question completely.', access: [] }];
   const example: Workflow = { steps: exampleSteps };
+  const numbered = options.numberedWorkers === true;
+  const tools = options.tools ?? [];
+  const exampleText = numbered
+    ? formatNumberedWorkflow(
+        example,
+        format,
+        members.map((member) => member.id),
+      )
+    : formatWorkflow(example, format);
   return [
     'You are the conductor of a team of AI workers. Plan a workflow that answers the question below: decide which worker does which subtask, and which earlier results each step may see. Do not answer the question yourself.',
     '',
-    'Workers (use these ids exactly):',
-    ...members.map((member) => poolLine(member, includePrices)),
+    numbered ? 'Workers (refer to each by its number):' : 'Workers (use these ids exactly):',
+    ...members.map((member, index) => poolLine(member, includePrices, numbered ? index : undefined)),
     '',
+    ...(tools.length > 0
+      ? [
+          "Tools the user's application offers (the last step may call them; its tool calls go back to the user's application, which runs them and returns the results):",
+          ...tools.map((tool) => {
+            const about = tool.description?.split('\n', 1)[0]?.trim().slice(0, 200);
+            return `- ${tool.name}${about ? `: ${about}` : ''}`;
+          }),
+          '',
+        ]
+      : []),
     'Rules:',
     `- Use between 1 and ${maxSteps} steps. Steps are numbered from 0 in the order you list them.`,
     '- Every worker sees the user\'s question and its own subtask. A step also sees the subtasks and outputs of the earlier steps in its access: "all" means every earlier step, a list such as [0, 2] means those steps, [] means none.',
@@ -104,10 +139,10 @@ export function buildConductorPrompt(options: ConductorPromptOptions): string {
     '- A worker may appear in several steps. Write each subtask as a clear instruction.',
     ...(includePrices ? ['- Prefer cheaper workers when they are good enough.'] : []),
     '',
-    format === 'json' ? JSON_FORMAT : LISTS_FORMAT,
+    format === 'json' ? jsonFormat(numbered) : listsFormat(numbered),
     '',
     'Example:',
-    formatWorkflow(example, format),
+    exampleText,
     '',
     'Question:',
     options.question,
@@ -144,6 +179,37 @@ export function formatWorkflow(workflow: Workflow, format: WorkflowFormat = 'lis
   ].join('\n');
 }
 
+/**
+ * Writes a workflow with worker numbers (indices into `workerIds`, the numbered list the planner was shown) in
+ * place of worker ids; `parseWorkflow(text, { numberedWorkers: workerIds })` reads it back.
+ *
+ * @example
+ * ```ts
+ * formatNumberedWorkflow({ steps: [{ worker: 'coder', subtask: 'Solve', access: [] }] }, 'lists', ['math', 'coder'])
+ * // "model_id: [1]\nsubtasks: ['Solve']\naccess_list: [[]]"
+ * ```
+ */
+export function formatNumberedWorkflow(
+  workflow: Workflow,
+  format: WorkflowFormat,
+  workerIds: readonly string[],
+): string {
+  const number = (id: string): number | string => {
+    const index = workerIds.indexOf(id);
+    return index === -1 ? id : index;
+  };
+  if (format === 'json') {
+    return JSON.stringify({
+      steps: workflow.steps.map((step) => ({ ...step, worker: number(step.worker) })),
+    });
+  }
+  const ids = workflow.steps.map((step) => {
+    const value = number(step.worker);
+    return typeof value === 'number' ? String(value) : pythonString(value);
+  });
+  return formatWorkflow(workflow, format).replace(/^model_id: .*$/m, () => `model_id: [${ids.join(', ')}]`);
+}
+
 /** Options of `buildRevisionPrompt`. */
 export interface RevisionPromptOptions {
   /** The workflow the planner wrote last round (as parsed). */
@@ -152,6 +218,8 @@ export interface RevisionPromptOptions {
   previousAnswer: string;
   /** Output format. Default `'lists'`. */
   format?: WorkflowFormat;
+  /** The numbered worker list the planner was shown: the workflow is written with worker numbers. */
+  numberedWorkers?: readonly string[];
 }
 
 /**
@@ -164,7 +232,9 @@ export function buildRevisionPrompt(options: RevisionPromptOptions): string {
     'Your workflow was run.',
     '',
     'Workflow:',
-    formatWorkflow(options.previousWorkflow, format),
+    options.numberedWorkers
+      ? formatNumberedWorkflow(options.previousWorkflow, format, options.numberedWorkers)
+      : formatWorkflow(options.previousWorkflow, format),
     '',
     'Final answer it produced:',
     options.previousAnswer,

@@ -35,6 +35,36 @@ const two =
   "model_id: ['solver', 'checker']\nsubtasks: ['Compute 17 * 23.', 'Check and answer.']\naccess_list: [[], 'all']";
 
 describe('runConductor', () => {
+  it("passes maxTokens and temperature to every step and reports the answering call's finish reason", async () => {
+    const cut: Worker & { seen: WorkerRequest[] } = {
+      id: 'checker',
+      seen: [],
+      async complete(request) {
+        cut.seen.push(request);
+        return { content: 'Chec', finishReason: 'length', usage };
+      },
+    };
+    const solver = fakeWorker('solver', { reply: () => '391', usage });
+    const result = await runConductor({
+      planner: scriptedPlanner([two]),
+      pool,
+      workers: [solver, cut],
+      question: 'What is 17 * 23?',
+      maxTokens: 2,
+      temperature: 0.3,
+    });
+    expect(result).toMatchObject({ answer: 'Chec', finishReason: 'length' });
+    for (const request of [...solver.requests, ...cut.seen])
+      expect(request).toMatchObject({ maxTokens: 2, temperature: 0.3 });
+    const whole = await runConductor({
+      planner: scriptedPlanner([one]),
+      pool,
+      workers: [fakeWorker('solver', { reply: () => '391', usage })],
+      question: 'What is 17 * 23?',
+    });
+    expect(whole.finishReason).toBeUndefined(); // the fake worker reports none
+  });
+
   it('plans, runs, and stops when the planner repeats its workflow', async () => {
     const planner = scriptedPlanner([one, two, `Looks right.\n${two}`]);
     const result = await runConductor({

@@ -9,6 +9,7 @@ import {
   emptyUsage,
   type Usage,
   type Worker,
+  type WorkerResponse,
   type Workflow,
 } from '@openfugu/schema';
 import {
@@ -19,7 +20,7 @@ import {
 } from './execute.js';
 import { parseWorkflow } from './parse.js';
 import { normalisePool } from './pool.js';
-import { buildConductorPrompt, buildRevisionPrompt } from './prompt.js';
+import { buildConductorPrompt, buildRevisionPrompt, type ConductorPromptOptions } from './prompt.js';
 import type { ParseWorkflowResult, PoolInput, ValidateWorkflowResult, WorkflowFormat } from './types.js';
 import { validateWorkflow } from './validate.js';
 
@@ -44,6 +45,13 @@ export interface RunConductorOptions
   maxSteps?: number;
   /** Show prices to the planner. Default false. */
   includePrices?: boolean;
+  /**
+   * Show the planner a numbered worker list and read integer worker ids as indices into it (planners trained
+   * on the paper's prompts write `model_id: [1, 0, 2]`). Default false.
+   */
+  numberedWorkers?: boolean;
+  /** The tools the client offers the last step, shown to the planner (see `ConductorPromptOptions.tools`). */
+  tools?: ConductorPromptOptions['tools'];
   /** Sampling settings for the planner call. */
   plannerMaxTokens?: number;
   plannerTemperature?: number;
@@ -73,6 +81,8 @@ export type ConductorStopReason = 'unchanged' | 'max_rounds' | 'invalid_workflow
 export interface ConductorResult {
   /** The answer of the last round whose workflow completed; `undefined` when none did. */
   answer: string | undefined;
+  /** The finish reason of the call that produced `answer`, when its worker reported one (`length`: cut). */
+  finishReason?: WorkerResponse['finishReason'];
   /** The workflow that produced `answer`. */
   workflow?: Workflow;
   rounds: ConductorRound[];
@@ -113,7 +123,11 @@ export async function runConductor(options: RunConductorOptions): Promise<Conduc
   };
   if (options.maxSteps !== undefined) promptOptions.maxSteps = options.maxSteps;
   if (options.includePrices !== undefined) promptOptions.includePrices = options.includePrices;
+  if (options.numberedWorkers !== undefined) promptOptions.numberedWorkers = options.numberedWorkers;
+  if (options.tools !== undefined) promptOptions.tools = options.tools;
   const messages: ChatMessage[] = [{ role: 'user', content: buildConductorPrompt(promptOptions) }];
+  // The numbered list is the one the planner was shown: the allowed subset of the pool, in order.
+  const numbered = options.numberedWorkers === true ? pool.map((member) => member.id) : undefined;
 
   const {
     planner,
@@ -124,6 +138,8 @@ export async function runConductor(options: RunConductorOptions): Promise<Conduc
     allowedWorkers: _allowed,
     format: _format,
     includePrices: _includePrices,
+    numberedWorkers: _numberedWorkers,
+    tools: _tools,
     plannerMaxTokens,
     plannerTemperature,
     signal,
@@ -132,6 +148,7 @@ export async function runConductor(options: RunConductorOptions): Promise<Conduc
   const rounds: ConductorRound[] = [];
   let usage = emptyUsage();
   let answer: string | undefined;
+  let answerFinish: WorkerResponse['finishReason'];
   let answerWorkflow: Workflow | undefined;
   let previous: Workflow | undefined;
   let stopReason: ConductorStopReason = 'max_rounds';
@@ -144,7 +161,9 @@ export async function runConductor(options: RunConductorOptions): Promise<Conduc
     const plannerOutput = typeof reply.content === 'string' ? reply.content : '';
     const plannerUsage = addUsage(emptyUsage(), reply.usage);
     usage = addUsage(usage, plannerUsage);
-    const parseOptions = options.maxSteps !== undefined ? { maxSteps: options.maxSteps } : {};
+    const parseOptions: Parameters<typeof parseWorkflow>[1] = {};
+    if (options.maxSteps !== undefined) parseOptions.maxSteps = options.maxSteps;
+    if (numbered) parseOptions.numberedWorkers = numbered;
     const parse = parseWorkflow(plannerOutput, parseOptions);
     const validateOptions: Parameters<typeof validateWorkflow>[2] = {};
     if (options.maxSteps !== undefined) validateOptions.maxSteps = options.maxSteps;
@@ -184,17 +203,24 @@ export async function runConductor(options: RunConductorOptions): Promise<Conduc
       break;
     }
     answer = execution.answer;
+    answerFinish = execution.finishReason;
     answerWorkflow = workflow;
     previous = workflow;
     messages.push(
       { role: 'assistant', content: plannerOutput },
       {
         role: 'user',
-        content: buildRevisionPrompt({ previousWorkflow: workflow, previousAnswer: answer, format }),
+        content: buildRevisionPrompt({
+          previousWorkflow: workflow,
+          previousAnswer: answer,
+          format,
+          ...(numbered ? { numberedWorkers: numbered } : {}),
+        }),
       },
     );
   }
   const result: ConductorResult = { answer, rounds, stopReason, usage };
   if (answerWorkflow) result.workflow = answerWorkflow;
+  if (answer !== undefined && answerFinish !== undefined) result.finishReason = answerFinish;
   return result;
 }

@@ -60,3 +60,50 @@ export function buildStepMessages(context: StepContext): ChatMessage[] {
     { role: 'user', content: parts.join('\n\n') },
   ];
 }
+
+const FINAL_SYSTEM =
+  'You are the last worker in a team of AI models answering the user in the conversation below. A coordinator split the work into steps; the results of the earlier steps are below. Use them when they help, and check them rather than trusting them blindly.';
+
+/**
+ * The messages of a workflow's final call when it answers the user's conversation itself (the server's
+ * `fugu-ultra` with tools): one system message (the client's own system messages first, then the team's
+ * context: the visible earlier results and this step's subtask), then the client's conversation unchanged,
+ * native tool calls and tool results included. The last message is the client's, so a model answers it (or
+ * calls a tool with arguments taken from it) as it would without the workflow; nothing of the step prompt sits
+ * where the model looks for the user's words.
+ *
+ * @example
+ * ```ts
+ * buildFinalCallMessages(context, [{ role: 'user', content: "What's the weather in Paris?" }]);
+ * // [{ role: 'system', content: '…# Your subtask…' }, { role: 'user', content: "What's the weather in Paris?" }]
+ * ```
+ */
+export function buildFinalCallMessages(
+  context: StepContext,
+  conversation: readonly ChatMessage[],
+): ChatMessage[] {
+  let start = 0;
+  const parts: string[] = [];
+  for (; start < conversation.length && conversation[start]?.role === 'system'; start++) {
+    const content = conversation[start]?.content;
+    const text =
+      typeof content === 'string'
+        ? content
+        : Array.isArray(content)
+          ? content.map((part) => ('text' in part && typeof part.text === 'string' ? part.text : '')).join('')
+          : '';
+    if (text !== '') parts.push(text);
+  }
+  parts.push(FINAL_SYSTEM);
+  if (context.visible.length > 0) {
+    parts.push('# Results of earlier steps');
+    for (const earlier of context.visible) {
+      parts.push(`## Step ${earlier.step}\nSubtask: ${earlier.subtask}\nOutput:\n${earlier.output}`);
+    }
+  }
+  parts.push(`# Your subtask (step ${context.step} of steps 0-${context.stepCount - 1})\n${context.subtask}`);
+  parts.push(
+    "Your reply goes to the user as the answer to the conversation's last message: reply directly, without referring to steps or other workers, and call one of the offered tools when that is what the user needs.",
+  );
+  return [{ role: 'system', content: parts.join('\n\n') }, ...conversation.slice(start)];
+}

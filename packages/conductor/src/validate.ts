@@ -13,6 +13,11 @@ export interface ValidateWorkflowOptions {
   allowedWorkers?: readonly string[];
   /** Most steps allowed. Default 5 (`DEFAULT_MAX_WORKFLOW_STEPS`). */
   maxSteps?: number;
+  /**
+   * The planner was shown the pool as a numbered list (`buildConductorPrompt({ numberedWorkers: true })`): a
+   * worker given as an integer (`modelIds: [1, 0]`) is the pool member at that index. Default false.
+   */
+  numberedWorkers?: boolean;
 }
 
 function isLists(value: unknown): value is WorkflowLists {
@@ -98,7 +103,11 @@ export function validateWorkflow(
 
   steps.forEach((step, index) => {
     const path = `/steps/${index}`;
-    const { worker, subtask, access } = step;
+    const { subtask, access } = step;
+    const worker =
+      options.numberedWorkers === true && typeof step.worker === 'number'
+        ? (members[step.worker]?.id ?? step.worker)
+        : step.worker;
     if (typeof worker !== 'string' || worker === '') {
       issues.push({
         code: 'bad_worker',

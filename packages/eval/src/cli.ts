@@ -6,26 +6,15 @@
  *     --seed N [--metadata subset] --json OUT.json [--markdown OUT.md] [--svg OUT.svg]
  *
  * Exit codes: 0 success, 2 bad usage or bad data (unknown model, empty split, malformed or mismatched files),
- * 1 unexpected failure.
+ * 1 unexpected failure. `src/bin.ts` is the process entry; `runEvalCli` runs in-process (tests).
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { OpenFuguError } from '@openfugu/schema';
-import { categoryFeatures, withCategoryId } from '@openfugu/trinity';
-import { evaluateRouting } from './evaluate.js';
-import { loadOutcomes } from './loaders.js';
-import { renderCurveSvg, renderMarkdownReport } from './report.js';
-import {
-  BACKBONE_NAMES,
-  type BackboneName,
-  createBackboneEmbedder,
-  createRouterTrainer,
-  seededRandom,
-  TRAINER_NAMES,
-  type TrainerName,
-} from './wiring.js';
+import { BACKBONE_NAMES, type BackboneName, TRAINER_NAMES, type TrainerName } from './names.js';
+import { createProgress, silentProgress } from './progress.js';
 
 const SUBSET_FEATURES = 256;
 
@@ -43,10 +32,41 @@ Defaults: --split 0.7 --backbone hashing --trainer cmaes --seed 0.`;
 
 class UsageError extends Error {}
 
-async function main(argv: string[]): Promise<number> {
+/** Where the CLI writes: process.stdout / process.stderr by default. */
+export interface EvalCliIo {
+  stdout: { write(text: string): unknown };
+  stderr: { write(text: string): unknown; isTTY?: boolean };
+}
+
+/**
+ * Runs `openfugu-eval` with `argv` (without node and script) and resolves to the exit code; never rejects.
+ *
+ * @example
+ * ```ts
+ * process.exitCode = await runEvalCli(process.argv.slice(2));
+ * ```
+ */
+export async function runEvalCli(
+  argv: string[],
+  io: EvalCliIo = { stdout: process.stdout, stderr: process.stderr },
+): Promise<number> {
+  try {
+    return await main(argv, io);
+  } catch (error) {
+    if (error instanceof UsageError || OpenFuguError.isInstance(error)) {
+      io.stderr.write(`openfugu-eval: ${(error as Error).message}\n`);
+      if (error instanceof UsageError) io.stderr.write(`${usage}\n`);
+      return 2;
+    }
+    io.stderr.write(`openfugu-eval: unexpected failure: ${(error as Error)?.stack ?? String(error)}\n`);
+    return 1;
+  }
+}
+
+async function main(argv: string[], io: EvalCliIo): Promise<number> {
   const [command, ...rest] = argv;
   if (command === undefined || command === '--help' || command === '-h') {
-    process.stdout.write(`${usage}\n`);
+    io.stdout.write(`${usage}\n`);
     return command === undefined ? 2 : 0;
   }
   if (command !== 'routing') throw new UsageError(`unknown command '${command}'`);
@@ -58,7 +78,7 @@ async function main(argv: string[]): Promise<number> {
   }
   const { values } = parsed;
   if (values.help) {
-    process.stdout.write(`${usage}\n`);
+    io.stdout.write(`${usage}\n`);
     return 0;
   }
   if (!values.train) throw new UsageError('--train is required');
@@ -85,8 +105,24 @@ async function main(argv: string[]): Promise<number> {
   const resamples = values.resamples === undefined ? 1000 : Number(values.resamples);
   if (!(Number.isSafeInteger(resamples) && resamples > 0))
     throw new UsageError('--resamples must be a positive integer');
-  const log = values.quiet ? () => {} : (line: string) => process.stderr.write(`${line}\n`);
+  const log = values.quiet ? () => {} : (line: string) => io.stderr.write(`${line}\n`);
+  // Quiet means no log lines and no tables, not no sign of life: on a terminal, one progress line.
+  const progress =
+    values.quiet && io.stderr.isTTY === true
+      ? createProgress('openfugu-eval', generations ?? 100, io.stderr)
+      : silentProgress;
 
+  // The modules that pull in trinity, cmaes and grpo load only now, after the arguments are checked, so a
+  // usage error answers at once instead of after loading the training stack.
+  const [{ evaluateRouting }, { loadOutcomes }, { renderCurveSvg, renderMarkdownReport }, wiring, trinity] =
+    await Promise.all([
+      import('./evaluate.js'),
+      import('./loaders.js'),
+      import('./report.js'),
+      import('./wiring.js'),
+      import('@openfugu/trinity'),
+    ]);
+  const { createBackboneEmbedder, createRouterTrainer, seededRandom } = wiring;
   const train = loadOutcomes(values.train);
   const test = values.test ? loadOutcomes(values.test) : undefined;
   const models = values.models
@@ -101,7 +137,10 @@ async function main(argv: string[]): Promise<number> {
   }
   log(`loaded ${train.name}: ${train.prompts.length} prompts × ${train.models.length} models`);
   const embedder = await createBackboneEmbedder(backbone);
-  const trainerOptions: Parameters<typeof createRouterTrainer>[1] = { onProgress: log };
+  const trainerOptions: Parameters<typeof createRouterTrainer>[1] = {
+    onProgress: log,
+    onStep: (done, total) => progress.update(Math.min(done, total), `training ${done}/${total}`),
+  };
   if (generations !== undefined) trainerOptions.generations = generations;
   const trainer = createRouterTrainer(trainerName, trainerOptions);
   const started = performance.now();
@@ -119,11 +158,17 @@ async function main(argv: string[]): Promise<number> {
   if (values.metadata === 'subset') {
     // The subject (MMLU) / source (AlpacaEval) column, hashed into 256 features (trinity categoryFeatures).
     options.metadataFeatures = (prompt) =>
-      categoryFeatures(prompt.subset === undefined ? [] : [prompt.subset], SUBSET_FEATURES);
-    options.backboneName = withCategoryId(embedder.id, SUBSET_FEATURES);
+      trinity.categoryFeatures(prompt.subset === undefined ? [] : [prompt.subset], SUBSET_FEATURES);
+    options.backboneName = trinity.withCategoryId(embedder.id, SUBSET_FEATURES);
   }
   if (models) options.models = models;
-  const report = await evaluateRouting(options, () => performance.now());
+  progress.update(0, 'embedding and training');
+  let report: Awaited<ReturnType<typeof evaluateRouting>>;
+  try {
+    report = await evaluateRouting(options, () => performance.now());
+  } finally {
+    progress.stop();
+  }
   const output = {
     ...report,
     wall_ms: performance.now() - started,
@@ -167,19 +212,3 @@ function writeOut(file: string, text: string): void {
   mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
   writeFileSync(file, text);
 }
-
-main(process.argv.slice(2)).then(
-  (code) => {
-    process.exitCode = code;
-  },
-  (error: unknown) => {
-    if (error instanceof UsageError || OpenFuguError.isInstance(error)) {
-      process.stderr.write(`openfugu-eval: ${(error as Error).message}\n`);
-      if (error instanceof UsageError) process.stderr.write(`${usage}\n`);
-      process.exitCode = 2;
-      return;
-    }
-    process.stderr.write(`openfugu-eval: unexpected failure: ${(error as Error)?.stack ?? String(error)}\n`);
-    process.exitCode = 1;
-  },
-);

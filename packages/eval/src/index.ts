@@ -1,3 +1,6 @@
+// Types of sibling packages that this package's API takes or returns, re-exported so that users name them
+// from here (checked by tools/scripts/check-reexports.mjs in `pnpm lint`).
+export type { OpenFuguError, Random } from '@openfugu/schema';
 export { type CsvIssue, type CsvRecord, parseCsv } from './csv.js';
 export {
   type EvaluateRoutingOptions,
@@ -35,6 +38,7 @@ export {
   routedValues,
   strongShareCurve,
 } from './metrics.js';
+export { createProgress, type Progress, type ProgressSink, silentProgress } from './progress.js';
 export { renderCurveSvg, renderMarkdownReport } from './report.js';
 export { overlappingRows, promptKey, splitByPrompt } from './split.js';
 export { renderLineChartSvg, type SvgChart, type SvgReference, type SvgSeries } from './svg.js';

@@ -19,9 +19,9 @@ import { createCmaes, createRng } from '@openfugu/cmaes';
 import * as trinity from '@openfugu/trinity';
 import type { RouterTrainer, RouterTrainingInput, TrainedRouter } from './evaluate.js';
 
-/** Names of the supervised trainers. */
-export const SUPERVISED_TRAINERS = ['ridge', 'logistic', 'knn', 'ridge+cmaes', 'ridge+cmaes-head'] as const;
-export type SupervisedTrainerName = (typeof SUPERVISED_TRAINERS)[number];
+import type { SupervisedTrainerName } from './names.js';
+
+export { SUPERVISED_TRAINERS, type SupervisedTrainerName } from './names.js';
 
 function outcomeRows(input: RouterTrainingInput, rows?: readonly number[]): number[][] {
   const k = input.models.length;

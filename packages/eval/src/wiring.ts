@@ -8,14 +8,19 @@ import { createRng } from '@openfugu/cmaes';
 import type { Backbone, Random } from '@openfugu/schema';
 import * as trinity from '@openfugu/trinity';
 import type { RouterTrainer, RouterTrainingInput, TrainedRouter } from './evaluate.js';
-import { createSupervisedTrainer, SUPERVISED_TRAINERS } from './supervised.js';
+import type { BackboneName, TrainerName } from './names.js';
+import { createSupervisedTrainer } from './supervised.js';
 
 /** A seeded `Random` (xoshiro128** from @openfugu/cmaes). */
 export function seededRandom(seed: number): Random {
   return createRng(seed);
 }
 
-/** An embedding function backed by a trinity backbone, with a per-run cache keyed by text. */
+/**
+ * An embedding function backed by a trinity backbone, with a per-run cache keyed by text. Each prompt is
+ * embedded as the router reads a one-message conversation (`trinity.renderPrompt`: `user: <prompt>`), so a
+ * head trained here routes real conversations as it was trained.
+ */
 export async function createBackboneEmbedder(
   name: BackboneName,
 ): Promise<{ id: string; embed: (texts: readonly string[]) => Promise<Float32Array[]> }> {
@@ -38,26 +43,22 @@ export async function createBackboneEmbedder(
     id: backbone.id,
     async embed(texts) {
       const missing = [...new Set(texts.filter((t) => !cache.has(t)))];
-      const vectors = missing.length > 0 ? await backbone.embed(missing) : [];
+      const vectors = missing.length > 0 ? await backbone.embed(missing.map(trinity.renderPrompt)) : [];
       for (let i = 0; i < missing.length; i++) cache.set(missing[i]!, vectors[i]!);
       return texts.map((t) => cache.get(t)!);
     },
   };
 }
 
-/** Backbones of the CLI: `concat` is the composed default of issue 16 (no download), `concat-glove` adds GloVe. */
-export const BACKBONE_NAMES = ['hashing', 'glove', 'concat', 'concat-glove'] as const;
-export type BackboneName = (typeof BACKBONE_NAMES)[number];
-
-/** Trainers of the CLI. */
-export const TRAINER_NAMES = ['cmaes', 'grpo', ...SUPERVISED_TRAINERS] as const;
-export type TrainerName = (typeof TRAINER_NAMES)[number];
+export { BACKBONE_NAMES, type BackboneName, TRAINER_NAMES, type TrainerName } from './names.js';
 
 /** Trainer settings shared by both algorithms. */
 export interface RouterTrainerOptions {
   /** CMA-ES generations (default 100); GRPO gets the same budget of reward evaluations. */
   generations?: number;
   onProgress?: (line: string) => void;
+  /** Called after each generation (CMA-ES) or epoch (GRPO) with how many are done of how many. */
+  onStep?: (done: number, total: number) => void;
 }
 
 function rows(input: RouterTrainingInput): number[][] {
@@ -102,6 +103,7 @@ export function createRouterTrainer(name: TrainerName, options: RouterTrainerOpt
           validationFraction: 0.2,
           agents: input.models,
           onProgress: (g) => {
+            options.onStep?.(g.generation, generations);
             if (g.generation % 10 === 0 || g.generation === generations) {
               log(
                 `cmaes gen ${g.generation}: train ${g.trainReward.toFixed(4)} validation ${g.validationReward?.toFixed(4) ?? 'n/a'} σ ${g.stepSize.toExponential(2)}`,
@@ -146,6 +148,7 @@ export function createRouterTrainer(name: TrainerName, options: RouterTrainerOpt
         validationFraction: 0.2,
         agents: input.models,
         onEpoch: (e) => {
+          options.onStep?.(e.epoch, epochs);
           if (e.epoch % Math.max(1, Math.round(epochs / 10)) === 0) {
             log(
               `grpo epoch ${e.epoch}/${epochs}: train ${e.trainReward.toFixed(4)} validation ${e.validationReward?.toFixed(4) ?? 'n/a'}`,

@@ -6,13 +6,20 @@
  *
  * Tools: a request's `tools` and `tool_choice` go to that `final: true` call only (its reply is the answer
  * unchanged, so its tool calls reach the client as the upstream sent them); intermediate steps and the planner
- * never get tools, since nobody could execute their tool calls. When the conversation ends with tool results
- * (the client answering earlier tool calls), the final call also gets that exchange as native messages
- * (assistant `tool_calls`, then the `tool` messages) after its step prompt; every call sees the whole
+ * never get tools, since nobody could execute their tool calls, but the planner is told which tools the client
+ * offered. The final call answers the client's conversation itself (`buildFinalCallMessages`): one system
+ * message with the earlier steps' results and its subtask, then the conversation as the client sent it, tool
+ * calls and tool results as native messages, so its last message is the client's and a model takes tool
+ * arguments from the user's words, not from the step prompt. The planner and the other steps see the whole
  * conversation, tool calls and results included, as text.
  */
 
-import { runConductor } from '@openfugu/conductor';
+import {
+  buildFinalCallMessages,
+  buildStepMessages,
+  runConductor,
+  type StepContext,
+} from '@openfugu/conductor';
 import {
   AbortedError,
   type ChatMessage,
@@ -23,6 +30,7 @@ import {
   type WorkerRequest,
   type WorkerResponse,
 } from '@openfugu/schema';
+import { messageText } from '@openfugu/trinity';
 import type { GatewayMode, ModeResult } from './modes.js';
 
 /** `executeWorkflow`'s call options: `final: true` marks the call whose reply is the answer unchanged. */
@@ -41,6 +49,11 @@ export interface ConductorModeSettings {
   maxRounds?: number;
   /** Most steps per workflow (default 5). */
   maxSteps?: number;
+  /**
+   * Show the planner the workers as a numbered list and read integer worker ids (`model_id: [1, 0, 2]`) as
+   * indices into it: for planners trained on the paper's prompts. Default false (worker ids).
+   */
+  numberedWorkers?: boolean;
 }
 
 /**
@@ -71,8 +84,14 @@ export function createConductorMode(settings: ConductorModeSettings): GatewayMod
       // The final call's reply, kept to return its tool calls and finish reason (non-streamed requests).
       let finalReply: WorkerResponse | undefined;
       let workers = context.workers;
+      // The step context of the workflow's last step, kept to build the final call's messages: the final call
+      // is the last step of the last round, and it starts only after every other step has settled.
+      let lastStep: StepContext | undefined;
+      const stepMessages = (step: StepContext) => {
+        if (step.isFinal) lastStep = step;
+        return buildStepMessages(step);
+      };
       if (tools) {
-        const tail = toolExchangeTail(request.messages);
         workers = context.workers.map(
           (worker): Worker => ({
             id: worker.id,
@@ -82,7 +101,9 @@ export function createConductorMode(settings: ConductorModeSettings): GatewayMod
               }
               const withTools: WorkerRequest = {
                 ...stepRequest,
-                messages: [...stepRequest.messages, ...tail],
+                messages: lastStep
+                  ? buildFinalCallMessages(lastStep, request.messages)
+                  : stepRequest.messages,
                 tools,
               };
               if (request.toolChoice !== undefined) withTools.toolChoice = request.toolChoice;
@@ -102,8 +123,13 @@ export function createConductorMode(settings: ConductorModeSettings): GatewayMod
         workers,
         question: renderTranscript(request.messages),
         signal: context.signal,
+        ...(tools ? { stepMessages, tools: tools.map(toolSummary) } : {}),
+        ...(settings.numberedWorkers === undefined ? {} : { numberedWorkers: settings.numberedWorkers }),
         ...(settings.maxRounds === undefined ? {} : { maxRounds: settings.maxRounds }),
         ...(settings.maxSteps === undefined ? {} : { maxSteps: settings.maxSteps }),
+        // The client's sampling settings reach every worker call (not the planner, whose reply is a plan).
+        ...(request.maxTokens === undefined ? {} : { maxTokens: request.maxTokens }),
+        ...(request.temperature === undefined ? {} : { temperature: request.temperature }),
       });
       const trace = {
         stopReason: result.stopReason,
@@ -134,6 +160,8 @@ export function createConductorMode(settings: ConductorModeSettings): GatewayMod
         });
       }
       const answer: ModeResult = { content: result.answer, trace };
+      // The answering call's finish reason (`length` when the worker was cut at max_tokens).
+      if (result.finishReason) answer.finishReason = result.finishReason;
       // The final call's reply is the answer unchanged; a run whose answer came from elsewhere (an earlier
       // round kept by the planner) answers with text only.
       if (finalReply && finalReply.content === result.answer) {
@@ -154,7 +182,7 @@ export function renderTranscript(messages: readonly ChatMessage[]): string {
     .map((message) => {
       let line = `${message.role}`;
       if (message.role === 'tool') line += ` [result of ${message.tool_call_id}]`;
-      line += `: ${textOfContent(message.content)}`;
+      line += `: ${messageText(message)}`;
       if (message.role === 'assistant') {
         for (const call of message.tool_calls ?? []) {
           line += `\n[tool call ${call.id}] ${call.function.name}(${call.function.arguments})`;
@@ -165,23 +193,13 @@ export function renderTranscript(messages: readonly ChatMessage[]): string {
     .join('\n');
 }
 
-function textOfContent(content: ChatMessage['content']): string {
-  if (typeof content === 'string') return content;
-  if (Array.isArray(content)) {
-    return content.map((part) => ('text' in part && typeof part.text === 'string' ? part.text : '')).join('');
-  }
-  return '';
-}
-
-/**
- * The tool exchange that ends a conversation: the last assistant message with tool calls and the `tool`
- * messages after it, when nothing else follows (the client is returning tool results); otherwise empty.
- */
-function toolExchangeTail(messages: readonly ChatMessage[]): ChatMessage[] {
-  let start = messages.length;
-  while (start > 0 && messages[start - 1]?.role === 'tool') start--;
-  const assistant = messages[start - 1];
-  if (start === messages.length || assistant?.role !== 'assistant' || !assistant.tool_calls?.length)
-    return [];
-  return messages.slice(start - 1);
+/** What the planner is told about a client tool: its name and description. */
+function toolSummary(tool: NonNullable<WorkerRequest['tools']>[number]): {
+  name: string;
+  description?: string;
+} {
+  return {
+    name: tool.function.name,
+    ...(typeof tool.function.description === 'string' ? { description: tool.function.description } : {}),
+  };
 }

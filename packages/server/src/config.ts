@@ -224,6 +224,12 @@ export const ServerConfigSchema = Type.Object(
           planner: Type.Optional(Type.String({ minLength: 1, description: 'Upstream id of the planner' })),
           maxRounds: Type.Optional(Positive('Planning rounds')),
           maxSteps: Type.Optional(Type.Integer({ minimum: 1, maximum: 5 })),
+          numberedWorkers: Type.Optional(
+            Type.Boolean({
+              description:
+                'Show the planner a numbered worker list and read integer worker ids (model_id: [1, 0, 2]) as indices into it',
+            }),
+          ),
         },
         { additionalProperties: false },
       ),

@@ -108,6 +108,7 @@ export async function createServerFromConfig(
           ),
           ...(config.conductor?.maxRounds ? { maxRounds: config.conductor.maxRounds } : {}),
           ...(config.conductor?.maxSteps ? { maxSteps: config.conductor.maxSteps } : {}),
+          ...(config.conductor?.numberedWorkers ? { numberedWorkers: true } : {}),
         }),
       );
       notes.push(`${model}: Conductor workflows planned by the '${planner}' worker`);
@@ -175,6 +176,7 @@ export async function createServerFromConfig(
           descriptions,
           ...(config.conductor.maxRounds ? { maxRounds: config.conductor.maxRounds } : {}),
           ...(config.conductor.maxSteps ? { maxSteps: config.conductor.maxSteps } : {}),
+          ...(config.conductor.numberedWorkers ? { numberedWorkers: true } : {}),
         }),
       );
       notes.push(`${model}: Conductor workflows planned by '${config.conductor.planner}'`);

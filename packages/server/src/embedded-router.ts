@@ -13,6 +13,7 @@ import {
   createRouter,
   createRouterHead,
   type Router,
+  renderPrompt,
   splitIndices,
   trainRouterHead,
   trainValueHead,
@@ -68,7 +69,7 @@ export function trainEmbeddedRouter(
   const backbone = createHashingBackbone({ dimension: options.dimension ?? 128 });
   const tasks = generateSimTasks(options.taskCount ?? 800, seed + 10);
   // The router reads `role: content` renderings, so train on the same form.
-  const features = tasks.map((task) => backbone.embedSync(`user: ${task.prompt}`));
+  const features = tasks.map((task) => backbone.embedSync(renderPrompt(task.prompt)));
   const outcomes = tasks.map((task) =>
     pool.map((entry) => (simulatedOutcome(entry.spec, task.prompt, seed) ? 1 : 0)),
   );
@@ -136,7 +137,7 @@ export function trainEmbeddedRouter(
   let reward = 0;
   const single = new Array<number>(pool.length).fill(0);
   for (const index of validation) {
-    const decision = router.routeSync(`user: ${tasks[index]!.prompt}`);
+    const decision = router.routeSync(renderPrompt(tasks[index]!.prompt));
     reward += outcomes[index]![decision.agentIndex]!;
     outcomes[index]!.forEach((value, agent) => {
       single[agent]! += value;

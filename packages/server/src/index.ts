@@ -1,3 +1,25 @@
+// Types of sibling packages that this package's API takes or returns, re-exported so that users name them
+// from here (checked by tools/scripts/check-reexports.mjs in `pnpm lint`).
+export type {
+  AbortSignalLike,
+  ChatCompletionChunk,
+  ChatCompletionRequest,
+  ChatCompletionResponse,
+  ChatMessage,
+  OpenAIErrorBody,
+  OpenFuguError,
+  Price,
+  Random,
+  ToolCall,
+  Usage,
+  ValidationIssue,
+  Worker,
+  WorkerCallOptions,
+  WorkerDescriptor,
+  WorkerRequest,
+  WorkerResponse,
+} from '@openfugu/schema';
+export type { Router } from '@openfugu/trinity';
 export * from './admin.js';
 export * from './conductor-mode.js';
 export * from './config.js';

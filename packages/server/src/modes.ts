@@ -7,6 +7,7 @@ import type {
   WorkerRequest,
   WorkerResponse,
 } from '@openfugu/schema';
+import { renderMessages } from '@openfugu/trinity';
 import type { Ledger, WorkerPool } from './pool.js';
 
 /** The validated request, and the same as a `WorkerRequest`. */
@@ -97,17 +98,11 @@ export function createRoutedMode(settings: {
   };
 }
 
-/** Renders messages the way TRINITY reads them: `role: content`, one per line, no chat template. */
+/**
+ * Renders messages the way TRINITY reads them: `role: content`, one per line, no chat template. The one
+ * rendering of `@openfugu/trinity` (`renderMessages`), so routing functions, trained heads and the training
+ * tools all read the same text.
+ */
 export function renderConversation(messages: WorkerRequest['messages']): string {
-  return messages
-    .map((message) => {
-      const content = message.content;
-      let text = '';
-      if (typeof content === 'string') text = content;
-      else if (Array.isArray(content)) {
-        text = content.map((part) => ('text' in part ? part.text : '')).join('');
-      }
-      return `${message.role}: ${text}`;
-    })
-    .join('\n');
+  return renderMessages(messages);
 }

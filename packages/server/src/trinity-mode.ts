@@ -110,7 +110,12 @@ export function createTrinityMode(settings: TrinityModeSettings): GatewayMode {
       if (result.answer === undefined) {
         throw result.error ?? new UpstreamError({ message: 'no worker produced an answer' });
       }
-      return { content: result.answer, trace };
+      // The answering call's finish reason (`length` when the worker was cut at max_tokens).
+      return {
+        content: result.answer,
+        ...(result.finishReason ? { finishReason: result.finishReason } : {}),
+        trace,
+      };
     },
   };
 }

@@ -226,14 +226,13 @@ describe('n > 1: runs share the deadline, fail together, and are bounded', () =>
   });
 
   it('the first failing run is the request error and cuts the runs in flight; no further run starts', async () => {
-    const { mode, seen } = scripted({ ms: 5_000, failAt: 1 });
+    // Runs that would take two minutes: the request ending at all proves the failure cut them.
+    const { mode, seen } = scripted({ ms: 120_000, failAt: 1 });
     const harness = await startHarness({ modes: () => [mode], config: { choiceConcurrency: 2 } });
     try {
-      const started = performance.now();
       const response = await post(harness, 4);
       expect(response.status).toBe(502);
       expect(((await response.json()) as { error: { code: string } }).error.code).toBe('upstream_error');
-      expect(performance.now() - started).toBeLessThan(2_000);
       expect(seen.started).toBe(2);
       expect(seen.aborted).toBe(1);
     } finally {

@@ -105,17 +105,16 @@ describe('upstream faults', () => {
 
   it('a stalled upstream hits the request deadline: 504', async () => {
     harness = await startHarness({
-      faults: { 'sim-math-7b': { stallRate: 1, stallMs: 5_000 } },
+      // The stall outlasts the test's own timeout: only the request deadline can end the request in time.
+      faults: { 'sim-math-7b': { stallRate: 1, stallMs: 120_000 } },
       config: { requestTimeoutMs: 300 },
     });
-    const started = performance.now();
     await expect(
       clientFor(harness).chat.completions.create({ model: 'math', messages: user('1 + 1') }),
     ).rejects.toMatchObject({
       status: 504,
       code: 'timeout',
     });
-    expect(performance.now() - started).toBeLessThan(2_000);
   });
 
   it('a stream that stalls after its first chunk ends with an in-band error the SDK raises', async () => {
@@ -168,64 +167,76 @@ describe('client disconnects', () => {
 });
 
 describe('under concurrent load with injected faults', () => {
-  it('every request gets a valid completion or a proper OpenAI error; none hangs', async () => {
-    harness = await startHarness({
-      faults: {
-        '*': {
-          rate429: 0.08,
-          rate500: 0.08,
-          malformedRate: 0.05,
-          dropRate: 0.05,
-          stallRate: 0.03,
-          stallMs: 3_000,
-        },
-      },
-      config: { requestTimeoutMs: 1_500, pool: { failureThreshold: 1_000 } },
-      worker: { timeoutMs: 600, streamIdleTimeoutMs: 400, maxRetries: 1 },
-    });
-    const url = `${harness.url}/v1/chat/completions`;
-    const models = ['fugu', 'math', 'coder', 'writer', 'generalist'];
-    const outcomes = await Promise.all(
-      Array.from({ length: 300 }, async (_, i) => {
-        const stream = i % 3 === 0;
-        const response = await fetch(url, {
-          method: 'POST',
-          headers: { 'content-type': 'application/json' },
-          body: JSON.stringify({
-            model: models[i % models.length],
-            stream,
-            messages: user(`What is ${i} * 3?`),
-          }),
-          signal: AbortSignal.timeout(8_000),
-        });
-        const text = await response.text();
-        if (response.status !== 200) {
-          const body = JSON.parse(text) as { error: { code: string; type: string; message: string } };
-          expect(body.error.type).toBeTypeOf('string');
-          expect([502, 503, 504]).toContain(response.status);
-          return `error ${response.status}`;
-        }
-        if (!stream) {
-          const body = JSON.parse(text) as { choices: { message: { content: string } }[] };
-          expect(body.choices[0]?.message.content).toMatch(/answer/);
-          return 'ok';
-        }
-        const events = createSseParser().push(text);
-        const last = events.at(-1);
-        if (last === '[DONE]') return 'ok';
-        expect(JSON.parse(last ?? '{}')).toHaveProperty('error');
-        return 'stream error';
-      }),
-    );
-    const counts = outcomes.reduce<Record<string, number>>((acc, outcome) => {
-      acc[outcome] = (acc[outcome] ?? 0) + 1;
-      return acc;
-    }, {});
-    expect(outcomes).toHaveLength(300);
-    expect(counts.ok ?? 0).toBeGreaterThan(200);
-    const health = await fetch(`${harness.url}/health`);
-    expect(health.status).toBe(200);
-  });
+  // Deadlines are what this test is about, not speed: the gateway owes every request an answer by
+  // REQUEST_TIMEOUT_MS. The 300 clients, the gateway and the simulated pool share one event loop on a machine
+  // that may be running everything else too, so the deadlines are wide enough that load alone does not trip them,
+  // and "hangs" means no answer within 10 request deadlines.
+  const REQUEST_TIMEOUT_MS = 5_000;
+  const WORKER_TIMEOUT_MS = 2_000;
+  const HANG_MS = 10 * REQUEST_TIMEOUT_MS;
+  const REQUESTS = 300;
+  const FAULTS = { rate429: 0.08, rate500: 0.08, malformedRate: 0.05, dropRate: 0.05, stallRate: 0.03 };
+
+  it(
+    'every request gets a valid completion or a proper OpenAI error; none hangs',
+    async () => {
+      harness = await startHarness({
+        // A stall outlasts the hang bound, so only the gateway's deadlines can end it in time.
+        faults: { '*': { ...FAULTS, stallMs: 2 * HANG_MS } },
+        config: { requestTimeoutMs: REQUEST_TIMEOUT_MS, pool: { failureThreshold: 1_000 } },
+        worker: { timeoutMs: WORKER_TIMEOUT_MS, streamIdleTimeoutMs: WORKER_TIMEOUT_MS, maxRetries: 1 },
+      });
+      const url = `${harness.url}/v1/chat/completions`;
+      const models = ['fugu', 'math', 'coder', 'writer', 'generalist'];
+      const outcomes = await Promise.all(
+        Array.from({ length: REQUESTS }, async (_, i) => {
+          const stream = i % 3 === 0;
+          const response = await fetch(url, {
+            method: 'POST',
+            headers: { 'content-type': 'application/json' },
+            body: JSON.stringify({
+              model: models[i % models.length],
+              stream,
+              messages: user(`What is ${i} * 3?`),
+            }),
+            signal: AbortSignal.timeout(HANG_MS),
+          }).catch((error: unknown) => error as Error);
+          if (response instanceof Error) return `no answer: ${response.name}`;
+          const text = await response.text().catch((error: unknown) => error as Error);
+          if (text instanceof Error) return `no full answer: ${text.name}`;
+          if (response.status !== 200) {
+            const body = JSON.parse(text) as { error: { code: string; type: string; message: string } };
+            expect(body.error.type).toBeTypeOf('string');
+            expect([502, 503, 504]).toContain(response.status);
+            return `error ${response.status}`;
+          }
+          if (!stream) {
+            const body = JSON.parse(text) as { choices: { message: { content: string } }[] };
+            expect(body.choices[0]?.message.content).toMatch(/answer/);
+            return 'ok';
+          }
+          const events = createSseParser().push(text);
+          const last = events.at(-1);
+          if (last === '[DONE]') return 'ok';
+          expect(JSON.parse(last ?? '{}')).toHaveProperty('error');
+          return 'stream error';
+        }),
+      );
+      const counts = outcomes.reduce<Record<string, number>>((acc, outcome) => {
+        acc[outcome] = (acc[outcome] ?? 0) + 1;
+        return acc;
+      }, {});
+      // None hangs: every request was answered (no client-side abort) — the counts name any that were not.
+      expect(Object.keys(counts).filter((outcome) => outcome.startsWith('no '))).toEqual([]);
+      expect(outcomes).toHaveLength(REQUESTS);
+      // Per attempt about 29% of calls fail; with one retry about 8% of requests still fail (~280 ok measured).
+      // Two thirds is a wide floor; the retry rules themselves are tested one by one above.
+      expect(counts.ok ?? 0, JSON.stringify(counts)).toBeGreaterThan((2 / 3) * REQUESTS);
+      const health = await fetch(`${harness.url}/health`);
+      expect(health.status).toBe(200);
+    },
+    HANG_MS + 30_000,
+  );
 });
 
 describe('graceful shutdown', () => {

@@ -21,11 +21,18 @@ import {
 
 const CHUNK_DELAY_MS = 25;
 
+/**
+ * Order of events across the client and the gateway (both run in this process): a counter, not a clock, so
+ * "the client had content before the upstream finished" holds or fails the same on a loaded machine.
+ */
+let sequence = 0;
+const nextInOrder = (): number => ++sequence;
+
 interface Setup {
   url: string;
   upstream: SimulatedUpstream;
   gateway: Gateway;
-  /** When the gateway received each upstream stream's finish chunk (performance.now). */
+  /** When, in event order (`nextInOrder`), the gateway received each upstream stream's finish chunk. */
   upstreamFinishedAt: number[];
   /** Upstream stream requests (non-streamed calls are not counted). */
   streams: string[];
@@ -43,13 +50,16 @@ afterEach(async () => {
  * stream finished, and three modes over them: `fugu` (2 turns: Worker, then the final Worker), `fugu-1`
  * (1 turn, final) and `fugu-ultra` (Conductor, one round).
  */
-async function start(faults: Record<string, FaultSpec> = {}): Promise<Setup> {
+async function start(
+  faults: Record<string, FaultSpec> = {},
+  timing: { chunkDelayMs?: number; streamIdleTimeoutMs?: number; turnTimeoutMs?: number } = {},
+): Promise<Setup> {
   const upstream = await createSimulatedUpstream({
     models: DEFAULT_SIMULATED_POOL.map((entry) => ({
       ...entry.spec,
       latencyMs: 0,
       latencyJitterMs: 0,
-      chunkDelayMs: CHUNK_DELAY_MS,
+      chunkDelayMs: timing.chunkDelayMs ?? CHUNK_DELAY_MS,
     })),
     seed: 7,
     faults,
@@ -64,7 +74,7 @@ async function start(faults: Record<string, FaultSpec> = {}): Promise<Setup> {
       price: entry.price,
       timeoutMs: 2_000,
       maxRetries: 0,
-      streamIdleTimeoutMs: 400,
+      streamIdleTimeoutMs: timing.streamIdleTimeoutMs ?? 400,
     });
     return {
       ...worker,
@@ -73,8 +83,7 @@ async function start(faults: Record<string, FaultSpec> = {}): Promise<Setup> {
         const chunks = await worker.chatStream(body, options);
         return (async function* () {
           for await (const chunk of chunks) {
-            if (chunk.choices?.some((choice) => choice.finish_reason))
-              upstreamFinishedAt.push(performance.now());
+            if (chunk.choices?.some((choice) => choice.finish_reason)) upstreamFinishedAt.push(nextInOrder());
             yield chunk;
           }
         })();
@@ -94,7 +103,12 @@ async function start(faults: Record<string, FaultSpec> = {}): Promise<Setup> {
     modes: [
       createTrinityMode({ router, maxTurns: 2 }),
       createTrinityMode({ model: 'fugu-1', router, maxTurns: 1 }),
-      createTrinityMode({ model: 'fugu-timed', router, maxTurns: 1, turnTimeoutMs: 120 }),
+      createTrinityMode({
+        model: 'fugu-timed',
+        router,
+        maxTurns: 1,
+        turnTimeoutMs: timing.turnTimeoutMs ?? 120,
+      }),
       createConductorMode({
         planner: 'generalist',
         descriptions: Object.fromEntries(
@@ -127,7 +141,7 @@ interface StreamedChunk {
   error?: { message: string; type: string };
 }
 
-/** Streams one request with fetch, parsing SSE events as they arrive and timing the first content chunk. */
+/** Streams one request with fetch, parsing SSE events as they arrive and ordering the first content chunk. */
 async function streamRequest(
   url: string,
   model: string,
@@ -172,7 +186,7 @@ async function streamRequest(
       }
       const chunk = JSON.parse(data) as StreamedChunk;
       if (firstContentAt === undefined && (chunk.choices?.[0]?.delta?.content ?? '') !== '') {
-        firstContentAt = performance.now();
+        firstContentAt = nextInOrder();
       }
       events.push(chunk);
     }
@@ -212,8 +226,9 @@ describe.each([
     expect(setup.upstreamFinishedAt).toHaveLength(1);
     expect(streamed.firstContentAt).toBeDefined();
     expect(textOf(streamed.events).split(' ').length, textOf(streamed.events)).toBeGreaterThan(6); // several upstream chunks
-    // True streaming: the client had content while the upstream was still sending (≥ 1 chunk delay left).
-    expect(setup.upstreamFinishedAt[0]! - streamed.firstContentAt!).toBeGreaterThan(CHUNK_DELAY_MS);
+    // True streaming: the client had content before the upstream had even sent its finish chunk (in event
+    // order, not by the clock).
+    expect(streamed.firstContentAt!).toBeLessThan(setup.upstreamFinishedAt[0]!);
     expect(streamed.done).toBe(true);
 
     const content = streamed.events.filter((event) => (event.choices?.length ?? 0) > 0);
@@ -314,7 +329,10 @@ describe('fugu: failures of the final call', () => {
   });
 
   it('a turn timeout during the final stream ends it with an error, never with a cut answer and [DONE]', async () => {
-    setup = await start();
+    // One chunk a second and a 5 s turn deadline: the first content is out long before the deadline (even on a
+    // loaded machine) and the answer (well over 5 chunks) is still streaming when it fires. The idle timeout
+    // is out of the way.
+    setup = await start({}, { chunkDelayMs: 1_000, turnTimeoutMs: 5_000, streamIdleTimeoutMs: 60_000 });
     const streamed = await streamRequest(
       setup.url,
       'fugu-timed',

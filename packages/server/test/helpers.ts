@@ -1,13 +1,17 @@
+import OpenAI from 'openai';
 import {
+  type ConfiguredServer,
   createGateway,
   createOpenAIWorker,
   createRoutedMode,
+  createServerFromConfig,
   createSimulatedUpstream,
   DEFAULT_SIMULATED_POOL,
   type FaultSpec,
   type Gateway,
   type GatewayConfig,
   type GatewayMode,
+  parseConfig,
   type SimulatedUpstream,
   type UpstreamWorker,
 } from '../src/index.js';
@@ -18,6 +22,19 @@ export interface Harness {
   url: string;
   workers: UpstreamWorker[];
   close(): Promise<void>;
+}
+
+/** The embedded default server (simulated pool without latency, debug trace on) on an ephemeral port. */
+export async function startEmbeddedDefault(): Promise<{
+  server: ConfiguredServer;
+  url: string;
+  client: OpenAI;
+}> {
+  const server = await createServerFromConfig(
+    parseConfig({ simulated: { latency: false }, server: { debugTrace: true } }),
+  );
+  const url = await server.gateway.listen({ port: 0 });
+  return { server, url, client: new OpenAI({ baseURL: `${url}/v1`, apiKey: 'unused', maxRetries: 0 }) };
 }
 
 /** Starts the simulated pool and a gateway on ephemeral loopback ports. */

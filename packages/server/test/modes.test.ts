@@ -1,17 +1,14 @@
-import OpenAI from 'openai';
+import type OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type ConfiguredServer, createServerFromConfig, parseConfig } from '../src/index.js';
+import type { ConfiguredServer } from '../src/index.js';
+import { startEmbeddedDefault } from './helpers.js';
 
 let server: ConfiguredServer;
 let url: string;
 let client: OpenAI;
 
 beforeAll(async () => {
-  server = await createServerFromConfig(
-    parseConfig({ simulated: { latency: false }, server: { debugTrace: true } }),
-  );
-  url = await server.gateway.listen({ port: 0 });
-  client = new OpenAI({ baseURL: `${url}/v1`, apiKey: 'unused', maxRetries: 0 });
+  ({ server, url, client } = await startEmbeddedDefault());
 });
 afterAll(async () => {
   await server.close();

@@ -26,6 +26,8 @@ interface Recorded {
   stream: boolean;
   tools: boolean;
   toolChoice: unknown;
+  maxTokens: unknown;
+  temperature: unknown;
   messages: { role: string; content?: unknown; tool_calls?: unknown }[];
 }
 
@@ -52,6 +54,8 @@ function record(workerId: string, body: JsonObject, stream: boolean): void {
     stream,
     tools: Array.isArray(body.tools) && body.tools.length > 0,
     toolChoice: body.tool_choice,
+    maxTokens: body.max_tokens ?? body.max_completion_tokens,
+    temperature: body.temperature,
     messages: body.messages as Recorded['messages'],
   });
 }
@@ -193,16 +197,62 @@ describe('fugu-ultra with tools', () => {
     expect(choice?.finish_reason).toBe('stop');
     expect(choice?.message.tool_calls ?? []).toEqual([]);
     expect(choice?.message.content).toBe('Based on the tool result: 12 units = 30.48 cm');
-    // Every call saw the tool call and its result as text.
-    for (const entry of recorded) {
+    // The planner and the other steps saw the tool call and its result as text.
+    for (const entry of recorded.slice(0, -1)) {
       expect(JSON.stringify(entry.messages)).toContain('30.48 cm');
       expect(JSON.stringify(entry.messages)).toContain('convert({\\"value\\":12})');
     }
-    // The final call ends with the native exchange (assistant tool_calls, then the tool result).
+    // The final call gets the client's conversation itself after one system message: user, then the native
+    // exchange (assistant tool_calls, then the tool result).
     const last = recorded.at(-1)?.messages ?? [];
-    expect(last.slice(-2).map((message) => message.role)).toEqual(['assistant', 'tool']);
+    expect(last.map((message) => message.role)).toEqual(['system', 'user', 'assistant', 'tool']);
     expect(recorded.at(-1)?.tools).toBe(true);
     expect(recorded.slice(0, -1).every((entry) => !entry.tools)).toBe(true);
+  });
+
+  it("the final call answers the client's conversation: its last message is the user's, no step prompt in it", async () => {
+    recorded.length = 0;
+    const weather = [
+      {
+        type: 'function' as const,
+        function: {
+          name: 'get_weather',
+          description: 'Current weather for a city',
+          parameters: { type: 'object', properties: { city: { type: 'string' } }, required: ['city'] },
+        },
+      },
+    ];
+    const completion = await client.chat.completions.create({
+      model: 'fugu-ultra',
+      messages: [{ role: 'user', content: "What's the weather in Paris?" }],
+      tools: weather,
+    });
+    const call = completion.choices[0]?.message.tool_calls?.[0];
+    expect(call && 'function' in call ? JSON.parse(call.function.arguments) : undefined).toEqual({
+      city: 'Paris',
+    });
+    const last = recorded.at(-1)?.messages ?? [];
+    expect(last.map((message) => message.role)).toEqual(['system', 'user']);
+    expect(last[1]?.content).toBe("What's the weather in Paris?");
+    // The planner was told which tools the client offered.
+    expect(JSON.stringify(recorded[0]?.messages)).toContain('get_weather: Current weather for a city');
+  });
+
+  it("the client's max_tokens and temperature reach every step, not the planner", async () => {
+    recorded.length = 0;
+    await client.chat.completions.create({
+      model: 'fugu-ultra',
+      messages: [{ role: 'user', content: 'What is 12 + 30?' }],
+      max_tokens: 50,
+      temperature: 0.25,
+    });
+    expect(recorded.length).toBeGreaterThanOrEqual(2);
+    expect(recorded[0]).toMatchObject({
+      workerId: 'generalist',
+      maxTokens: undefined,
+      temperature: undefined,
+    });
+    for (const entry of recorded.slice(1)) expect(entry).toMatchObject({ maxTokens: 50, temperature: 0.25 });
   });
 
   it('without tools the run is unchanged: text answer, no tools anywhere', async () => {

@@ -4,7 +4,13 @@
  *
  *   pnpm --filter @openfugu/trinity exec tsx --conditions=@openfugu/source examples/quick-start.ts
  */
-import { createHashingBackbone, createRouter, runCoordinator, trainRouterHead } from '@openfugu/trinity';
+import {
+  createHashingBackbone,
+  createRouter,
+  renderPrompt,
+  runCoordinator,
+  trainRouterHead,
+} from '@openfugu/trinity';
 import { createScriptedWorker } from '@openfugu/trinity/test';
 
 const backbone = createHashingBackbone({ dimension: 256 });
@@ -27,11 +33,13 @@ const prompts = [
     'Write a short story opening.',
     'Describe autumn in two sentences.',
   ],
-].map((text) => `user: ${text}`);
+];
 const outcomes = prompts.map((_, i) => (i < 6 ? [1, 0] : [0, 1]));
 
 const { head } = trainRouterHead({
-  features: prompts.map((p) => backbone.embedSync(p)),
+  // renderPrompt: the text route() reads for a one-message conversation (`user: …`), so training and
+  // routing see the same text.
+  features: prompts.map((p) => backbone.embedSync(renderPrompt(p))),
   outcomes,
   agents: ['math', 'writer'],
   roles: true,

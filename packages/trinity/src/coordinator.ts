@@ -88,8 +88,10 @@ export interface CoordinatorTurn {
   roleProbabilities?: number[];
   /** Thinker turns: the parsed suggestion. */
   suggestion?: { nextRole?: Role; hint: string };
-  /** Verifier turns: whether the answer was accepted. */
+  /** Verifier turns: whether the answer was accepted (never when the answer was cut at the token limit). */
   accepted?: boolean;
+  /** The worker's finish reason, when it reported one (`length`: cut at the token limit). */
+  finishReason?: WorkerResponse['finishReason'];
   /** Set when the worker call failed. */
   error?: OpenFuguError;
   /** True when the call was made with `final: true` (its reply is the answer; see {@link FinalCallOptions}). */
@@ -100,6 +102,11 @@ export interface CoordinatorTurn {
 export interface CoordinatorResult {
   /** The latest Worker answer (undefined when no Worker answered). */
   answer: string | undefined;
+  /**
+   * The finish reason of the call that produced `answer`, when its worker reported one: `length` means the
+   * answer was cut at the token limit (such an answer is never accepted by a Verifier).
+   */
+  finishReason?: WorkerResponse['finishReason'];
   reason: CoordinatorEndReason;
   turns: CoordinatorTurn[];
   /** Sum of every worker call's usage. */
@@ -222,11 +229,13 @@ export async function runCoordinator(settings: CoordinatorSettings): Promise<Coo
   const turns: CoordinatorTurn[] = [];
   const context: RolePromptContext = { messages };
   let answer: string | undefined;
+  let answerFinish: WorkerResponse['finishReason'];
   let responses = 0;
   let suggestedRole: Role | undefined;
 
   const finish = (reason: CoordinatorEndReason, error?: OpenFuguError): CoordinatorResult => ({
     answer,
+    ...(answer === undefined || answerFinish === undefined ? {} : { finishReason: answerFinish }),
     reason,
     turns,
     usage,
@@ -330,11 +339,13 @@ export async function runCoordinator(settings: CoordinatorSettings): Promise<Coo
       record.latencyMs = now() - started;
       record.reply = response.content;
       if (response.usage !== undefined) record.usage = response.usage;
+      if (response.finishReason !== undefined) record.finishReason = response.finishReason;
       usage = addUsage(usage, response.usage);
       suggestedRole = undefined;
 
       if (role === 'worker') {
         answer = response.content;
+        answerFinish = response.finishReason;
         context.answer = answer;
         delete context.critique;
         delete context.hint;
@@ -348,6 +359,11 @@ export async function runCoordinator(settings: CoordinatorSettings): Promise<Coo
         suggestedRole = suggestion.nextRole;
       } else {
         const verdict = parseVerifierReply(response.content);
+        // An answer cut at the token limit is incomplete whatever the Verifier says.
+        if (answerFinish === 'length' && verdict.accepted) {
+          verdict.accepted = false;
+          verdict.critique = TRUNCATED_CRITIQUE;
+        }
         record.accepted = verdict.accepted;
         if (verdict.accepted) {
           turns.push(record);
@@ -363,6 +379,9 @@ export async function runCoordinator(settings: CoordinatorSettings): Promise<Coo
   }
   return finish('max_turns');
 }
+
+const TRUNCATED_CRITIQUE =
+  'The answer was cut off at the token limit, so it is incomplete. Give a complete answer that fits the limit.';
 
 function resolveIds(mask: AgentMask, agents: readonly string[]): string[] {
   if (mask.length > 0 && typeof mask[0] === 'string') return [...(mask as readonly string[])];

@@ -1,3 +1,21 @@
+export type { CmaesState, TerminationReason } from '@openfugu/cmaes';
+export type { SoftmaxLinearTrainerState } from '@openfugu/grpo';
+// Types of sibling packages that this package's API takes or returns, re-exported so that users name them
+// from here (checked by tools/scripts/check-reexports.mjs in `pnpm lint`).
+export type {
+  AbortSignalLike,
+  Backbone,
+  ChatMessage,
+  OpenFuguError,
+  Random,
+  Role,
+  RoutingDecision,
+  Usage,
+  Worker,
+  WorkerCallOptions,
+  WorkerRequest,
+  WorkerResponse,
+} from '@openfugu/schema';
 export * from './backbones/concat.js';
 export * from './backbones/glove.js';
 export * from './backbones/hashing.js';

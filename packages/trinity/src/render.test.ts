@@ -1,5 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { messageText, renderMessages } from './render.js';
+import { createHashingBackbone } from './backbones/hashing.js';
+import { createRouterHead } from './head.js';
+import { messageText, renderMessages, renderPrompt } from './render.js';
+import { createRouter } from './router.js';
 
 describe('renderMessages', () => {
   it('renders role: content lines joined by a newline, no chat template', () => {
@@ -36,5 +39,21 @@ describe('renderMessages', () => {
   it('passes a plain string through', () => {
     expect(renderMessages('user: hi')).toBe('user: hi');
     expect(renderMessages([])).toBe('');
+  });
+});
+
+describe('renderPrompt', () => {
+  it('is the text route() embeds for a one-message conversation, so training and routing read the same', () => {
+    const backbone = createHashingBackbone({ dimension: 64 });
+    const weights = Array.from({ length: 6 * 64 }, (_, i) => Math.sin(i + 1));
+    const head = createRouterHead({ agentCount: 3, dimension: 64, weights });
+    const router = createRouter({ backbone, head, agents: ['a', 'b', 'c'] });
+    const prompt = 'Write a poem about the sea.';
+    expect(renderPrompt(prompt)).toBe('user: Write a poem about the sea.');
+    const routed = router.routeSync([{ role: 'user', content: prompt }]);
+    expect(router.routeFeatures(backbone.embedSync(renderPrompt(prompt)))).toEqual(routed);
+    expect(router.routeFeatures(backbone.embedSync(prompt)).agentProbabilities).not.toEqual(
+      routed.agentProbabilities,
+    );
   });
 });

@@ -50,3 +50,18 @@ export function renderMessages(messages: readonly ChatMessage[] | string): strin
   }
   return out;
 }
+
+/**
+ * The text a router reads for one user prompt: exactly what `route([{ role: 'user', content: prompt }])`
+ * embeds (`user: <prompt>`). Use it for training features from recorded prompts, so that training and routing
+ * read the same text (a head trained on bare prompts routes `user: …` conversations worse).
+ *
+ * @example
+ * ```ts
+ * const features = prompts.map((prompt) => backbone.embedSync(renderPrompt(prompt)));
+ * renderPrompt('Write a poem about the sea.') // 'user: Write a poem about the sea.'
+ * ```
+ */
+export function renderPrompt(prompt: string): string {
+  return renderMessages([{ role: 'user', content: prompt }]);
+}

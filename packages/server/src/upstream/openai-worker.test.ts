@@ -230,7 +230,7 @@ describe('stream idle timeout', () => {
       );
 
   it('abandons an upstream that goes silent for longer than streamIdleTimeoutMs', async () => {
-    const { fetchImpl } = scripted([pausing(2_000)]);
+    const { fetchImpl } = scripted([pausing(120_000)]);
     const worker = createOpenAIWorker({
       id: 'a',
       baseURL: 'http://up/v1',
@@ -238,7 +238,7 @@ describe('stream idle timeout', () => {
       fetch: fetchImpl,
       streamIdleTimeoutMs: 60,
     });
-    const started = performance.now();
+    // The pause outlasts the test's own timeout: only the idle timeout can end the read in time.
     const read = async (): Promise<string> => {
       let text = '';
       for await (const part of await worker.chatStream({ messages: [] }))
@@ -246,7 +246,6 @@ describe('stream idle timeout', () => {
       return text;
     };
     await expect(read()).rejects.toMatchObject({ code: 'timeout' });
-    expect(performance.now() - started).toBeLessThan(1_500);
   });
 
   it('does not count the time a slow consumer takes between reads', async () => {

@@ -2,7 +2,7 @@ import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { runCli } from './main.js';
+import { REWARD_KINDS, runCli } from './main.js';
 
 const input =
   (rows: unknown[]): (() => string) =>
@@ -24,8 +24,12 @@ describe('openfugu-verify (runCli)', () => {
     });
     expect(await runCli(['reward'], () => '')).toMatchObject({
       exitCode: 2,
-      stderr: expect.stringContaining('--kind'),
+      stderr: expect.stringContaining('--kind action|format|bfcl|openfugu-action|openfugu-format'),
     });
+    // The help names every --kind value as one, in the usage line and in the list.
+    const help = (await runCli(['--help'], () => '')).stdout;
+    expect(help).toContain('reward --kind action|format|bfcl|openfugu-action|openfugu-format <');
+    for (const kind of REWARD_KINDS) expect(help).toMatch(new RegExp(`^ {8}${kind} +\\S`, 'm'));
     expect((await runCli(['reward', '--kind', 'nope'], () => '')).exitCode).toBe(2);
     expect((await runCli(['reward', '--kind', 'action', '--bogus'], () => '')).exitCode).toBe(2);
   });

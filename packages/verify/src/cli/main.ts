@@ -15,18 +15,21 @@ export const REWARD_KINDS = ['action', 'format', 'bfcl', 'openfugu-action', 'ope
 /** One of {@link REWARD_KINDS}. */
 export type RewardKind = (typeof REWARD_KINDS)[number];
 
+const KIND_LIST = REWARD_KINDS.join('|');
+
 export const HELP = `openfugu-verify — check tool calls and compute rewards (JSON Lines on stdin, JSON Lines on stdout)
 
 Usage:
   openfugu-verify bfcl [--underscore-to-dot] < in.jsonl > out.jsonl
       Each line like a line of BFCL oracle_dev.jsonl: {id, category, function, possible_answer, model_output}
       (model_output = list of {name: {args}}). Writes {"id", "valid", "error_type"} per line, in order.
-  openfugu-verify reward --kind action|format|bfcl < in.jsonl > out.jsonl
+  openfugu-verify reward --kind ${KIND_LIST} < in.jsonl > out.jsonl
       Each line {completion: string, reference}. Writes {"reward", "details"} per line, in order.
-        action  reference = gold actions [{name, arguments, compare_args?}] or {actions, tools?}
-        format  reference ignored (<think>…</think><answer>[json]</answer> format)
-        bfcl    reference = {category, function, possible_answer}
-      Also: openfugu-action, openfugu-format (the reference OpenFugu formulas).
+        action           reference = gold actions [{name, arguments, compare_args?}] or {actions, tools?}
+        format           reference ignored (<think>…</think><answer>[json]</answer> format)
+        bfcl             reference = {category, function, possible_answer}
+        openfugu-action  as action, with the reference OpenFugu formula
+        openfugu-format  as format, with the reference OpenFugu formula
   openfugu-verify --help
 
 Exit codes: 0 ok; 2 bad usage or a malformed input line (stderr names the line number; earlier lines
@@ -106,7 +109,7 @@ export async function runCli(
     }
     case 'reward': {
       const kind = values.kind;
-      if (typeof kind !== 'string') return usage('reward needs --kind action|format|bfcl');
+      if (typeof kind !== 'string') return usage(`reward needs --kind ${KIND_LIST}`);
       if (!(REWARD_KINDS as readonly string[]).includes(kind)) {
         return usage(`unknown reward kind '${kind}' (expected one of ${REWARD_KINDS.join(', ')})`);
       }

@@ -1,0 +1,16 @@
+/**
+ * The CLI's backbone and trainer names, kept apart from the wiring so that `openfugu-eval` checks its
+ * arguments before it loads the training stack (trinity, cmaes, grpo).
+ */
+
+/** Names of the supervised trainers. */
+export const SUPERVISED_TRAINERS = ['ridge', 'logistic', 'knn', 'ridge+cmaes', 'ridge+cmaes-head'] as const;
+export type SupervisedTrainerName = (typeof SUPERVISED_TRAINERS)[number];
+
+/** Backbones of the CLI: `concat` is the composed default of issue 16 (no download), `concat-glove` adds GloVe. */
+export const BACKBONE_NAMES = ['hashing', 'glove', 'concat', 'concat-glove'] as const;
+export type BackboneName = (typeof BACKBONE_NAMES)[number];
+
+/** Trainers of the CLI. */
+export const TRAINER_NAMES = ['cmaes', 'grpo', ...SUPERVISED_TRAINERS] as const;
+export type TrainerName = (typeof TRAINER_NAMES)[number];
