@@ -21,7 +21,7 @@ import type { GatewayMetrics } from './metrics.js';
 import { createFinalStream, endFinalStream, type FinalStream, runChoices } from './mode-runs.js';
 import type { GatewayMode, ModeContext, ModeInput, ModeResult } from './modes.js';
 import { callOnce, openStream, pipeStream } from './passthrough.js';
-import { createLedger, type WorkerPool } from './pool.js';
+import { createLedger, type Ledger, type WorkerPool } from './pool.js';
 import { sseData } from './sse.js';
 import { endStream, limitOutput, writeCompletionAsStream } from './sse-writer.js';
 import type { JsonObject } from './upstream/openai-worker.js';
@@ -44,6 +44,11 @@ export interface ChatRouteContext {
   readonly limitOutput: number;
   /** Logs the cause of a failure answered with `status`. */
   logFailure(request: FastifyRequest, error: unknown, status: number): void;
+  /**
+   * The checks of a validated request before it runs (tokens, concurrency, budget; docs/deploy.md); the ticket's
+   * `finish` settles them after the run.
+   */
+  admit?(request: FastifyRequest, chat: ChatCompletionRequest): Promise<{ finish(ledger: Ledger): void }>;
   /** Counts a request in flight; the returned function ends it. */
   begin(): () => void;
   /** A fresh public completion id. */
@@ -119,8 +124,10 @@ export function createChatHandler(
       return reply;
     };
     const end = ctx.begin();
+    let ticket: { finish(ledger: Ledger): void } | undefined;
 
     try {
+      ticket = await ctx.admit?.(request, chat);
       let target: Worker | undefined = worker;
       let modeTrace: unknown;
       // Modes get a context (bound workers, routing metric); direct passthrough needs none.
@@ -276,6 +283,7 @@ export function createChatHandler(
         ledger.usage.completionTokens,
         ledger.costUsd,
       );
+      ticket?.finish(ledger);
       end();
     }
   };
