@@ -33,12 +33,25 @@ export async function startReplica(
   const dir = mkdtempSync(join(tmpdir(), 'openfugu-replica-'));
   const path = join(dir, 'config.json');
   writeFileSync(path, JSON.stringify(config));
+  const childEnv: Record<string, string | undefined> = { ...process.env, ...env, INIT_CWD: dir };
+  for (const name of ['PORT', 'HOST', 'OPENFUGU_CONFIG', 'OPENFUGU_REDIS_URL']) delete childEnv[name];
   const child = spawn(
     process.execPath,
-    ['--conditions=@openfugu/source', '--import', 'tsx', MAIN, '--config', path, '--port', '0'],
+    [
+      '--conditions=@openfugu/source',
+      '--import',
+      'tsx',
+      MAIN,
+      '--config',
+      path,
+      '--host',
+      '127.0.0.1',
+      '--port',
+      '0',
+    ],
     {
       cwd: SERVER_PACKAGE,
-      env: { ...process.env, ...env, PORT: '', HOST: '', OPENFUGU_CONFIG: '', INIT_CWD: dir },
+      env: childEnv,
       stdio: ['ignore', 'pipe', 'pipe'],
     },
   );

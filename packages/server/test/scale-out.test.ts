@@ -270,16 +270,22 @@ describeWithRedis('three gateway replicas sharing one Redis', () => {
     const loops = [a, b, c].map(async (url) => {
       while (!stop) {
         sent++;
+        // A lost (reset) or hung (timed out) request is recorded as 0.
         const answer = await call(url, '/v1/chat/completions', {
           key: LOAD_KEY,
           body: chat('good'),
           timeoutMs: 30_000,
-        });
+        }).catch(() => ({ status: 0 }));
         statuses.push(answer.status);
       }
     });
     const waitFor = (count: number) => until('load', async () => (statuses.length >= count ? true : undefined), 60_000);
-    await waitFor(30);
+    try {
+      await waitFor(30);
+    } catch (error) {
+      stop = true;
+      throw error;
+    }
     await redis.kill();
     const down = await Promise.all(
       [a, b, c].map((url) =>
@@ -302,7 +308,9 @@ describeWithRedis('three gateway replicas sharing one Redis', () => {
     expect(closed.status).toBe(503);
     expect(closed.body.error?.code).toBe('state_unavailable');
     expect(closed.retryAfter).toBe('1');
-    const metrics = await fetch(`${a}/metrics`).then((response) => response.text());
+    const metrics = await fetch(`${a}/metrics`, { headers: { authorization: `Bearer ${LOAD_KEY}` } }).then(
+      (response) => response.text(),
+    );
     expect(metrics).toMatch(/openfugu_state_connected\{backend="redis"\} 0/);
 
     await redis.restart();
@@ -317,9 +325,12 @@ describeWithRedis('three gateway replicas sharing one Redis', () => {
       );
     }
     const reconnected = statuses.length;
-    await waitFor(reconnected + 30);
-    stop = true;
-    await Promise.all(loops);
+    try {
+      await waitFor(reconnected + 30);
+    } finally {
+      stop = true;
+      await Promise.all(loops);
+    }
     // Every request sent got an answer, and (rate limits: local) every one of them was served.
     expect(statuses).toHaveLength(sent);
     expect(statuses.filter((status) => status !== 200)).toEqual([]);
