@@ -17,10 +17,10 @@ import { createGateway, type Gateway, type GatewayConfig } from './gateway.js';
 import { DEFAULT_LIMITS, type LimitsConfig } from './limits.js';
 import { createRoutedMode, type GatewayMode } from './modes.js';
 import { createSimulatedUpstream, type SimulatedUpstream } from './sim/simulated-upstream.js';
+import { DEFAULT_SIMULATED_POOL } from './sim/skills.js';
 import { adminMasterKey, createStateFromConfig } from './state/from-config.js';
 import type { RedisState } from './state/redis-state.js';
 import type { SharedState } from './state/types.js';
-import { DEFAULT_SIMULATED_POOL } from './sim/skills.js';
 import { createTrinityMode } from './trinity-mode.js';
 import { createOpenAIWorker, type UpstreamWorker } from './upstream/openai-worker.js';
 

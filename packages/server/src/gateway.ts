@@ -270,11 +270,7 @@ export function createGateway(settings: GatewaySettings): Gateway {
     const status = pool.status();
     const shared = state.status();
     return {
-      status: closing
-        ? 'shutting_down'
-        : status.available > 0 && shared.connected
-          ? 'ok'
-          : 'degraded',
+      status: closing ? 'shutting_down' : status.available > 0 && shared.connected ? 'ok' : 'degraded',
       ...(config.description ? { description: config.description } : {}),
       models: [...modes.keys(), ...direct.keys()],
       pool: status,
@@ -410,8 +406,7 @@ function dearestPrice(
 ): Price | undefined {
   let dearest: Price | undefined;
   for (const worker of workers) {
-    const price =
-      prices?.[worker.id] ?? (worker as { descriptor?: { price?: Price } }).descriptor?.price;
+    const price = prices?.[worker.id] ?? (worker as { descriptor?: { price?: Price } }).descriptor?.price;
     if (!price) continue;
     dearest = {
       input: Math.max(dearest?.input ?? 0, price.input),

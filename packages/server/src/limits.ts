@@ -124,6 +124,7 @@ export interface ClientGate {
    * Throws (or rejects with) a `GatewayError` (401, 429, 503) when the request may not proceed; may say who it
    * admitted (the scope of the later checks: tokens, concurrency, budget).
    */
+  // biome-ignore lint/suspicious/noConfusingVoidType: a gate that only refuses may return nothing (`async admit() {}`).
   admit(input: AdmissionInput): void | Admission | Promise<void | Admission>;
 }
 
@@ -236,7 +237,10 @@ export function createClientGate(options: {
         const { id: _id, name: _name, prefix: _prefix, createdAt: _c, revokedAt: _r, ...limits } = record;
         return take({
           scope: keyScope(record.id),
-          limits: { ...limits, ...(limits.rateLimit || !options.rateLimit ? {} : { rateLimit: options.rateLimit }) },
+          limits: {
+            ...limits,
+            ...(limits.rateLimit || !options.rateLimit ? {} : { rateLimit: options.rateLimit }),
+          },
         });
       });
     },

@@ -162,7 +162,8 @@ export function createUpstreamQuotas(
       try {
         decision = await state.takeRate(`upstream:${workerId}`, rate);
       } catch (error) {
-        if (error instanceof StateUnavailableError) throw new NoAvailableWorkerError({ message: 'the upstream quota cannot be checked', cause: error });
+        if (error instanceof StateUnavailableError)
+          throw new NoAvailableWorkerError({ message: 'the upstream quota cannot be checked', cause: error });
         throw error;
       }
       if (!decision.allowed) {

@@ -5,8 +5,8 @@
  */
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { type FakeUpstream, type Replica, startFakeUpstream, startReplica } from './replicas.js';
 import { describeWithRedis, startRedis, type TestRedis } from './redis-server.js';
+import { type FakeUpstream, type Replica, startFakeUpstream, startReplica } from './replicas.js';
 
 const BURST_KEY = `sk-burst-${randomBytes(8).toString('hex')}`;
 const LOAD_KEY = `sk-load-${randomBytes(8).toString('hex')}`;
@@ -279,7 +279,8 @@ describeWithRedis('three gateway replicas sharing one Redis', () => {
         statuses.push(answer.status);
       }
     });
-    const waitFor = (count: number) => until('load', async () => (statuses.length >= count ? true : undefined), 60_000);
+    const waitFor = (count: number) =>
+      until('load', async () => (statuses.length >= count ? true : undefined), 60_000);
     try {
       await waitFor(30);
     } catch (error) {
