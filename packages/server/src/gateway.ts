@@ -77,7 +77,7 @@ export interface GatewayConfig extends LimitsConfig {
    * stored in the state are accepted beside `apiKeys`.
    */
   adminMasterKey?: string;
-  /** Accept keys stored in the state (default: true when `adminMasterKey` is set or the state is Redis). */
+  /** Accept keys stored in the state (default: true when `adminMasterKey` is set). */
   storedKeys?: boolean;
   /** Provider quotas per upstream id, held across replicas through the state. */
   upstreamLimits?: Readonly<Record<string, UpstreamLimits>>;
@@ -163,7 +163,7 @@ export function createGateway(settings: GatewaySettings): Gateway {
     createClientGate({
       ...config,
       state,
-      storedKeys: config.storedKeys ?? (config.adminMasterKey !== undefined || state.backend === 'redis'),
+      storedKeys: config.storedKeys ?? config.adminMasterKey !== undefined,
     });
   const admissions = new WeakMap<FastifyRequest, Admission>();
   const admitRequest = createRequestAdmitter({
