@@ -79,8 +79,8 @@ export interface WorkerPoolSettings {
 export interface SharedHealth {
   /** Milliseconds this worker still cools down elsewhere (0: available). */
   cooldownLeftMs(workerId: string): number;
-  /** A call failed in a way that counts against the worker's health. */
-  failed(workerId: string): void;
+  /** A call failed in a way that counts against the worker's health (`error`: what it failed with). */
+  failed(workerId: string, error: unknown): void;
   /** A call succeeded after local failures. */
   recovered(workerId: string): void;
 }
@@ -160,10 +160,10 @@ export function createWorkerPool(settings: WorkerPoolSettings): WorkerPool {
     return state !== undefined && state.openUntil <= now() && (shared?.cooldownLeftMs(id) ?? 0) <= 0;
   };
 
-  const markFailure = (id: string, state: Health): void => {
+  const markFailure = (id: string, state: Health, error: unknown): void => {
     state.failures++;
     if (state.failures >= threshold) state.openUntil = now() + cooldownMs;
-    shared?.failed(id);
+    shared?.failed(id, error);
   };
 
   const markSuccess = (id: string, state: Health): void => {
@@ -212,7 +212,7 @@ export function createWorkerPool(settings: WorkerPoolSettings): WorkerPool {
       return value;
     } catch (error) {
       const outcome = outcomeOf(error);
-      if (outcome !== 'aborted' && countsAgainstHealth(error)) markFailure(workerId, state);
+      if (outcome !== 'aborted' && countsAgainstHealth(error)) markFailure(workerId, state, error);
       record(ledger, {
         workerId,
         outcome,
@@ -294,7 +294,7 @@ export function createWorkerPool(settings: WorkerPoolSettings): WorkerPool {
       if (result.error !== undefined) {
         entry.error = OpenFuguError.isInstance(result.error) ? result.error.code : 'internal_error';
         if (state && entry.outcome !== 'aborted' && countsAgainstHealth(result.error))
-          markFailure(workerId, state);
+          markFailure(workerId, state, result.error);
       } else if (state) {
         markSuccess(workerId, state);
       }

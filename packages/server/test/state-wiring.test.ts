@@ -3,7 +3,7 @@
  * with `createRedisState`; test/scale-out.test.ts checks them across real replica processes): stored keys,
  * the concurrency cap, budgets, shared cooldowns, upstream quotas, `/health` and `/metrics`.
  */
-import type { Worker } from '@openfugu/schema';
+import { UpstreamError, type Worker } from '@openfugu/schema';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createGateway, createMemoryState, type Gateway, type SharedState } from '../src/index.js';
 
@@ -58,33 +58,22 @@ describe('the gateway over its shared state', () => {
     const app = make(state, [instant('fast', calls, held)]);
     const { key } = await state.createKey({ name: 'capped', maxConcurrent: 1, budgets: { total: 0.0015 } });
     const headers = { authorization: `Bearer ${key}` };
+    const post = () =>
+      app.inject({ method: 'POST', url: '/v1/chat/completions', headers, payload: body('fast') });
     expect((await app.inject({ method: 'GET', url: '/v1/models', headers })).statusCode).toBe(200);
-    const first = app.inject({ method: 'POST', url: '/v1/chat/completions', headers, payload: body('fast') });
+    const first = post();
     while (calls.length === 0) await new Promise((resolve) => setTimeout(resolve, 5));
-    const second = await app.inject({
-      method: 'POST',
-      url: '/v1/chat/completions',
-      headers,
-      payload: body('fast'),
-    });
+    const second = await post();
     expect(second.statusCode).toBe(429);
     expect(second.json().error.code).toBe('rate_limit_exceeded');
     release();
     expect((await first).statusCode).toBe(200);
-    // Spend so far: 10 × 10 + 5 × 100 = 600 nano-dollars per million… $0.0006 a request; the bound per
-    // request is $0.00082, so the third request no longer fits the $0.0015 budget.
+    // Each request costs (10 × 10 + 5 × 100) / 1e6 = $0.0006; the bound reserved per request is $0.00082, so
+    // after two ($0.0012 spent) a third no longer fits the $0.0015 budget.
     await new Promise((resolve) => setTimeout(resolve, 20));
-    expect(
-      (await app.inject({ method: 'POST', url: '/v1/chat/completions', headers, payload: body('fast') }))
-        .statusCode,
-    ).toBe(200);
+    expect((await post()).statusCode).toBe(200);
     await new Promise((resolve) => setTimeout(resolve, 20));
-    const refused = await app.inject({
-      method: 'POST',
-      url: '/v1/chat/completions',
-      headers,
-      payload: body('fast'),
-    });
+    const refused = await post();
     expect(refused.statusCode).toBe(429);
     expect(refused.json().error.code).toBe('budget_exceeded');
     expect(refused.json().error.message).toMatch(/total budget/);
@@ -154,6 +143,32 @@ describe('the gateway over its shared state', () => {
     ).toBeGreaterThanOrEqual(500);
     await new Promise((resolve) => setTimeout(resolve, 20));
     expect([...(await other.cooldowns()).keys()]).toEqual(['slow']);
+  });
+
+  it("cools a worker down for every replica for the upstream's Retry-After on a 429", async () => {
+    const state = createMemoryState();
+    const limited: Worker = {
+      id: 'fast',
+      async complete() {
+        throw new UpstreamError({
+          message: 'upstream answered HTTP 429',
+          statusCode: 429,
+          workerId: 'fast',
+          cause: { retryAfterMs: 45_000 },
+        });
+      },
+    };
+    const app = make(state, [limited], {
+      storedKeys: false,
+      pool: { prices: PRICES, failureThreshold: 100, cooldownMs: 1000 },
+    });
+    expect(
+      (await app.inject({ method: 'POST', url: '/v1/chat/completions', payload: body('fast') })).statusCode,
+    ).toBeGreaterThanOrEqual(500);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    const left = (await state.cooldowns()).get('fast');
+    expect(left).toBeGreaterThan(30_000);
+    expect(left).toBeLessThanOrEqual(45_000);
   });
 
   it('holds an upstream quota: a worker over it is skipped and the request falls back', async () => {
