@@ -66,6 +66,9 @@ export function createSharedHealth(
   };
 }
 
+/** Tokens a chat template may add per message, in the cost bound. */
+const TEMPLATE_TOKENS = 8;
+
 /** A request admitted by `admit`: `finish` settles its spend, corrects its tokens and frees its slot. */
 export interface RequestTicket {
   finish(ledger: Ledger): void;
@@ -96,15 +99,15 @@ export function createRequestAdmitter(
   const defaultMaxTokens = settings.defaultMaxTokens ?? 4096;
   return async (admission, chat) => {
     const { scope, limits } = admission;
-    const characters = JSON.stringify(chat.messages).length;
+    const bytes = Buffer.byteLength(JSON.stringify(chat.messages));
     const runs = chat.n ?? 1;
     const completion = (chat.max_completion_tokens ?? chat.max_tokens ?? defaultMaxTokens) * runs;
-    // Tokens for the token bucket: about 4 characters a token; corrected with the real usage after the run.
-    const estimate = Math.ceil(characters / 4) * runs + completion;
-    // The cost bound: never fewer characters than tokens, at the dearest prices.
-    const maxCostUsd = maxPrice
-      ? (characters * runs * maxPrice.input + completion * maxPrice.output) / 1e6
-      : 0;
+    // Tokens for the token bucket: about 4 bytes a token; corrected with the real usage after the run.
+    const estimate = Math.ceil(bytes / 4) * runs + completion;
+    // The cost bound: a byte-level tokenizer makes at most one token per byte (plus the chat template's few
+    // tokens per message), at the dearest prices.
+    const promptBound = (bytes + TEMPLATE_TOKENS * chat.messages.length) * runs;
+    const maxCostUsd = maxPrice ? (promptBound * maxPrice.input + completion * maxPrice.output) / 1e6 : 0;
     const rate: RateLimits | undefined = limits.tokenLimit
       ? {
           tokensPerMinute: limits.tokenLimit.tokensPerMinute,

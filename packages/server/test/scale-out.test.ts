@@ -144,10 +144,10 @@ describeWithRedis('three gateway replicas sharing one Redis', () => {
     expect(created.status).toBe(201);
     const secret = created.body.key as string;
     const id = (created.body as { id?: string; record?: { id: string } }).record?.id ?? created.body.id;
-    // One request's maximum cost, as the gateway bounds it: prompt characters at the input price plus
-    // max_tokens at the output price.
+    // One request's maximum cost, as the gateway bounds it: prompt bytes (+ 8 tokens a message) at the input
+    // price plus max_tokens at the output price.
     const body = chat('good', 5);
-    const maxCost = (JSON.stringify(body.messages).length * PRICE.input + 5 * PRICE.output) / 1e6;
+    const maxCost = ((JSON.stringify(body.messages).length + 8) * PRICE.input + 5 * PRICE.output) / 1e6;
     const realCost = (upstream.promptTokens * PRICE.input + 5 * PRICE.output) / 1e6;
     const answers: Answer[] = [];
     // 4 waves of 40 concurrent requests, round-robin over the replicas.

@@ -56,7 +56,7 @@ describe('the gateway over its shared state', () => {
       release = resolve;
     });
     const app = make(state, [instant('fast', calls, held)]);
-    const { key } = await state.createKey({ name: 'capped', maxConcurrent: 1, budgets: { total: 0.0015 } });
+    const { key } = await state.createKey({ name: 'capped', maxConcurrent: 1, budgets: { total: 0.0016 } });
     const headers = { authorization: `Bearer ${key}` };
     const post = () =>
       app.inject({ method: 'POST', url: '/v1/chat/completions', headers, payload: body('fast') });
@@ -68,8 +68,8 @@ describe('the gateway over its shared state', () => {
     expect(second.json().error.code).toBe('rate_limit_exceeded');
     release();
     expect((await first).statusCode).toBe(200);
-    // Each request costs (10 × 10 + 5 × 100) / 1e6 = $0.0006; the bound reserved per request is $0.00082, so
-    // after two ($0.0012 spent) a third no longer fits the $0.0015 budget.
+    // Each request costs (10 × 10 + 5 × 100) / 1e6 = $0.0006; the bound reserved per request is $0.0009, so
+    // after two ($0.0012 spent) a third no longer fits the $0.0016 budget.
     await new Promise((resolve) => setTimeout(resolve, 20));
     expect((await post()).statusCode).toBe(200);
     await new Promise((resolve) => setTimeout(resolve, 20));
@@ -77,7 +77,7 @@ describe('the gateway over its shared state', () => {
     expect(refused.statusCode).toBe(429);
     expect(refused.json().error.code).toBe('budget_exceeded');
     expect(refused.json().error.message).toMatch(/total budget/);
-    const [usage] = await state.budgetUsage(`key:${(await state.listKeys())[0]!.id}`, { total: 0.0015 });
+    const [usage] = await state.budgetUsage(`key:${(await state.listKeys())[0]!.id}`, { total: 0.0016 });
     expect(usage!.spentUsd).toBeCloseTo(0.0012, 9);
     expect(usage!.reservedUsd).toBe(0);
     // An unknown key is still a 401.
