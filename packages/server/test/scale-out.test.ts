@@ -88,7 +88,12 @@ describeWithRedis('three gateway replicas sharing one Redis', () => {
         ],
       },
       pool: { failureThreshold: 2, cooldownMs: COOLDOWN_MS, maxFallbacks: 1 },
-      upstreams: [upstreamOf('good'), upstreamOf('flaky')],
+      upstreams: [
+        upstreamOf('good'),
+        upstreamOf('flaky'),
+        // The provider allows 3 requests a minute, for all replicas together.
+        { ...upstreamOf('quota'), limits: { requestsPerMinute: 3 } },
+      ],
       state: {
         redis: {
           urlEnv: 'TEST_REDIS_URL',
@@ -237,6 +242,20 @@ describeWithRedis('three gateway replicas sharing one Redis', () => {
     );
     for (const ms of back) expect(ms).toBeGreaterThanOrEqual(COOLDOWN_MS - 500);
   }, 120_000);
+
+  it("holds a provider's quota across the replicas: 3 of 9 calls reach it, the rest are skipped", async () => {
+    const answers = await Promise.all(
+      Array.from({ length: 9 }, (_, index) =>
+        call(urls()[index % 3]!, '/v1/chat/completions', { key: LOAD_KEY, body: chat('quota') }),
+      ),
+    );
+    expect(upstream.hits.get('quota') ?? 0).toBe(3);
+    expect(answers.filter((answer) => answer.status === 200)).toHaveLength(3);
+    for (const answer of answers.filter((one) => one.status !== 200)) {
+      expect(answer.status).toBe(503);
+      expect(answer.body.error?.code).toBe('no_available_worker');
+    }
+  }, 60_000);
 
   it('a key created through the admin API on A works on B at once; revoked, it fails on all', async () => {
     const [a, b, c] = urls() as [string, string, string];
