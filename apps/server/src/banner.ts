@@ -18,6 +18,11 @@ export function renderBanner(options: {
       ? `  EMBEDDED SIMULATED DEFAULT: no configuration given, so the pool is ${server.workerCount} simulated workers on ${server.simulated.baseURL} (no real models).`
       : `  configuration: ${options.configPath}`,
     `  models: ${server.models.join(', ')}`,
+    ...(server.state.backend === 'redis'
+      ? [
+          `  shared state: Redis (${server.state.status().connected ? 'connected' : 'NOT connected: the failure policies answer'}); limits, budgets, worker health and keys are shared with every replica`,
+        ]
+      : []),
     ...server.notes.map((note) => `  routing: ${note}`),
     '  try:',
     `    curl -s ${url}/v1/chat/completions -H 'content-type: application/json' -d '${example}'`,

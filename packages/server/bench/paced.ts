@@ -23,7 +23,12 @@ export async function paced(
   pool: Pool,
   url: string,
   body: string,
-  options: { rate: number; ms: number; check: (text: string) => boolean },
+  options: {
+    rate: number;
+    ms: number;
+    check: (text: string) => boolean;
+    headers?: Record<string, string>;
+  },
 ): Promise<PacedRun> {
   const path = new URL(url).pathname;
   const interval = 1000 / options.rate;
@@ -34,7 +39,7 @@ export async function paced(
   let sent = 0;
   let done = 0;
   const start = performance.now() + 2;
-  const headers = { 'content-type': 'application/json' };
+  const headers = { 'content-type': 'application/json', ...options.headers };
   return new Promise((resolve) => {
     const finish = (): void => {
       if (++done === total) {

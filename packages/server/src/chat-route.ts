@@ -22,7 +22,7 @@ import { createFinalStream, endFinalStream, type FinalStream, runChoices } from 
 import type { GatewayMode, ModeContext, ModeInput, ModeResult } from './modes.js';
 import type { OpsRequestDone } from './ops/ops-hub.js';
 import { callOnce, openStream, pipeStream } from './passthrough.js';
-import { createLedger, type WorkerPool } from './pool.js';
+import { createLedger, type Ledger, type WorkerPool } from './pool.js';
 import { sseData } from './sse.js';
 import { endStream, limitOutput, writeCompletionAsStream } from './sse-writer.js';
 import type { JsonObject } from './upstream/openai-worker.js';
@@ -45,6 +45,11 @@ export interface ChatRouteContext {
   readonly limitOutput: number;
   /** Logs the cause of a failure answered with `status`. */
   logFailure(request: FastifyRequest, error: unknown, status: number): void;
+  /**
+   * The checks of a validated request before it runs (tokens, concurrency, budget; docs/deploy.md); the ticket's
+   * `finish` settles them after the run.
+   */
+  admit?(request: FastifyRequest, chat: ChatCompletionRequest): Promise<{ finish(ledger: Ledger): void }>;
   /** Counts a request in flight; the returned function ends it. */
   begin(): () => void;
   /** A fresh public completion id. */
@@ -123,8 +128,10 @@ export function createChatHandler(
     };
     const end = ctx.begin();
     let modeTrace: unknown;
+    let ticket: { finish(ledger: Ledger): void } | undefined;
 
     try {
+      ticket = await ctx.admit?.(request, chat);
       let target: Worker | undefined = worker;
       // Modes get a context (bound workers, routing metric); direct passthrough needs none.
       const context: ModeContext | undefined = mode
@@ -293,6 +300,7 @@ export function createChatHandler(
         modeTrace,
         credential: request.headers.authorization ?? (request.headers['x-api-key'] as string | undefined),
       });
+      ticket?.finish(ledger);
       end();
     }
   };

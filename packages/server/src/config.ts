@@ -83,6 +83,18 @@ export const UpstreamConfigSchema = Type.Object(
     maxStreamEventBytes: Type.Optional(
       Positive('Longest upstream SSE line or event (characters, default 4 MiB)'),
     ),
+    limits: Type.Optional(
+      Type.Object(
+        {
+          requestsPerMinute: Type.Optional(Type.Number({ exclusiveMinimum: 0 })),
+          tokensPerMinute: Type.Optional(Type.Number({ exclusiveMinimum: 0 })),
+        },
+        {
+          additionalProperties: false,
+          description: "The provider's quota, held across all replicas (a worker over it is skipped)",
+        },
+      ),
+    ),
   },
   { additionalProperties: false },
 );

@@ -19,6 +19,9 @@ import { createRoutedMode, type GatewayMode } from './modes.js';
 import { opsUiConfig } from './ops/ui-config.js';
 import { createSimulatedUpstream, type SimulatedUpstream } from './sim/simulated-upstream.js';
 import { DEFAULT_SIMULATED_POOL } from './sim/skills.js';
+import { adminMasterKey, createStateFromConfig } from './state/from-config.js';
+import type { RedisState } from './state/redis-state.js';
+import type { SharedState } from './state/types.js';
 import { createTrinityMode } from './trinity-mode.js';
 import { createOpenAIWorker, type UpstreamWorker } from './upstream/openai-worker.js';
 
@@ -28,6 +31,8 @@ export interface CreateServerOptions {
   env?: Readonly<Record<string, string | undefined>>;
   /** Injected fetch for the upstream workers. */
   fetch?: typeof fetch;
+  /** The shared state (default: `createStateFromConfig(config, env)`: Redis when configured, else memory). */
+  state?: SharedState;
 }
 
 /** A server built from configuration. */
@@ -43,6 +48,9 @@ export interface ConfiguredServer {
   readonly notes: readonly string[];
   /** Whether the operations page (`/ui`) is served. */
   readonly ui: boolean;
+  /** Limits, budgets, worker health and stored keys: in memory, or in Redis shared by every replica. */
+  readonly state: SharedState;
+  /** Stops the gateway (in-flight requests finish), the simulated pool, and closes the state. */
   close(): Promise<void>;
 }
 
@@ -209,7 +217,18 @@ export async function createServerFromConfig(
         }
       : {}),
   };
-  const gateway = createGateway({ workers: workers as Worker[], modes, config: gatewayConfig });
+  const masterKey = adminMasterKey(config, env);
+  if (masterKey !== undefined) gatewayConfig.adminMasterKey = masterKey;
+  const upstreamLimits = Object.fromEntries(
+    (config.upstreams ?? []).flatMap((upstream) => (upstream.limits ? [[upstream.id, upstream.limits]] : [])),
+  );
+  if (Object.keys(upstreamLimits).length > 0) gatewayConfig.upstreamLimits = upstreamLimits;
+  const state = options.state ?? createStateFromConfig(config, env);
+  if (state.backend === 'redis') {
+    // Wait for the first connection, but start either way: while Redis is down the failure policies answer.
+    await (state as RedisState).ready(config.state?.redis?.connectTimeoutMs ?? 2000);
+  }
+  const gateway = createGateway({ workers: workers as Worker[], modes, config: gatewayConfig, state });
   const models = [
     ...modes.map((mode) => mode.model),
     ...(gatewayConfig.exposeWorkers ? workers.map((worker) => worker.id) : []),
@@ -221,9 +240,11 @@ export async function createServerFromConfig(
     workerCount: workers.length,
     notes,
     ui: gatewayConfig.ui?.enabled === true,
+    state,
     async close() {
       await gateway.close();
       await simulated?.close();
+      if (!options.state) await state.close();
     },
   };
 }

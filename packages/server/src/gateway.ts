@@ -5,12 +5,20 @@
  * mode runs (`mode-runs.ts`) and SSE writing (`sse-writer.ts`).
  */
 import { randomBytes } from 'node:crypto';
-import { ChatCompletionRequestSchema, createAjv, createValidator, type Worker } from '@openfugu/schema';
+import {
+  ChatCompletionRequestSchema,
+  createAjv,
+  createValidator,
+  type Price,
+  type Worker,
+} from '@openfugu/schema';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import { adminRoutes } from './admin.js';
 import { createChatHandler } from './chat-route.js';
 import { GatewayError, toErrorResponse } from './errors.js';
 import { checkJsonShape, clip, shapeError } from './intake.js';
 import {
+  type Admission,
   type ClientGate,
   createClientGate,
   type LimitsConfig,
@@ -22,6 +30,15 @@ import type { GatewayMode } from './modes.js';
 import { attachOpsUi, createGatewayOpsHub, type OpsUiConfig } from './ops/ui-routes.js';
 import { createWorkerPool, type WorkerPool, type WorkerPoolSettings } from './pool.js';
 import type { ClientKey, RateLimit } from './rate-limit.js';
+import { createMemoryState } from './state/memory-state.js';
+import { registerStateMetrics } from './state/state-metrics.js';
+import type { SharedState } from './state/types.js';
+import {
+  createRequestAdmitter,
+  createSharedHealth,
+  createUpstreamQuotas,
+  type UpstreamLimits,
+} from './state-gateway.js';
 
 export { pointerToParam } from './intake.js';
 
@@ -56,6 +73,15 @@ export interface GatewayConfig extends LimitsConfig {
   metrics?: boolean;
   /** `/metrics` needs a client key (default: true when `apiKeys` are configured, else false). */
   metricsRequireAuth?: boolean;
+  /**
+   * The admin API's master key (`/admin/keys`, at least 16 characters); absent: no admin API. With it, keys
+   * stored in the state are accepted beside `apiKeys`.
+   */
+  adminMasterKey?: string;
+  /** Accept keys stored in the state (default: true when `adminMasterKey` is set). */
+  storedKeys?: boolean;
+  /** Provider quotas per upstream id, held across replicas through the state. */
+  upstreamLimits?: Readonly<Record<string, UpstreamLimits>>;
   /** Breaker and fallback settings of the pool. */
   pool?: Omit<WorkerPoolSettings, 'workers' | 'observer'>;
   /** Shown in `/health` (e.g. that the pool is the embedded simulation). */
@@ -78,6 +104,11 @@ export interface GatewaySettings {
    * over a shared store lets several gateway processes share limits.
    */
   gate?: ClientGate;
+  /**
+   * Limits, budgets, worker health and stored keys (`createRedisState` shares them between replicas). Default:
+   * `createMemoryState()`. The caller that creates it closes it after `close()`.
+   */
+  state?: SharedState;
 }
 
 /** A created gateway. */
@@ -108,12 +139,21 @@ export function createGateway(settings: GatewaySettings): Gateway {
     ...config.pool,
     ...(config.apiKeys ? { apiKeys: config.apiKeys } : {}),
   });
+  const state = settings.state ?? createMemoryState();
+  const health = createSharedHealth(state, {
+    failureThreshold: config.pool?.failureThreshold ?? 3,
+    cooldownMs: config.pool?.cooldownMs ?? 30_000,
+  });
+  const quotas = config.upstreamLimits ? createUpstreamQuotas(state, config.upstreamLimits) : undefined;
   const pool = createWorkerPool({
     ...config.pool,
     workers: settings.workers,
+    health,
+    ...(quotas ? { beforeCall: quotas.beforeCall } : {}),
     observer: {
-      onCall(call) {
+      onCall: (call) => {
         metrics.observeUpstream(call);
+        quotas?.observe(call);
         ops?.onCall(call);
       },
     },
@@ -126,7 +166,20 @@ export function createGateway(settings: GatewaySettings): Gateway {
   const limits = resolveLimits(config);
   // First issue only: validation work stays bounded by the schema, not by how wrong the input is.
   const validator = createValidator(ChatCompletionRequestSchema, createAjv({ allErrors: false }));
-  const gate = settings.gate ?? createClientGate(config);
+  const gate =
+    settings.gate ??
+    createClientGate({
+      ...config,
+      state,
+      storedKeys: config.storedKeys ?? config.adminMasterKey !== undefined,
+    });
+  const admissions = new WeakMap<FastifyRequest, Admission>();
+  const admitRequest = createRequestAdmitter({
+    state,
+    health,
+    maxPrice: dearestPrice(settings.workers, config.pool?.prices),
+    leaseMs: Math.max(600_000, limits.requestTimeoutMs + 60_000),
+  });
   const metricsRequireAuth = config.metricsRequireAuth ?? (config.apiKeys?.length ?? 0) > 0;
   const created = Math.floor(Date.now() / 1000);
   const idPrefix = randomBytes(6).toString('hex');
@@ -198,11 +251,12 @@ export function createGateway(settings: GatewaySettings): Gateway {
   const authenticate = async (request: FastifyRequest): Promise<void> => {
     if (closing) throw new GatewayError({ kind: 'shutting_down' });
     const apiKey = request.headers['x-api-key'];
-    await gate.admit({
+    const admission = await gate.admit({
       ip: request.ip,
       authorization: request.headers.authorization,
       apiKey: typeof apiKey === 'string' ? apiKey : undefined,
     });
+    if (admission) admissions.set(request, admission);
   };
 
   // Admission (key, rate limit, failed-auth throttle) and wrong methods are decided on the headers alone,
@@ -222,16 +276,24 @@ export function createGateway(settings: GatewaySettings): Gateway {
 
   app.get('/health', async () => {
     const status = pool.status();
+    const shared = state.status();
     return {
-      status: closing ? 'shutting_down' : status.available > 0 ? 'ok' : 'degraded',
+      status: closing ? 'shutting_down' : status.available > 0 && shared.connected ? 'ok' : 'degraded',
       ...(config.description ? { description: config.description } : {}),
       models: [...modes.keys(), ...direct.keys()],
       pool: status,
+      // The shared state: `connected: false` means each concern answers by its failure policy.
+      state: shared,
       inFlight,
     };
   });
 
+  if (config.adminMasterKey !== undefined) {
+    app.register(adminRoutes, { state, masterKey: config.adminMasterKey });
+  }
+
   if (config.metrics !== false) {
+    registerStateMetrics(metrics.registry, state);
     app.get(
       '/metrics',
       { config: { admit: metricsRequireAuth } satisfies RouteFlags },
@@ -280,6 +342,8 @@ export function createGateway(settings: GatewaySettings): Gateway {
       debugTrace: config.debugTrace === true,
       limitOutput: limits.maxOutputBufferBytes,
       logFailure,
+      admit: (request, chat) =>
+        admitRequest(admissions.get(request) ?? { scope: `ip:${request.ip}`, limits: {} }, chat),
       begin() {
         inFlight++;
         return () => {
@@ -343,6 +407,23 @@ export function createGateway(settings: GatewaySettings): Gateway {
       clearTimeout(force);
     },
   };
+}
+
+/** The dearest input and output prices of the pool (USD per 1M tokens): the bound of a request's cost. */
+function dearestPrice(
+  workers: readonly Worker[],
+  prices: Readonly<Record<string, Price>> | undefined,
+): Price | undefined {
+  let dearest: Price | undefined;
+  for (const worker of workers) {
+    const price = prices?.[worker.id] ?? (worker as { descriptor?: { price?: Price } }).descriptor?.price;
+    if (!price) continue;
+    dearest = {
+      input: Math.max(dearest?.input ?? 0, price.input),
+      output: Math.max(dearest?.output ?? 0, price.output),
+    };
+  }
+  return dearest;
 }
 
 /** What a route tells the `onRequest` hook: admission needed, or the methods it allows (a 405 route). */

@@ -5,6 +5,8 @@
  */
 import { GatewayError } from './errors.js';
 import { type ClientKey, createKeyMatcher, createRateLimiter, type RateLimit } from './rate-limit.js';
+import { keyScope } from './state/common.js';
+import type { KeyLimits, SharedState } from './state/types.js';
 
 /**
  * Every limit of a gateway, resolved from its config (`GatewayConfig`, the same names; `server.*` in a config
@@ -105,17 +107,32 @@ export interface AdmissionInput {
 }
 
 /**
+ * Who a request was admitted as: the scope its limits are counted in (`key:config:<name>` for a configured
+ * key, `key:<id>` for a stored key, `ip:<address>` without keys) and the limits that apply to it.
+ */
+export interface Admission {
+  scope: string;
+  limits: KeyLimits;
+}
+
+/**
  * Decides whether a request may proceed. The one call the gateway makes per request (awaited, so a gate backed
  * by a shared store may answer asynchronously).
  */
 export interface ClientGate {
-  /** Throws (or rejects with) a `GatewayError` (401, 429) when the request may not proceed. */
-  admit(input: AdmissionInput): void | Promise<void>;
+  /**
+   * Throws (or rejects with) a `GatewayError` (401, 429, 503) when the request may not proceed; may say who it
+   * admitted (the scope of the later checks: tokens, concurrency, budget).
+   */
+  // biome-ignore lint/suspicious/noConfusingVoidType: a gate that only refuses may return nothing (`async admit() {}`).
+  admit(input: AdmissionInput): void | Admission | Promise<void | Admission>;
 }
 
 /**
- * Creates the in-memory gate: with keys, a request must present one (`Authorization: Bearer` or `x-api-key`,
- * compared in constant time) and is limited per key; without keys, per client address.
+ * Creates the gate: with keys, a request must present one (`Authorization: Bearer` or `x-api-key`, compared in
+ * constant time) and is limited per key; without keys, per client address. Without `state` the request limit
+ * is counted in this process; with it (`SharedState`), in the state — shared by every replica on the Redis
+ * state — and keys stored in it (admin API) are accepted beside the configured ones.
  */
 export function createClientGate(options: {
   apiKeys?: readonly ClientKey[];
@@ -123,9 +140,16 @@ export function createClientGate(options: {
   /** Failed authentications allowed per client address (default 30 a minute, burst 10). */
   authFailureLimit?: RateLimit;
   now?: () => number;
+  /** Where request limits are counted and stored keys are looked up (default: this process, no stored keys). */
+  state?: SharedState;
+  /** Accept keys stored in `state` (the admin API), and so require a key even when none is configured. */
+  storedKeys?: boolean;
 }): ClientGate {
   const keys = options.apiKeys ?? [];
-  const matchKey = keys.length > 0 ? createKeyMatcher(keys) : undefined;
+  const state = options.state;
+  const storedKeys = state !== undefined && options.storedKeys === true;
+  const matchConfigured = keys.length > 0 ? createKeyMatcher(keys) : undefined;
+  const matchKey = matchConfigured ?? (storedKeys ? () => undefined : undefined);
   const now = options.now ?? (() => performance.now());
   const limiter = createRateLimiter(now);
   const failureLimit = options.authFailureLimit ?? DEFAULT_AUTH_FAILURE_LIMIT;
@@ -165,31 +189,60 @@ export function createClientGate(options: {
     budget.tokens -= 1;
     budgets.set(ip, budget);
   };
+  const limitOf = (rateLimit: RateLimit | undefined): KeyLimits => (rateLimit ? { rateLimit } : {});
+  /** The request limit of an admitted scope: in this process, or in the state. */
+  const take = (admission: Admission): Admission | Promise<Admission> => {
+    const limit = admission.limits.rateLimit;
+    if (!limit) return admission;
+    if (!state) {
+      const wait = limiter.take(admission.scope, limit);
+      if (wait > 0) throw new GatewayError({ kind: 'rate_limited', retryAfterSeconds: wait });
+      return admission;
+    }
+    return state.takeRate(admission.scope, limit).then((decision) => {
+      if (!decision.allowed) {
+        throw new GatewayError({ kind: 'rate_limited', retryAfterSeconds: decision.retryAfterMs / 1000 });
+      }
+      return admission;
+    });
+  };
   return {
     admit(input) {
-      let bucket = `ip:${input.ip}`;
-      let limit = options.rateLimit;
-      if (matchKey) {
-        refuseThrottled(input.ip);
-        const header = input.authorization;
-        const presented =
-          typeof header === 'string' && /^bearer /i.test(header)
-            ? header.slice(7).trim()
-            : typeof input.apiKey === 'string'
-              ? input.apiKey
-              : undefined;
-        const key = presented === undefined || presented.length > 4096 ? undefined : matchKey(presented);
-        if (!key) {
+      if (!matchKey) return take({ scope: `ip:${input.ip}`, limits: limitOf(options.rateLimit) });
+      refuseThrottled(input.ip);
+      const header = input.authorization;
+      const presented =
+        typeof header === 'string' && /^bearer /i.test(header)
+          ? header.slice(7).trim()
+          : typeof input.apiKey === 'string'
+            ? input.apiKey
+            : undefined;
+      const usable = presented !== undefined && presented.length > 0 && presented.length <= 4096;
+      const key = usable ? matchKey(presented) : undefined;
+      if (key) {
+        return take({
+          scope: state ? `key:config:${key.name}` : `key:${key.name}`,
+          limits: limitOf(key.rateLimit ?? options.rateLimit),
+        });
+      }
+      if (!storedKeys || !usable || !state) {
+        recordFailure(input.ip);
+        throw new GatewayError({ kind: 'unauthorized' });
+      }
+      return state.lookupKey(presented).then((record) => {
+        if (!record) {
           recordFailure(input.ip);
           throw new GatewayError({ kind: 'unauthorized' });
         }
-        bucket = `key:${key.name}`;
-        limit = key.rateLimit ?? options.rateLimit;
-      }
-      if (limit) {
-        const wait = limiter.take(bucket, limit);
-        if (wait > 0) throw new GatewayError({ kind: 'rate_limited', retryAfterSeconds: wait });
-      }
+        const { id: _id, name: _name, prefix: _prefix, createdAt: _c, revokedAt: _r, ...limits } = record;
+        return take({
+          scope: keyScope(record.id),
+          limits: {
+            ...limits,
+            ...(limits.rateLimit || !options.rateLimit ? {} : { rateLimit: options.rateLimit }),
+          },
+        });
+      });
     },
   };
 }

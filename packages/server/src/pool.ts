@@ -61,8 +61,28 @@ export interface WorkerPoolSettings {
   /** Other workers tried after a failure (default 2). */
   maxFallbacks?: number;
   observer?: PoolObserver;
+  /**
+   * Health shared with other gateway replicas (the shared state): a worker it reports cooling is skipped like
+   * one whose local circuit is open; failures and recoveries are reported to it beside the local breaker.
+   */
+  health?: SharedHealth;
+  /**
+   * Called before each worker call (per-upstream quotas); rejects with a `NoAvailableWorkerError` to skip the
+   * worker (the pool falls back as for a cooling worker).
+   */
+  beforeCall?: (workerId: string) => Promise<void>;
   /** Clock (ms), injectable for tests. */
   now?: () => number;
+}
+
+/** Worker health kept outside the pool (shared by gateway replicas). */
+export interface SharedHealth {
+  /** Milliseconds this worker still cools down elsewhere (0: available). */
+  cooldownLeftMs(workerId: string): number;
+  /** A call failed in a way that counts against the worker's health (`error`: what it failed with). */
+  failed(workerId: string, error: unknown): void;
+  /** A call succeeded after local failures. */
+  recovered(workerId: string): void;
 }
 
 /** Pool status without identities. */
@@ -134,14 +154,22 @@ export function createWorkerPool(settings: WorkerPoolSettings): WorkerPool {
     settings.prices?.[id] ??
     (byId.get(id) as { descriptor?: { price?: Price } } | undefined)?.descriptor?.price;
 
+  const shared = settings.health;
   const isAvailable = (id: string): boolean => {
     const state = health.get(id);
-    return state !== undefined && state.openUntil <= now();
+    return state !== undefined && state.openUntil <= now() && (shared?.cooldownLeftMs(id) ?? 0) <= 0;
   };
 
-  const markFailure = (state: Health): void => {
+  const markFailure = (id: string, state: Health, error: unknown): void => {
     state.failures++;
     if (state.failures >= threshold) state.openUntil = now() + cooldownMs;
+    shared?.failed(id, error);
+  };
+
+  const markSuccess = (id: string, state: Health): void => {
+    if (state.failures > 0) shared?.recovered(id);
+    state.failures = 0;
+    state.openUntil = 0;
   };
 
   const costOf = (workerId: string, usage: Usage): number | undefined => {
@@ -167,12 +195,12 @@ export function createWorkerPool(settings: WorkerPoolSettings): WorkerPool {
     const worker = byId.get(workerId);
     const state = health.get(workerId);
     if (!worker || !state) throw new NoAvailableWorkerError({ message: 'unknown worker' });
-    if (state.openUntil > now()) throw new NoAvailableWorkerError({ message: 'worker is cooling down' });
+    if (!isAvailable(workerId)) throw new NoAvailableWorkerError({ message: 'worker is cooling down' });
+    if (settings.beforeCall) await settings.beforeCall(workerId);
     const started = performance.now();
     try {
       const value = await call(worker);
-      state.failures = 0;
-      state.openUntil = 0;
+      markSuccess(workerId, state);
       const usage = usageOf?.(value);
       const entry: TraceCall = { workerId, outcome: 'ok', ms: performance.now() - started };
       if (usage) {
@@ -184,7 +212,7 @@ export function createWorkerPool(settings: WorkerPoolSettings): WorkerPool {
       return value;
     } catch (error) {
       const outcome = outcomeOf(error);
-      if (outcome !== 'aborted' && countsAgainstHealth(error)) markFailure(state);
+      if (outcome !== 'aborted' && countsAgainstHealth(error)) markFailure(workerId, state, error);
       record(ledger, {
         workerId,
         outcome,
@@ -243,7 +271,10 @@ export function createWorkerPool(settings: WorkerPoolSettings): WorkerPool {
     retryAfterMs() {
       const t = now();
       let soonest = Number.POSITIVE_INFINITY;
-      for (const state of health.values()) soonest = Math.min(soonest, Math.max(0, state.openUntil - t));
+      for (const [id, state] of health) {
+        const left = Math.max(state.openUntil - t, shared?.cooldownLeftMs(id) ?? 0);
+        soonest = Math.min(soonest, Math.max(0, left));
+      }
       return Number.isFinite(soonest) ? soonest : 0;
     },
     run,
@@ -262,10 +293,10 @@ export function createWorkerPool(settings: WorkerPoolSettings): WorkerPool {
       const state = health.get(workerId);
       if (result.error !== undefined) {
         entry.error = OpenFuguError.isInstance(result.error) ? result.error.code : 'internal_error';
-        if (state && entry.outcome !== 'aborted' && countsAgainstHealth(result.error)) markFailure(state);
+        if (state && entry.outcome !== 'aborted' && countsAgainstHealth(result.error))
+          markFailure(workerId, state, result.error);
       } else if (state) {
-        state.failures = 0;
-        state.openUntil = 0;
+        markSuccess(workerId, state);
       }
       record(ledger, entry);
     },
