@@ -7,12 +7,15 @@ import type {
   WorkerRequest,
   WorkerResponse,
 } from '@openfugu/schema';
+import type { RoutingHints } from './knob.js';
 import type { Ledger, WorkerPool } from './pool.js';
 
 /** The validated request, and the same as a `WorkerRequest`. */
 export interface ModeInput {
   request: ChatCompletionRequest;
   workerRequest: WorkerRequest;
+  /** The request's validated cost–quality knob and category (`openfugu.*` / `x-openfugu-*`; see knob.ts). */
+  routing?: RoutingHints;
 }
 
 /** What a mode may use while serving one request. */
