@@ -10,7 +10,8 @@
  *   number in [0, {@link MAX_LAMBDA}].
  * - A preset may instead use RouteLLM's calibrated form, `maxStrongShare`: "at most X of traffic to the most
  *   expensive worker", a margin threshold calibrated (`calibrateStrongShare`) on the embedded head's
- *   training prompts. A per-request λ overrides it.
+ *   training prompts, clamped at 0 (so a share above the λ = 0 share gives the λ = 0 routing, never more
+ *   traffic to a worker predicted worse). A per-request λ overrides it.
  * - Request metadata: `openfugu.category` (a string or up to 16 strings) or the header `x-openfugu-category`
  *   (comma-separated tags) are appended as `categoryFeatures` when the head was trained with a category block
  *   (backbone id `…&category-v1:d<n>`), and ignored otherwise.
@@ -166,7 +167,8 @@ export function createKnobRouter(settings: {
       margins ??= Float64Array.from(settings.calibration, (text) => strongMargin(predictSync(text), strong));
       return {
         lambda: 0,
-        threshold: calibrateStrongShare(margins, preset.maxStrongShare),
+        // Clamped at 0: a worker predicted worse than another is never chosen only to fill the share.
+        threshold: Math.max(0, calibrateStrongShare(margins, preset.maxStrongShare)),
         maxStrongShare: preset.maxStrongShare,
       };
     },

@@ -178,6 +178,7 @@ describe('the calibrated preset (at most X % to the most expensive worker)', () 
           maxTurns: 1,
           presets: [
             { model: 'fugu-capped', maxStrongShare: target },
+            { model: 'fugu-loose', maxStrongShare: 0.9 },
             { model: 'fugu-max', lambda: 0 },
           ],
         },
@@ -199,6 +200,8 @@ describe('the calibrated preset (at most X % to the most expensive worker)', () 
     expect(share(max, expensive)).toBeGreaterThan(target + 0.1);
     expect(share(capped, expensive)).toBeLessThanOrEqual(target + 1e-9);
     expect(share(capped, expensive)).toBeGreaterThanOrEqual(target - 0.05);
+    // A cap above the λ = 0 share changes nothing: the threshold is clamped at a zero margin.
+    expect(await firstAgents(url, 'fugu-loose', training.slice(0, 160))).toEqual(max);
   });
 
   it('refuses a calibrated preset without training prompts (a served head file)', async () => {
