@@ -112,7 +112,7 @@ export function trainEmbeddedRouter(
       fitted.head.agentBias!,
       (bias, agent) => bias - (COST_WEIGHT * prices[agent]!) / maxPrice,
     );
-    method = `a ridge value head (λ ${fitted.lambda.toPrecision(2)} by 5-fold CV, quality − ${COST_WEIGHT} · price)`;
+    method = `a ridge value head (penalty ${fitted.lambda.toPrecision(2)} by 5-fold CV)`;
   } else {
     const trained = trainRouterHead({
       features,

@@ -320,7 +320,7 @@ export function createPresetModes(
     const resolved = knob.resolve(preset);
     const how =
       resolved.threshold === undefined
-        ? `λ = ${resolved.lambda}`
+        ? `same router, predicted quality − λ · price / max price with λ = ${resolved.lambda}`
         : `at most ${(100 * resolved.maxStrongShare!).toFixed(0)} % to ${knob.agents[knob.strong]} (margin > ${resolved.threshold.toPrecision(3)}, calibrated on training prompts)`;
     modes.push(
       createTrinityMode({
