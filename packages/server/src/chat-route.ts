@@ -16,6 +16,7 @@ import { AbortScope } from './abort.js';
 import { completionFromResult, isUpstreamWorker, rewriteCompletion, toWireUsage } from './completion.js';
 import { GatewayError, toErrorResponse } from './errors.js';
 import { clip, invalidRequest, passthroughBody, toWorkerRequest } from './intake.js';
+import { readRoutingHints } from './knob.js';
 import type { GatewayLimits } from './limits.js';
 import type { GatewayMetrics } from './metrics.js';
 import { createFinalStream, endFinalStream, type FinalStream, runChoices } from './mode-runs.js';
@@ -104,6 +105,9 @@ export function createChatHandler(
       });
     }
 
+    const routing = mode
+      ? readRoutingHints(request.headers, chat as unknown as Record<string, unknown>)
+      : undefined;
     const id = ctx.nextId();
     const debug = ctx.debugTrace && request.headers[DEBUG_HEADER] === '1';
     const publicModel = chat.model;
@@ -114,7 +118,11 @@ export function createChatHandler(
     raw[kScope] = scope;
     raw.once('close', abortOnEarlyClose);
     const ledger = createLedger();
-    const input: ModeInput = { request: chat, workerRequest: toWorkerRequest(chat) };
+    const input: ModeInput = {
+      request: chat,
+      workerRequest: toWorkerRequest(chat),
+      ...(routing === undefined ? {} : { routing }),
+    };
     const stream = chat.stream === true;
     const includeUsage = stream && chat.stream_options?.include_usage === true;
     let status = 200;

@@ -223,6 +223,39 @@ export const ServerConfigSchema = Type.Object(
             Type.Integer({ description: 'Seed of the hashing backbone the head was trained with' }),
           ),
           trainingTasks: Type.Optional(Positive('Simulated tasks used to train the head at start-up')),
+          lambda: Type.Optional(
+            Type.Number({
+              minimum: 0,
+              maximum: 100,
+              description:
+                'Default cost–quality knob λ of the router model: predicted quality − λ · price / max price (default 0.05)',
+            }),
+          ),
+          presets: Type.Optional(
+            Type.Array(
+              Type.Object(
+                {
+                  model: Type.String({ minLength: 1, description: 'Public model name' }),
+                  lambda: Type.Optional(Type.Number({ minimum: 0, maximum: 100 })),
+                  maxStrongShare: Type.Optional(
+                    Type.Number({
+                      minimum: 0,
+                      maximum: 1,
+                      description:
+                        'At most this share of traffic to the most expensive worker, calibrated on the embedded head’s training prompts',
+                    }),
+                  ),
+                  description: Type.Optional(Type.String()),
+                },
+                { additionalProperties: false },
+              ),
+              {
+                minItems: 1,
+                maxItems: 16,
+                description: 'Preset model names over the router (default fugu-fast, <model>, fugu-max)',
+              },
+            ),
+          ),
           seed: Type.Optional(Type.Integer()),
         },
         { additionalProperties: false },

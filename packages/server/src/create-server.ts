@@ -2,18 +2,26 @@
  * Builds a whole server from a configuration: upstream workers (or the embedded simulated pool), modes,
  * and the gateway. The app (`apps/server`) only parses flags, loads the file and calls this.
  */
-import type { Worker } from '@openfugu/schema';
+import { InvalidArgumentError, type Worker } from '@openfugu/schema';
 import {
   createHashingBackbone,
   createHashingBackboneFromId,
   createRouter,
   loadHeadFile,
+  parseCategoryId,
   parseHashingBackboneId,
 } from '@openfugu/trinity';
 import { createConductorMode } from './conductor-mode.js';
 import { ConfigError, type ServerConfig, secretFromEnv } from './config.js';
-import { trainEmbeddedRouter } from './embedded-router.js';
+import { EMBEDDED_LAMBDA, trainEmbeddedRouter } from './embedded-router.js';
 import { createGateway, type Gateway, type GatewayConfig } from './gateway.js';
+import {
+  createKnobRouter,
+  createPresetModes,
+  defaultPresets,
+  type KnobPreset,
+  type KnobRouter,
+} from './knob.js';
 import { DEFAULT_LIMITS, type LimitsConfig } from './limits.js';
 import { createRoutedMode, type GatewayMode } from './modes.js';
 import { opsUiConfig } from './ops/ui-config.js';
@@ -22,7 +30,6 @@ import { DEFAULT_SIMULATED_POOL } from './sim/skills.js';
 import { adminMasterKey, createStateFromConfig } from './state/from-config.js';
 import type { RedisState } from './state/redis-state.js';
 import type { SharedState } from './state/types.js';
-import { createTrinityMode } from './trinity-mode.js';
 import { createOpenAIWorker, type UpstreamWorker } from './upstream/openai-worker.js';
 
 /** Options of `createServerFromConfig`. */
@@ -100,9 +107,19 @@ export async function createServerFromConfig(
       ...(config.router?.trainingTasks ? { taskCount: config.router.trainingTasks } : {}),
     });
     const maxTurns = config.router?.maxTurns ?? 2;
-    modes.push(createTrinityMode({ model: routerModel, router: trained.router, maxTurns }));
+    const knob = createKnobRouter({
+      head: trained.qualityHead,
+      backbone: trained.backbone,
+      agents: trained.qualityHead.agents!,
+      prices: trained.prices,
+      defaultLambda: config.router?.lambda ?? EMBEDDED_LAMBDA,
+      calibration: trained.trainingPrompts,
+    });
+    const presets = presetModes(knob, config.router?.presets ?? defaultPresets(routerModel), maxTurns);
+    modes.push(...presets.modes);
     notes.push(
       `${routerModel}: TRINITY loop (${maxTurns} turns) with a hashing-backbone head trained at start-up as ${trained.method} on ${trained.tasks} recorded outcomes of the simulated pool in ${(trained.trainingMs / 1000).toFixed(1)} s: validation reward ${trained.validationReward.toFixed(2)} vs ${trained.bestSingleReward.toFixed(2)} for the best single worker (${trained.bestSingle}); role rows hand-set (answer, then verify)`,
+      ...presets.notes,
     );
     if (config.conductor?.enabled !== false) {
       const planner = config.conductor?.planner ?? 'generalist';
@@ -143,9 +160,11 @@ export async function createServerFromConfig(
     );
     if (config.router?.headPath) {
       const head = await loadHeadFile(config.router.headPath);
-      // A head that records its hashing backbone (id `hashing-v1:…` / `hashing-v2:…`) gets exactly that
-      // backbone back; one that does not gets the default hashing backbone of its dimension.
-      const recorded = head.backboneId?.startsWith('hashing-') ? head.backboneId : undefined;
+      // A head that records its hashing backbone (id `hashing-v1:…` / `hashing-v2:…`, optionally followed by a
+      // request-category block `&category-v1:d<n>`) gets exactly that backbone back; one that does not gets the
+      // default hashing backbone of its dimension.
+      const { backboneId: textId, categoryDimension } = parseCategoryId(head.backboneId ?? '');
+      const recorded = textId.startsWith('hashing-') ? textId : undefined;
       const seed = config.router.hashingSeed;
       if (recorded !== undefined && seed !== undefined && parseHashingBackboneId(recorded)?.seed !== seed) {
         throw new ConfigError({
@@ -155,11 +174,30 @@ export async function createServerFromConfig(
       const backbone =
         recorded !== undefined
           ? createHashingBackboneFromId(recorded)
-          : createHashingBackbone({ dimension: head.dimension, ...(seed === undefined ? {} : { seed }) });
-      const router = createRouter({ backbone, head, agents: workers.map((worker) => worker.id) });
+          : createHashingBackbone({
+              dimension: head.dimension - categoryDimension,
+              ...(seed === undefined ? {} : { seed }),
+            });
+      const agents = workers.map((worker) => worker.id);
+      // Shape and backbone checks of a plain head (a category head is checked by the knob).
+      if (categoryDimension === 0) createRouter({ backbone, head, agents });
+      const knob = createKnobRouter({
+        head,
+        backbone,
+        agents,
+        prices: workers.map((worker) => {
+          const price = worker.descriptor.price;
+          return price ? (price.input + price.output) / 2 : 0;
+        }),
+        defaultLambda: config.router.lambda ?? 0,
+      });
       const maxTurns = config.router.maxTurns ?? 5;
-      modes.push(createTrinityMode({ model: routerModel, router, maxTurns }));
-      notes.push(`${routerModel}: TRINITY loop (${maxTurns} turns), head ${config.router.headPath}`);
+      const presets = presetModes(knob, config.router.presets ?? defaultPresets(routerModel), maxTurns);
+      modes.push(...presets.modes);
+      notes.push(
+        `${routerModel}: TRINITY loop (${maxTurns} turns), head ${config.router.headPath}${categoryDimension > 0 ? ` (request categories as features, ${categoryDimension}-d block)` : ''}`,
+        ...presets.notes,
+      );
     } else {
       const cheapest = cheapestIndex(workers);
       modes.push(
@@ -247,6 +285,21 @@ export async function createServerFromConfig(
       if (!options.state) await state.close();
     },
   };
+}
+
+/** The preset modes; a preset the knob cannot serve (e.g. calibrated without training prompts) is a config error. */
+function presetModes(
+  knob: KnobRouter,
+  presets: readonly KnobPreset[],
+  maxTurns: number,
+): { modes: GatewayMode[]; notes: string[] } {
+  try {
+    return createPresetModes(knob, presets, maxTurns);
+  } catch (error) {
+    if (error instanceof InvalidArgumentError)
+      throw new ConfigError({ message: `router.presets: ${error.message}` });
+    throw error;
+  }
 }
 
 function cheapestIndex(workers: readonly UpstreamWorker[]): number[] {

@@ -8,11 +8,13 @@
  * (the coordinator turns a Verifier chosen before any answer into a Worker), so the loop is answer → verify
  * within the turn budget.
  */
+import type { Backbone } from '@openfugu/schema';
 import {
   createHashingBackbone,
   createRouter,
   createRouterHead,
   type Router,
+  type RouterHead,
   renderPrompt,
   splitIndices,
   trainRouterHead,
@@ -38,10 +40,24 @@ export interface EmbeddedRouter {
   trainingMs: number;
   /** How the agent rows were trained, for the banner. */
   method: string;
+  /**
+   * The same head with the predicted quality alone in its agent bias (no price term; for `'cmaes'`, whose
+   * reward already includes the price, the trained head itself): what the serve-time knob (knob.ts) reads.
+   */
+  qualityHead: RouterHead;
+  backbone: Backbone;
+  /** Worker price per agent, `(input + output) / 2` (the knob normalises by the largest). */
+  prices: number[];
+  /** The training prompts as the router reads them (`user: …`), for the calibrated knob. */
+  trainingPrompts: string[];
+  /** The validation prompts (`user: …`), the 20 % held out of training. */
+  validationPrompts: string[];
 }
 
-/** Price weight of the start-up training: reward − COST_WEIGHT · price / max price. */
-const COST_WEIGHT = 0.05;
+/** Price weight of the start-up training and the default knob of `fugu`: quality − 0.05 · price / max price. */
+export const EMBEDDED_LAMBDA = 0.05;
+
+const COST_WEIGHT = EMBEDDED_LAMBDA;
 
 /**
  * Trains the embedded router on `taskCount` synthetic tasks answered by the simulated pool.
@@ -80,6 +96,7 @@ export function trainEmbeddedRouter(
   const split = splitIndices(tasks.length, 0.2, seed);
   let agentRows: Float64Array;
   let agentBias: Float64Array | undefined;
+  let qualityBias: Float64Array | undefined;
   let method: string;
   let generationsRun = 0;
   if ((options.trainer ?? 'ridge') === 'ridge') {
@@ -91,11 +108,12 @@ export function trainEmbeddedRouter(
       seed,
     });
     agentRows = fitted.head.weights;
+    qualityBias = fitted.head.agentBias;
     agentBias = Float64Array.from(
       fitted.head.agentBias!,
       (bias, agent) => bias - (COST_WEIGHT * prices[agent]!) / maxPrice,
     );
-    method = `a ridge value head (λ ${fitted.lambda.toPrecision(2)} by 5-fold CV, quality − ${COST_WEIGHT} · price)`;
+    method = `a ridge value head (penalty ${fitted.lambda.toPrecision(2)} by 5-fold CV)`;
   } else {
     const trained = trainRouterHead({
       features,
@@ -132,6 +150,18 @@ export function trainEmbeddedRouter(
     ...(agentBias === undefined ? {} : { agentBias }),
   });
   const router = createRouter({ backbone, head });
+  const qualityHead =
+    qualityBias === undefined
+      ? head
+      : createRouterHead({
+          agentCount: pool.length,
+          dimension: d,
+          weights,
+          agents,
+          backboneId: backbone.id,
+          agentBias: qualityBias,
+        });
+  const render = (index: number): string => renderPrompt(tasks[index]!.prompt);
 
   const validation = split.validation;
   let reward = 0;
@@ -153,5 +183,10 @@ export function trainEmbeddedRouter(
     generations: generationsRun,
     trainingMs: performance.now() - started,
     method,
+    qualityHead,
+    backbone,
+    prices,
+    trainingPrompts: split.train.map(render),
+    validationPrompts: split.validation.map(render),
   };
 }

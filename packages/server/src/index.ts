@@ -28,6 +28,7 @@ export * from './domain-router.js';
 export * from './embedded-router.js';
 export * from './errors.js';
 export * from './gateway.js';
+export * from './knob.js';
 export * from './limits.js';
 export * from './metrics.js';
 export * from './modes.js';

@@ -48,11 +48,15 @@ export function toWorkerRequest(chat: ChatCompletionRequest): WorkerRequest {
   return request;
 }
 
-/** The client's body minus `model` (set by the worker) and with usage requested from streaming upstreams. */
+/**
+ * The client's body minus `model` (set by the worker) and OpenFugu's `openfugu` extension (routing hints, see
+ * knob.ts), with usage requested from streaming upstreams.
+ */
 export function passthroughBody(chat: ChatCompletionRequest, wantUsage: boolean): JsonObject {
   const {
     model: _model,
     stream_options: _streamOptions,
+    openfugu: _openfugu,
     ...rest
   } = chat as ChatCompletionRequest & JsonObject;
   const body: JsonObject = rest;

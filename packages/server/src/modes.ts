@@ -8,12 +8,15 @@ import type {
   WorkerResponse,
 } from '@openfugu/schema';
 import { renderMessages } from '@openfugu/trinity';
+import type { RoutingHints } from './knob.js';
 import type { Ledger, WorkerPool } from './pool.js';
 
 /** The validated request, and the same as a `WorkerRequest`. */
 export interface ModeInput {
   request: ChatCompletionRequest;
   workerRequest: WorkerRequest;
+  /** The request's validated cost–quality knob and category (`openfugu.*` / `x-openfugu-*`; see knob.ts). */
+  routing?: RoutingHints;
 }
 
 /** What a mode may use while serving one request. */

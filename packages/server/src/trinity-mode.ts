@@ -8,15 +8,19 @@
  */
 import { AbortedError, UpstreamError } from '@openfugu/schema';
 import { type CoordinatorRouter, type Router, runCoordinator } from '@openfugu/trinity';
-import type { GatewayMode } from './modes.js';
+import type { ModeRouter } from './knob.js';
+import type { GatewayMode, ModeInput } from './modes.js';
 
 /** Settings of `createTrinityMode`. */
 export interface TrinityModeSettings {
   /** Public model name (default `fugu`). */
   model?: string;
   description?: string;
-  /** A router over the pool (agent ids = worker ids). */
-  router: Router;
+  /**
+   * A router over the pool (agent ids = worker ids), or one per request (the cost–quality knob: preset and
+   * request hints, see knob.ts).
+   */
+  router: Router | ((input: ModeInput) => ModeRouter);
   /** Turns per request (default 5, the paper's). */
   maxTurns?: number;
   /** Per-turn timeout in ms (default none: the request deadline applies). */
@@ -34,7 +38,8 @@ export interface TrinityModeSettings {
  */
 export function createTrinityMode(settings: TrinityModeSettings): GatewayMode {
   const model = settings.model ?? 'fugu';
-  const router = settings.router;
+  const routerFor = (input: ModeInput): ModeRouter =>
+    typeof settings.router === 'function' ? settings.router(input) : settings.router;
   return {
     kind: 'run',
     model,
@@ -44,6 +49,7 @@ export function createTrinityMode(settings: TrinityModeSettings): GatewayMode {
     async passthrough(input, context) {
       const request = input.workerRequest;
       if (!request.tools || request.tools.length === 0) return undefined;
+      const router = routerFor(input);
       const mask = router.agents.map((agent) => context.pool.isAvailable(agent));
       const decision = await router.route(request.messages, mask.some(Boolean) ? { mask } : {});
       return {
@@ -52,6 +58,7 @@ export function createTrinityMode(settings: TrinityModeSettings): GatewayMode {
       };
     },
     async run(input, context) {
+      const router = routerFor(input);
       const mask = router.agents.map((agent) => context.pool.isAvailable(agent));
       const anyAvailable = mask.some(Boolean);
       const timed: CoordinatorRouter = {
