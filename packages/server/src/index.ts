@@ -2,6 +2,7 @@
 // from here (checked by tools/scripts/check-reexports.mjs in `pnpm lint`).
 export type {
   AbortSignalLike,
+  Backbone,
   ChatCompletionChunk,
   ChatCompletionRequest,
   ChatCompletionResponse,
@@ -19,7 +20,7 @@ export type {
   WorkerRequest,
   WorkerResponse,
 } from '@openfugu/schema';
-export type { Router } from '@openfugu/trinity';
+export type { Router, RouterHead } from '@openfugu/trinity';
 export * from './admin.js';
 export * from './conductor-mode.js';
 export * from './config.js';
