@@ -115,7 +115,13 @@ export function createDefaultConcatBackbone(
   options: { glove?: GloveBackbone; wordDimension?: number } = {},
 ): ConcatBackbone {
   const parts: ConcatPart[] = [
-    { backbone: createHashingBackbone({ dimension: options.wordDimension ?? 512, charNgrams: false, seed: 1 }) },
+    {
+      backbone: createHashingBackbone({
+        dimension: options.wordDimension ?? 512,
+        charNgrams: false,
+        seed: 1,
+      }),
+    },
     { backbone: createHashingBackbone({ dimension: 512, words: false, wordBigrams: false, seed: 2 }) },
     { backbone: createPromptStatsBackbone() },
   ];
