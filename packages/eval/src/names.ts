@@ -4,7 +4,14 @@
  */
 
 /** Names of the supervised trainers. */
-export const SUPERVISED_TRAINERS = ['ridge', 'logistic', 'knn', 'ridge+cmaes', 'ridge+cmaes-head'] as const;
+export const SUPERVISED_TRAINERS = [
+  'ridge',
+  'ridge-idf',
+  'logistic',
+  'knn',
+  'ridge+cmaes',
+  'ridge+cmaes-head',
+] as const;
 export type SupervisedTrainerName = (typeof SUPERVISED_TRAINERS)[number];
 
 /**

@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { headLogits } from './head.js';
 import { parseHead, serializeHead } from './head-io.js';
 import { cholesky, choleskySolve, solveSpd } from './linalg.js';
-import { calibrationOf, predictQuality, sigmoid, trainValueHead } from './value-head.js';
+import { calibrationOf, idfScales, predictQuality, sigmoid, trainValueHead } from './value-head.js';
 
 /** A standard normal draw from a seeded generator. */
 function normal(random: () => number): number {
@@ -47,6 +47,55 @@ describe('trainValueHead — ridge', () => {
     expect(result.head.weights[1]).toBeCloseTo(11 / 8, 12);
     expect(result.head.agentBias).toBeUndefined();
     expect(result.head.valueLink).toBe('identity');
+  });
+
+  it('IDF feature scaling matches the hand-computed solution and is folded into the head', () => {
+    // n = 3, df = [3, 1] → scales [1 + ln(4/4), 1 + ln(4/2)] = [1, c], c = 1 + ln 2.
+    expect(
+      Array.from(
+        idfScales(
+          [
+            [1, 0],
+            [1, 2],
+          ],
+          2,
+        ),
+      ),
+    ).toEqual([1, 1 + Math.log(3 / 2)]);
+    const c = 1 + Math.log(2);
+    const features = [
+      [1, 0],
+      [1, 1],
+      [1, 0],
+    ];
+    const result = trainValueHead({
+      features,
+      outcomes: [[1], [3], [2]],
+      lambdas: [1],
+      folds: 3,
+      bias: false,
+      featureScale: 'idf',
+      random: createRng(1),
+    });
+    expect(Array.from(result.featureScales!)).toEqual([1, c]);
+    // Z = X·diag(1, c): (ZᵀZ + I) v = Zᵀy → [[4, c], [c, c² + 1]] v = [6, 3c]; the head holds w = diag(1, c) v.
+    const det = 3 * c * c + 4;
+    expect(result.head.weights[0]).toBeCloseTo((3 * c * c + 6) / det, 12);
+    expect(result.head.weights[1]).toBeCloseTo((6 * c * c) / det, 12);
+    // the plain ridge differs, so the scaling is not a no-op
+    const plain = trainValueHead({
+      features,
+      outcomes: [[1], [3], [2]],
+      lambdas: [1],
+      folds: 3,
+      bias: false,
+      random: createRng(1),
+    });
+    expect(Math.abs(plain.head.weights[1]! - result.head.weights[1]!)).toBeGreaterThan(0.05);
+    expect(plain.featureScales).toBeUndefined();
+    expect(() =>
+      trainValueHead({ features, outcomes: [[1], [3], [2]], featureScale: 'tf' as 'idf' }),
+    ).toThrow(/featureScale/);
   });
 
   it('with a bias equals the augmented least-squares solution whose bias is not penalised', () => {
