@@ -68,34 +68,18 @@ describe('trainValueHead — ridge', () => {
       [1, 1],
       [1, 0],
     ];
-    const result = trainValueHead({
-      features,
-      outcomes: [[1], [3], [2]],
-      lambdas: [1],
-      folds: 3,
-      bias: false,
-      featureScale: 'idf',
-      random: createRng(1),
-    });
+    const problem = { features, outcomes: [[1], [3], [2]], lambdas: [1], folds: 3, bias: false };
+    const result = trainValueHead({ ...problem, featureScale: 'idf', random: createRng(1) });
     expect(Array.from(result.featureScales!)).toEqual([1, c]);
     // Z = X·diag(1, c): (ZᵀZ + I) v = Zᵀy → [[4, c], [c, c² + 1]] v = [6, 3c]; the head holds w = diag(1, c) v.
     const det = 3 * c * c + 4;
     expect(result.head.weights[0]).toBeCloseTo((3 * c * c + 6) / det, 12);
     expect(result.head.weights[1]).toBeCloseTo((6 * c * c) / det, 12);
     // the plain ridge differs, so the scaling is not a no-op
-    const plain = trainValueHead({
-      features,
-      outcomes: [[1], [3], [2]],
-      lambdas: [1],
-      folds: 3,
-      bias: false,
-      random: createRng(1),
-    });
+    const plain = trainValueHead({ ...problem, random: createRng(1) });
     expect(Math.abs(plain.head.weights[1]! - result.head.weights[1]!)).toBeGreaterThan(0.05);
     expect(plain.featureScales).toBeUndefined();
-    expect(() =>
-      trainValueHead({ features, outcomes: [[1], [3], [2]], featureScale: 'tf' as 'idf' }),
-    ).toThrow(/featureScale/);
+    expect(() => trainValueHead({ ...problem, featureScale: 'tf' as 'idf' })).toThrow(/featureScale/);
   });
 
   it('with a bias equals the augmented least-squares solution whose bias is not penalised', () => {
