@@ -7,6 +7,7 @@
 export const SUPERVISED_TRAINERS = [
   'ridge',
   'ridge-idf',
+  'ridge-fine',
   'logistic',
   'knn',
   'ridge+cmaes',

@@ -117,6 +117,22 @@ describe('trainValueHead — ridge', () => {
     }
   });
 
+  it('lambdaScales are relative to the mean squared feature norm', () => {
+    // rows [1, 0], [0, 2], [1, 1]: squared norms 1, 4, 2 → mean 7/3; scales [3, 30] → λ = [7, 70].
+    const result = trainValueHead({
+      features: [
+        [1, 0],
+        [0, 2],
+        [1, 1],
+      ],
+      outcomes: [[1], [2], [3]],
+      lambdaScales: [3, 30],
+      folds: 3,
+      random: createRng(1),
+    });
+    expect(result.cv.map((p) => p.lambda)).toEqual([7, 70].map((l) => expect.closeTo(l, 12)));
+  });
+
   it('cross-validation picks a small λ for clean data and a large λ for pure noise', () => {
     const random = createRng(5);
     const d = 20;

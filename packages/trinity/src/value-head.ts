@@ -38,6 +38,11 @@ export interface TrainValueHeadSettings {
    * relative to the scale of the Gram matrix's diagonal sum.
    */
   lambdas?: readonly number[];
+  /**
+   * Candidate penalties relative to the mean squared feature norm (used when `lambdas` is not given).
+   * Default `[1e-3, 1e-2, 0.1, 1, 10, 100]`; a finer grid costs one Cholesky factorisation per fold and λ more.
+   */
+  lambdaScales?: readonly number[];
   /** Number of cross-validation folds (≥ 2, ≤ prompts). Default 5. */
   folds?: number;
   /** Fit an unpenalised per-agent bias. Default true. */
@@ -139,7 +144,8 @@ export function trainValueHead(settings: TrainValueHeadSettings): TrainValueHead
   let meanSquaredNorm = 0;
   for (const x of features) for (let i = 0; i < d; i++) meanSquaredNorm += x[i]! * x[i]!;
   meanSquaredNorm = meanSquaredNorm / n || 1;
-  const lambdas = settings.lambdas ?? DEFAULT_LAMBDA_SCALES.map((s) => s * meanSquaredNorm);
+  const lambdas =
+    settings.lambdas ?? (settings.lambdaScales ?? DEFAULT_LAMBDA_SCALES).map((s) => s * meanSquaredNorm);
   if (lambdas.length === 0 || lambdas.some((l) => !(l > 0 && Number.isFinite(l)))) {
     throw new InvalidArgumentError({
       argument: 'lambdas',
