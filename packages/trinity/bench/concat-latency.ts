@@ -43,7 +43,7 @@ const { head } = trainValueHead({
 const router = createValueRouter({ head, prices: [10, 0.6] });
 const rows = [
   ['baseline: hashing-v2 1024 routeSync (7 agents, createRouter)', () => baseline.routeSync(prompt)],
-  ['concat embedSync (1044-d)', () => concat.embedSync(prompt)],
+  [`concat embedSync (${concat.dimension}-d)`, () => concat.embedSync(prompt)],
   ['concat value router routeSync (2 agents, argmax)', () => router.routeSync(prompt)],
   ['concat value router routeSync (λ·price knob)', () => router.routeSync(prompt, { lambda: 0.01 })],
 ] as const;
