@@ -3,7 +3,9 @@
  * minute on 2 cores): `trainValueHead` (ridge, 5-fold CV over 6 λ, per-model bias) on the 70 % split (seed 1)
  * with the composed `concat` backbone, next to the embedding time and a baseline loop measured in this run.
  *
- *   OPENFUGU_DATA_DIR=/path/to/shared/data pnpm --filter @openfugu/eval bench:train
+ *   OPENFUGU_DATA_DIR=/path/to/shared/data pnpm --filter @openfugu/eval bench:train [--wide]
+ *
+ * `--wide`: the CLI's `concat-wide` (hashed-word block 1024 instead of 512; 1,556 features).
  */
 import path from 'node:path';
 import { createRng } from '@openfugu/cmaes';
@@ -30,7 +32,7 @@ const loop = time(() => {
   for (let i = 0; i < 1e8; i++) s = (s + i * 7) | 0;
   return s;
 });
-const backbone = createDefaultConcatBackbone();
+const backbone = createDefaultConcatBackbone(process.argv.includes('--wide') ? { wordDimension: 1024 } : {});
 const embed = time(() => train.prompts.map((p) => backbone.embedSync(p.text)));
 const outcomes = train.prompts.map((_, p) => Array.from(train.outcomes.subarray(p * k, p * k + k)));
 const ridge = time(() => trainValueHead({ features: embed.value, outcomes, random: createRng(1) }));
@@ -45,7 +47,9 @@ console.log('|---|---|---|---|');
 console.log(
   `| baseline: 1e8-iteration integer loop | ${loop.wall.toFixed(2)} | ${loop.cpu.toFixed(2)} | — |`,
 );
-console.log(`| embed (concat) | ${embed.wall.toFixed(2)} | ${embed.cpu.toFixed(2)} | — |`);
+console.log(
+  `| embed (${process.argv.includes('--wide') ? 'concat-wide' : 'concat'}) | ${embed.wall.toFixed(2)} | ${embed.cpu.toFixed(2)} | — |`,
+);
 console.log(
   `| trainValueHead ridge (5-fold CV × 6 λ + refit; λ = ${ridge.value.lambda.toPrecision(3)}) | ${ridge.wall.toFixed(2)} | ${ridge.cpu.toFixed(2)} | < 60 |`,
 );

@@ -4,11 +4,22 @@
  */
 
 /** Names of the supervised trainers. */
-export const SUPERVISED_TRAINERS = ['ridge', 'logistic', 'knn', 'ridge+cmaes', 'ridge+cmaes-head'] as const;
+export const SUPERVISED_TRAINERS = [
+  'ridge',
+  'ridge-idf',
+  'ridge-fine',
+  'logistic',
+  'knn',
+  'ridge+cmaes',
+  'ridge+cmaes-head',
+] as const;
 export type SupervisedTrainerName = (typeof SUPERVISED_TRAINERS)[number];
 
-/** Backbones of the CLI: `concat` is the composed default of issue 16 (no download), `concat-glove` adds GloVe. */
-export const BACKBONE_NAMES = ['hashing', 'glove', 'concat', 'concat-glove'] as const;
+/**
+ * Backbones of the CLI: `concat` is the composed default of issue 16 (no download), `concat-glove` adds GloVe,
+ * `concat-wide` doubles the hashed-word block (1024 instead of 512; dimension 1556).
+ */
+export const BACKBONE_NAMES = ['hashing', 'glove', 'concat', 'concat-glove', 'concat-wide'] as const;
 export type BackboneName = (typeof BACKBONE_NAMES)[number];
 
 /** Trainers of the CLI. */

@@ -40,6 +40,34 @@ describe('supervised trainers in evaluateRouting', () => {
     });
   }
 
+  it('ridge-fine searches the 11-point half-decade λ grid; ridge-idf scales features; ridge keeps 6 points', async () => {
+    const training = async (name: 'ridge' | 'ridge-fine' | 'ridge-idf') =>
+      (
+        await evaluateRouting({
+          train: syntheticTable(200, 4),
+          split: 0.7,
+          embed: noisyEmbed(4),
+          trainer: createSupervisedTrainer(name),
+          seed: 1,
+          random: testRandom(1),
+          resamples: 20,
+        })
+      ).training as { algorithm: string; cv: { lambda: number }[] };
+    const [plain, fine, idf] = await Promise.all([
+      training('ridge'),
+      training('ridge-fine'),
+      training('ridge-idf'),
+    ]);
+    expect(plain.cv).toHaveLength(6);
+    expect(fine.cv).toHaveLength(11);
+    // same relative grid: every decade point of `ridge` is on the fine grid
+    for (const { lambda } of plain.cv) {
+      expect(fine.cv.some((p) => Math.abs(p.lambda / lambda - 1) < 1e-9)).toBe(true);
+    }
+    expect(idf.algorithm).toMatch(/IDF-scaled/);
+    expect(plain.algorithm).not.toMatch(/IDF/);
+  });
+
   it('ridge+cmaes never lowers the out-of-fold argmax reward it starts from', async () => {
     const report = await evaluateRouting({
       train: syntheticTable(300, 5),

@@ -4,6 +4,10 @@
  * - `ridge` / `logistic`: `trainValueHead` — per-model predicted quality, λ by 5-fold CV on the training
  *   prompts, per-model bias. Out-of-fold predictions on the training prompts are returned as
  *   `trainUtilities` (the eval calibrates operating points on them).
+ * - `ridge-idf`: `ridge` with each feature scaled by its smooth IDF on the training prompts (TF-IDF-style
+ *   weighting of the hashed n-gram buckets; `featureScale: 'idf'`), folded into the head's weights.
+ * - `ridge-fine`: `ridge` with λ chosen by the same CV on a grid twice as fine (half-decade steps,
+ *   10^-3 … 10^2 × the mean squared feature norm: 11 values instead of 6).
  * - `knn`: `trainKnnRouter` — cosine kNN, k by leave-one-out CV on ≤ 1,000 training prompts.
  * - `ridge+cmaes`: the ridge head, then CMA-ES over the per-model biases only (k numbers), maximising the
  *   argmax reward of the *out-of-fold* predictions + biases on the training prompts (a low-dimensional
@@ -49,12 +53,21 @@ function headRouter(
   };
 }
 
-function valueHead(input: RouterTrainingInput, model: 'ridge' | 'logistic', rows?: readonly number[]) {
+/** The half-decade λ grid of `ridge-fine`: 10^-3, 10^-2.5, …, 10^2 (relative to the mean squared norm). */
+export const FINE_LAMBDA_SCALES: readonly number[] = Array.from({ length: 11 }, (_, i) => 10 ** (i / 2 - 3));
+
+function valueHead(
+  input: RouterTrainingInput,
+  model: 'ridge' | 'logistic',
+  rows?: readonly number[],
+  variant: { featureScale?: 'idf'; lambdaScales?: readonly number[] } = {},
+) {
   const features = rows ? rows.map((p) => input.features[p]!) : input.features;
   return trinity.trainValueHead({
     features,
     outcomes: outcomeRows(input, rows),
     model,
+    ...variant,
     agents: input.models,
     random: createRng(input.seed * 7919 + 1),
   });
@@ -62,7 +75,7 @@ function valueHead(input: RouterTrainingInput, model: 'ridge' | 'logistic', rows
 
 function valueHistory(result: trinity.TrainValueHeadResult): Record<string, unknown> {
   return {
-    algorithm: `${result.model} value head (5-fold CV over λ, per-model bias)`,
+    algorithm: `${result.model} value head (5-fold CV over λ, per-model bias${result.featureScales ? ', IDF-scaled features' : ''})`,
     lambda: result.lambda,
     cv: result.cv,
     oof_calibration: result.calibration,
@@ -106,8 +119,13 @@ export function createSupervisedTrainer(
       const k = input.models.length;
       const d = input.features[0]?.length ?? 0;
       const budget = generations * (4 + Math.floor(3 * Math.log(k * (d + 1))));
-      if (name === 'ridge' || name === 'logistic') {
-        const result = valueHead(input, name);
+      if (name === 'ridge' || name === 'logistic' || name === 'ridge-idf' || name === 'ridge-fine') {
+        const result =
+          name === 'ridge-idf'
+            ? valueHead(input, 'ridge', undefined, { featureScale: 'idf' })
+            : name === 'ridge-fine'
+              ? valueHead(input, 'ridge', undefined, { lambdaScales: FINE_LAMBDA_SCALES })
+              : valueHead(input, name);
         log(`${name}: λ ${result.lambda.toExponential(2)}, OOF Brier ${result.calibration.brier.toFixed(4)}`);
         return headRouter(result.head, valueHistory(result), result.oofPredictions);
       }

@@ -29,6 +29,8 @@ export async function createBackboneEmbedder(
     backbone = trinity.createHashingBackbone({ dimension: 1024 });
   } else if (name === 'concat') {
     backbone = trinity.createDefaultConcatBackbone();
+  } else if (name === 'concat-wide') {
+    backbone = trinity.createDefaultConcatBackbone({ wordDimension: 1024 });
   } else if (name === 'concat-glove') {
     const glove = trinity.createGloveBackbone({ pooling: 'sif' });
     await glove.load();

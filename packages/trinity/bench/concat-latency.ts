@@ -4,6 +4,7 @@
  * for a 2 KB prompt — against hashing-v2 1024 with a 10-row head (`createRouter`), measured in the same run.
  *
  *   pnpm --filter @openfugu/trinity bench:latency   (runs bench/latency.ts, then this file)
+ *   pnpm --filter @openfugu/trinity bench:concat [--wide]   (this file; `--wide`: hashed-word block 1024)
  *
  * Target: ≤ 200 µs per routeSync for the 2 KB prompt. Medians of 9 rounds; CPU time is the less noisy column on
  * a shared machine.
@@ -28,7 +29,7 @@ const baseline = createRouter({
   head: createRouterHead({ agentCount: 7, dimension: 1024, random: createRng(1) }),
   agents: ['a', 'b', 'c', 'd', 'e', 'f', 'g'],
 });
-const concat = createDefaultConcatBackbone();
+const concat = createDefaultConcatBackbone(process.argv.includes('--wide') ? { wordDimension: 1024 } : {});
 const random = createRng(2);
 const texts = Array.from({ length: 200 }, (_, i) => `${SENTENCES[i % SENTENCES.length]} ${i} ${random()}`);
 const { head } = trainValueHead({
@@ -42,7 +43,7 @@ const { head } = trainValueHead({
 const router = createValueRouter({ head, prices: [10, 0.6] });
 const rows = [
   ['baseline: hashing-v2 1024 routeSync (7 agents, createRouter)', () => baseline.routeSync(prompt)],
-  ['concat embedSync (1044-d)', () => concat.embedSync(prompt)],
+  [`concat embedSync (${concat.dimension}-d)`, () => concat.embedSync(prompt)],
   ['concat value router routeSync (2 agents, argmax)', () => router.routeSync(prompt)],
   ['concat value router routeSync (λ·price knob)', () => router.routeSync(prompt, { lambda: 0.01 })],
 ] as const;

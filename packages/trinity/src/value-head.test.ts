@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { headLogits } from './head.js';
 import { parseHead, serializeHead } from './head-io.js';
 import { cholesky, choleskySolve, solveSpd } from './linalg.js';
-import { calibrationOf, predictQuality, sigmoid, trainValueHead } from './value-head.js';
+import { calibrationOf, idfScales, predictQuality, sigmoid, trainValueHead } from './value-head.js';
 
 /** A standard normal draw from a seeded generator. */
 function normal(random: () => number): number {
@@ -49,6 +49,39 @@ describe('trainValueHead — ridge', () => {
     expect(result.head.valueLink).toBe('identity');
   });
 
+  it('IDF feature scaling matches the hand-computed solution and is folded into the head', () => {
+    // n = 3, df = [3, 1] → scales [1 + ln(4/4), 1 + ln(4/2)] = [1, c], c = 1 + ln 2.
+    expect(
+      Array.from(
+        idfScales(
+          [
+            [1, 0],
+            [1, 2],
+          ],
+          2,
+        ),
+      ),
+    ).toEqual([1, 1 + Math.log(3 / 2)]);
+    const c = 1 + Math.log(2);
+    const features = [
+      [1, 0],
+      [1, 1],
+      [1, 0],
+    ];
+    const problem = { features, outcomes: [[1], [3], [2]], lambdas: [1], folds: 3, bias: false };
+    const result = trainValueHead({ ...problem, featureScale: 'idf', random: createRng(1) });
+    expect(Array.from(result.featureScales!)).toEqual([1, c]);
+    // Z = X·diag(1, c): (ZᵀZ + I) v = Zᵀy → [[4, c], [c, c² + 1]] v = [6, 3c]; the head holds w = diag(1, c) v.
+    const det = 3 * c * c + 4;
+    expect(result.head.weights[0]).toBeCloseTo((3 * c * c + 6) / det, 12);
+    expect(result.head.weights[1]).toBeCloseTo((6 * c * c) / det, 12);
+    // the plain ridge differs, so the scaling is not a no-op
+    const plain = trainValueHead({ ...problem, random: createRng(1) });
+    expect(Math.abs(plain.head.weights[1]! - result.head.weights[1]!)).toBeGreaterThan(0.05);
+    expect(plain.featureScales).toBeUndefined();
+    expect(() => trainValueHead({ ...problem, featureScale: 'tf' as 'idf' })).toThrow(/featureScale/);
+  });
+
   it('with a bias equals the augmented least-squares solution whose bias is not penalised', () => {
     // X = [[0],[1],[2],[3]], y = [1,3,5,8], λ = 2. Centred: x̄ = 1.5, ȳ = 4.25, Sxx = 5, Sxy = 11.5
     // → w = 11.5 / (5 + 2) = 1.642857…, b = 4.25 − 1.5 w.
@@ -82,6 +115,22 @@ describe('trainValueHead — ridge', () => {
         expect(both.head.weights[a * 3 + i]).toBeCloseTo(single.head.weights[i]!, 10);
       expect(both.head.agentBias?.[a]).toBeCloseTo(single.head.agentBias![0]!, 10);
     }
+  });
+
+  it('lambdaScales are relative to the mean squared feature norm', () => {
+    // rows [1, 0], [0, 2], [1, 1]: squared norms 1, 4, 2 → mean 7/3; scales [3, 30] → λ = [7, 70].
+    const result = trainValueHead({
+      features: [
+        [1, 0],
+        [0, 2],
+        [1, 1],
+      ],
+      outcomes: [[1], [2], [3]],
+      lambdaScales: [3, 30],
+      folds: 3,
+      random: createRng(1),
+    });
+    expect(result.cv.map((p) => p.lambda)).toEqual([7, 70].map((l) => expect.closeTo(l, 12)));
   });
 
   it('cross-validation picks a small λ for clean data and a large λ for pure noise', () => {

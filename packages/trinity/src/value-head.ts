@@ -38,6 +38,11 @@ export interface TrainValueHeadSettings {
    * relative to the scale of the Gram matrix's diagonal sum.
    */
   lambdas?: readonly number[];
+  /**
+   * Candidate penalties relative to the mean squared feature norm (used when `lambdas` is not given).
+   * Default `[1e-3, 1e-2, 0.1, 1, 10, 100]`; a finer grid costs one Cholesky factorisation per fold and λ more.
+   */
+  lambdaScales?: readonly number[];
   /** Number of cross-validation folds (≥ 2, ≤ prompts). Default 5. */
   folds?: number;
   /** Fit an unpenalised per-agent bias. Default true. */
@@ -51,6 +56,15 @@ export interface TrainValueHeadSettings {
   backboneId?: string;
   /** Newton iterations per logistic fit (default 25; stops earlier when the step is below 1e-8). */
   maxIterations?: number;
+  /**
+   * `idf`: scale feature `i` by its inverse document frequency on these (training) prompts,
+   * `1 + ln((1 + n) / (1 + df_i))` with `df_i` = prompts where feature `i` is non-zero (scikit-learn's smooth
+   * IDF), before fitting — TF-IDF-style weighting of hashed n-gram buckets (dense features, non-zero on every
+   * prompt, keep scale 1). The scales are folded into the head's weights, so the head reads raw backbone
+   * vectors and serves unchanged. It is equivalent to a per-feature penalty `λ / scale_i²`. Label-free and fitted
+   * on the training prompts only (the same scales in every CV fold). Default: none.
+   */
+  featureScale?: 'idf';
 }
 
 /** One λ of the cross-validation path. */
@@ -74,6 +88,8 @@ export interface TrainValueHeadResult {
   foldOf: Int32Array;
   /** Calibration of the out-of-fold predictions against the outcomes (all agents pooled). */
   calibration: { brier: number; ece: number };
+  /** The per-feature scales of `featureScale` (already folded into the head's weights), when one was set. */
+  featureScales?: Float64Array;
 }
 
 const DEFAULT_LAMBDA_SCALES = [1e-3, 1e-2, 0.1, 1, 10, 100];
@@ -88,7 +104,8 @@ const DEFAULT_LAMBDA_SCALES = [1e-3, 1e-2, 0.1, 1, 10, 100];
  * ```
  */
 export function trainValueHead(settings: TrainValueHeadSettings): TrainValueHeadResult {
-  const { features, outcomes } = settings;
+  const { outcomes } = settings;
+  let features = settings.features;
   const n = features.length;
   const model = settings.model ?? 'ridge';
   const bias = settings.bias ?? true;
@@ -108,10 +125,27 @@ export function trainValueHead(settings: TrainValueHeadSettings): TrainValueHead
       actual: `${settings.agents.length}`,
     });
   }
+  let featureScales: Float64Array | undefined;
+  if (settings.featureScale !== undefined) {
+    if (settings.featureScale !== 'idf') {
+      throw new InvalidArgumentError({
+        argument: 'featureScale',
+        message: `featureScale must be 'idf', got ${JSON.stringify(settings.featureScale)}`,
+      });
+    }
+    const scales = idfScales(features, d);
+    featureScales = scales;
+    features = features.map((x) => {
+      const out = new Float64Array(d);
+      for (let i = 0; i < d; i++) out[i] = x[i]! * scales[i]!;
+      return out;
+    });
+  }
   let meanSquaredNorm = 0;
   for (const x of features) for (let i = 0; i < d; i++) meanSquaredNorm += x[i]! * x[i]!;
   meanSquaredNorm = meanSquaredNorm / n || 1;
-  const lambdas = settings.lambdas ?? DEFAULT_LAMBDA_SCALES.map((s) => s * meanSquaredNorm);
+  const lambdas =
+    settings.lambdas ?? (settings.lambdaScales ?? DEFAULT_LAMBDA_SCALES).map((s) => s * meanSquaredNorm);
   if (lambdas.length === 0 || lambdas.some((l) => !(l > 0 && Number.isFinite(l)))) {
     throw new InvalidArgumentError({
       argument: 'lambdas',
@@ -142,7 +176,9 @@ export function trainValueHead(settings: TrainValueHeadSettings): TrainValueHead
   const all = Array.from({ length: n }, (_, p) => p);
   const fit = fitter.fit(lambda, all, -1);
   const weights = new Float64Array(k * d);
-  for (let a = 0; a < k; a++) for (let i = 0; i < d; i++) weights[a * d + i] = fit.w[i * k + a]!;
+  for (let a = 0; a < k; a++) {
+    for (let i = 0; i < d; i++) weights[a * d + i] = fit.w[i * k + a]! * (featureScales?.[i] ?? 1);
+  }
   const head = createRouterHead({
     agentCount: k,
     dimension: d,
@@ -154,7 +190,32 @@ export function trainValueHead(settings: TrainValueHeadSettings): TrainValueHead
     ...(settings.backboneId === undefined ? {} : { backboneId: settings.backboneId }),
   });
   const oofPredictions = oofByLambda[best]!;
-  return { head, model, lambda, cv, oofPredictions, foldOf, calibration: calibrationOf(oofPredictions, y) };
+  return {
+    head,
+    model,
+    lambda,
+    cv,
+    oofPredictions,
+    foldOf,
+    calibration: calibrationOf(oofPredictions, y),
+    ...(featureScales === undefined ? {} : { featureScales }),
+  };
+}
+
+/**
+ * Smooth inverse document frequency of each feature over `features`: `1 + ln((1 + n) / (1 + df_i))`,
+ * `df_i` = number of vectors whose feature `i` is non-zero (scikit-learn's `smooth_idf`).
+ *
+ * @example
+ * ```ts
+ * idfScales([[1, 0], [1, 2]], 2); // [1, 1 + ln(3 / 2)]
+ * ```
+ */
+export function idfScales(features: readonly ArrayLike<number>[], d: number): Float64Array {
+  const df = new Float64Array(d);
+  for (const x of features) for (let i = 0; i < d; i++) if (x[i] !== 0) df[i] = df[i]! + 1;
+  const n = features.length;
+  return df.map((c) => 1 + Math.log((1 + n) / (1 + c)));
 }
 
 /**

@@ -58,6 +58,27 @@ describe('createConcatBackbone', () => {
     );
   });
 
+  it('wordDimension widens only the word block, under a new id; the default id is unchanged', () => {
+    const narrow = createDefaultConcatBackbone();
+    expect(narrow.id).toBe(
+      'concat(1*hashing-v2:d512:w1:b1:c0:s1+1*hashing-v2:d512:w0:b0:c3-5:s2+1*prompt-stats-v1)',
+    );
+    const wide = createDefaultConcatBackbone({ wordDimension: 1024 });
+    expect(wide.id).toBe(
+      'concat(1*hashing-v2:d1024:w1:b1:c0:s1+1*hashing-v2:d512:w0:b0:c3-5:s2+1*prompt-stats-v1)',
+    );
+    expect(wide.dimension).toBe(1024 + 512 + PROMPT_STATS_DIMENSION);
+    expect(createBackboneFromId(wide.id).id).toBe(wide.id);
+    const text = 'Which of the following is a prime number?';
+    const w = wide.embedSync(text);
+    const n = narrow.embedSync(text);
+    // the character and statistics blocks are the same vectors, shifted by the wider word block
+    expect(Array.from(w.subarray(1024))).toEqual(Array.from(n.subarray(512)));
+    expect(Array.from(w.subarray(0, 1024))).toEqual(
+      Array.from(createHashingBackbone({ dimension: 1024, charNgrams: false, seed: 1 }).embedSync(text)),
+    );
+  });
+
   it('rejects unknown ids and bad weights', () => {
     expect(() => createBackboneFromId('concat(1*nope)')).toThrow(/cannot rebuild/);
     expect(() => createBackboneFromId('concat(x*prompt-stats-v1)')).toThrow(/cannot rebuild/);

@@ -107,11 +107,21 @@ export function createConcatBackbone(parts: readonly ConcatPart[]): ConcatBackbo
 
 /**
  * The composed default of issue 16: hashed words (512), hashed character n-grams (512), prompt statistics
- * (20) and, when given, GloVe (100). Dimension 1044 (1144 with GloVe).
+ * (20) and, when given, GloVe (100). Dimension 1044 (1144 with GloVe). `wordDimension` widens the word
+ * block (the eval CLI's `concat-wide` uses 1024: dimension 1556); the id records it (`hashing-v2:d1024:…`),
+ * so heads trained on the 512-d default keep meaning the same vectors.
  */
-export function createDefaultConcatBackbone(options: { glove?: GloveBackbone } = {}): ConcatBackbone {
+export function createDefaultConcatBackbone(
+  options: { glove?: GloveBackbone; wordDimension?: number } = {},
+): ConcatBackbone {
   const parts: ConcatPart[] = [
-    { backbone: createHashingBackbone({ dimension: 512, charNgrams: false, seed: 1 }) },
+    {
+      backbone: createHashingBackbone({
+        dimension: options.wordDimension ?? 512,
+        charNgrams: false,
+        seed: 1,
+      }),
+    },
     { backbone: createHashingBackbone({ dimension: 512, words: false, wordBigrams: false, seed: 2 }) },
     { backbone: createPromptStatsBackbone() },
   ];
