@@ -36,6 +36,26 @@ describe('.npy heads keep agent ids and the backbone id in a sidecar', () => {
     expect((await loadHeadFile(file, { agents: ['a', 'b'] })).agents).toEqual(['a', 'b']);
   });
 
+  it('a logistic value head keeps its value link through the sidecar (its qualities stay probabilities)', async () => {
+    const file = path.join(dir, 'logistic.npy');
+    const logistic = createRouterHead({
+      agentCount: 2,
+      dimension: 4,
+      roles: false,
+      weights: Array.from({ length: 2 * 4 }, (_, i) => i / 8),
+      backboneId: 'hashing-v2:4',
+      valueLink: 'logistic',
+    });
+    await saveHeadFile(file, logistic);
+    expect(JSON.parse(readFileSync(`${file}.meta.json`, 'utf8')).valueLink).toBe('logistic');
+    expect((await loadHeadFile(file)).valueLink).toBe('logistic');
+    writeFileSync(
+      `${file}.meta.json`,
+      JSON.stringify({ ...JSON.parse(readFileSync(`${file}.meta.json`, 'utf8')), valueLink: 'probit' }),
+    );
+    await expect(loadHeadFile(file)).rejects.toThrow(/valueLink/);
+  });
+
   it('without a sidecar a .npy head loads as before (numbers only); other formats write none', async () => {
     const file = path.join(dir, 'bare.npy');
     await saveHeadFile(file, head);

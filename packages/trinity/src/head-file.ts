@@ -68,10 +68,14 @@ export async function loadHeadFile(path: string, options: ParseHeadOptions = {})
     ...(head.svfOffsets === undefined ? {} : { svfOffsets: head.svfOffsets }),
     ...(agents === undefined ? {} : { agents }),
     ...(meta.backboneId === undefined ? {} : { backboneId: meta.backboneId }),
+    ...(meta.valueLink === undefined ? {} : { valueLink: meta.valueLink }),
   });
 }
 
-/** What the `.npy` sidecar holds: the JSON head's fields without the numbers (shape, agent ids, backbone id). */
+/**
+ * What the `.npy` sidecar holds: the JSON head's fields without the numbers (shape, agent ids, backbone id,
+ * value link).
+ */
 export type HeadSidecar = Omit<RouterHeadJson, 'format' | 'weights' | 'svfOffsets'> & {
   format: 'openfugu.router-head-meta';
 };
@@ -113,11 +117,12 @@ async function readSidecar(path: string): Promise<HeadSidecar | undefined> {
     (meta.roleCount !== 0 && meta.roleCount !== 3) ||
     (meta.agents !== undefined &&
       !(Array.isArray(meta.agents) && meta.agents.every((agent) => typeof agent === 'string'))) ||
-    (meta.backboneId !== undefined && typeof meta.backboneId !== 'string')
+    (meta.backboneId !== undefined && typeof meta.backboneId !== 'string') ||
+    (meta.valueLink !== undefined && meta.valueLink !== 'identity' && meta.valueLink !== 'logistic')
   ) {
     throw new HeadFormatError({
       format: 'json',
-      message: `${path}: expected { format: 'openfugu.router-head-meta', agentCount, roleCount: 0 | 3, dimension, agents?, backboneId? }`,
+      message: `${path}: expected { format: 'openfugu.router-head-meta', agentCount, roleCount: 0 | 3, dimension, agents?, backboneId?, valueLink? }`,
     });
   }
   return meta as HeadSidecar;
@@ -149,6 +154,7 @@ export async function saveHeadFile(
     dimension: head.dimension,
     ...(head.agents === undefined ? {} : { agents: [...head.agents] }),
     ...(head.backboneId === undefined ? {} : { backboneId: head.backboneId }),
+    ...(head.valueLink === undefined ? {} : { valueLink: head.valueLink }),
   };
   await writeFile(headSidecarPath(path), `${JSON.stringify(meta, null, 2)}\n`);
 }
