@@ -26,7 +26,6 @@ import {
 } from '@openfugu/schema';
 import {
   calibrateStrongShare,
-  categoryFeatures,
   isSyncBackbone,
   maskedSoftmax,
   parseCategoryId,
@@ -40,6 +39,7 @@ import {
   routeByThreshold,
   routeWithHead,
   strongMargin,
+  withCategoryFeatures,
 } from '@openfugu/trinity';
 import { GatewayError } from './errors.js';
 import type { GatewayMode } from './modes.js';
@@ -128,13 +128,6 @@ export function createKnobRouter(settings: {
   const maxPrice = Math.max(...settings.prices, 0);
   const prices = settings.prices.map((price) => (maxPrice > 0 ? price / maxPrice : 0));
   const strong = prices.indexOf(Math.max(...prices));
-  const features = (vector: Float32Array, category: readonly string[] | undefined): Float32Array => {
-    if (categoryDimension === 0) return vector;
-    const out = new Float32Array(head.dimension);
-    out.set(vector);
-    out.set(categoryFeatures(category ?? [], categoryDimension), vector.length);
-    return out;
-  };
   const embed = async (text: string, signal: RouteOptions['signal']): Promise<Float32Array> => {
     if (isSyncBackbone(backbone)) return backbone.embedSync(text);
     const [vector] = await backbone.embed([text], signal ? { signal } : undefined);
@@ -144,7 +137,11 @@ export function createKnobRouter(settings: {
     if (!isSyncBackbone(backbone)) {
       throw new InvalidArgumentError({ argument: 'backbone', message: `${backbone.id} has no embedSync` });
     }
-    const decision = routeWithHead(head, agents, features(backbone.embedSync(text), category));
+    const decision = routeWithHead(
+      head,
+      agents,
+      withCategoryFeatures(backbone.embedSync(text), category, categoryDimension),
+    );
     return predictQuality(head, decision.agentLogits);
   };
   let margins: Float64Array | undefined;
@@ -179,7 +176,11 @@ export function createKnobRouter(settings: {
         agents,
         async route(observation, options = {}) {
           const text = renderMessages(observation);
-          const vector = features(await embed(text, options.signal), hints.category);
+          const vector = withCategoryFeatures(
+            await embed(text, options.signal),
+            hints.category,
+            categoryDimension,
+          );
           const mask = resolveMask(options.mask, agents);
           const decision = routeWithHead(head, agents, vector, { mask });
           const quality = predictQuality(head, decision.agentLogits);

@@ -27,10 +27,34 @@ export function routeByPrice(
   lambda: number,
   available?: readonly boolean[],
 ): number {
-  if (prices.length !== qualities.length) {
+  checkPriceKnob(qualities.length, prices, lambda, available);
+  let best = -1;
+  let bestScore = Number.NEGATIVE_INFINITY;
+  for (let a = 0; a < qualities.length; a++) {
+    if (available !== undefined && !available[a]) continue;
+    const score = qualities[a]! - lambda * prices[a]!;
+    if (best < 0 || score > bestScore) {
+      best = a;
+      bestScore = score;
+    }
+  }
+  return best;
+}
+
+/**
+ * Checks the price-weighted knob's inputs: one price per agent, λ finite and ≥ 0, and each available agent's
+ * price finite and ≥ 0 (typed errors otherwise).
+ */
+export function checkPriceKnob(
+  agentCount: number,
+  prices: ArrayLike<number>,
+  lambda: number,
+  available?: readonly boolean[],
+): void {
+  if (prices.length !== agentCount) {
     throw new ShapeMismatchError({
-      message: `${prices.length} prices for ${qualities.length} agents`,
-      expected: `${qualities.length}`,
+      message: `${prices.length} prices for ${agentCount} agents`,
+      expected: `${agentCount}`,
       actual: `${prices.length}`,
     });
   }
@@ -40,9 +64,7 @@ export function routeByPrice(
       message: `lambda must be a finite number ≥ 0, got ${lambda}`,
     });
   }
-  let best = -1;
-  let bestScore = Number.NEGATIVE_INFINITY;
-  for (let a = 0; a < qualities.length; a++) {
+  for (let a = 0; a < agentCount; a++) {
     if (available !== undefined && !available[a]) continue;
     const price = prices[a]!;
     if (!(price >= 0 && Number.isFinite(price))) {
@@ -51,13 +73,7 @@ export function routeByPrice(
         message: `price of agent ${a} must be a finite number ≥ 0`,
       });
     }
-    const score = qualities[a]! - lambda * price;
-    if (best < 0 || score > bestScore) {
-      best = a;
-      bestScore = score;
-    }
   }
-  return best;
 }
 
 /** The strong agent's margin over the best other agent: `q[strong] − max_{a≠strong} q[a]` (+∞ alone). */

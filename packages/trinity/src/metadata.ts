@@ -33,6 +33,23 @@ export function categoryFeatures(tags: readonly string[], dimension: number): Fl
   return out;
 }
 
+/**
+ * `vector` followed by the category block of `tags` (`dimension` 0: `vector` itself, no copy) — the input of a
+ * head trained with a category block.
+ */
+export function withCategoryFeatures(
+  vector: Float32Array,
+  tags: string | readonly string[] | undefined,
+  dimension: number,
+): Float32Array {
+  if (dimension === 0) return vector;
+  const list = tags === undefined ? [] : typeof tags === 'string' ? [tags] : tags;
+  const out = new Float32Array(vector.length + dimension);
+  out.set(vector);
+  out.set(categoryFeatures(list, dimension), vector.length);
+  return out;
+}
+
 /** The backbone id of a head trained on `backboneId` features followed by a category block. */
 export function withCategoryId(backboneId: string, dimension: number): string {
   return `${backboneId}&category-v1:d${dimension}`;

@@ -18,10 +18,10 @@ import {
 } from '@openfugu/schema';
 import { createBackboneFromId } from './backbones/concat.js';
 import { isSyncBackbone } from './backbones/types.js';
-import { routeByPrice, routeByThreshold } from './cost-knob.js';
+import { checkPriceKnob, routeByThreshold } from './cost-knob.js';
 import { headLogits, type RouterHead } from './head.js';
 import { decisionFromScores } from './knn.js';
-import { categoryFeatures, parseCategoryId } from './metadata.js';
+import { parseCategoryId, withCategoryFeatures } from './metadata.js';
 import { renderMessages } from './render.js';
 import { type AgentMask, resolveMask } from './router.js';
 import { predictQuality } from './value-head.js';
@@ -96,16 +96,11 @@ export function createValueRouter(
       actual: `${backbone.dimension + categoryDimension}`,
     });
   }
-  const features = (vector: Float32Array, category: ValueRouteOptions['category']): Float32Array => {
-    if (categoryDimension === 0) return vector;
-    const tags = category === undefined ? [] : typeof category === 'string' ? [category] : category;
-    const out = new Float32Array(head.dimension);
-    out.set(vector);
-    out.set(categoryFeatures(tags, categoryDimension), vector.length);
-    return out;
-  };
   const qualities = (vector: Float32Array, category: ValueRouteOptions['category']) =>
-    predictQuality(head, headLogits(head, features(vector, category)).agentLogits);
+    predictQuality(
+      head,
+      headLogits(head, withCategoryFeatures(vector, category, categoryDimension)).agentLogits,
+    );
   const decide = (q: Float64Array, options: ValueRouteOptions): RoutingDecision => {
     const lambda = options.lambda ?? settings.lambda;
     const prices = options.prices ?? settings.prices;
@@ -120,11 +115,12 @@ export function createValueRouter(
           message: 'lambda > 0 needs one price per agent',
         });
       }
-      routeByPrice(q, prices, lambda, available); // validates prices and λ
+      checkPriceKnob(q.length, prices, lambda, available);
       scores = Float64Array.from(q, (v, a) => v - lambda * prices[a]!);
     } else if (strong !== undefined && threshold !== undefined) {
       const choice = routeByThreshold(q, strong, threshold, available);
-      // A decision whose argmax is the thresholded choice: the chosen agent's score is lifted above the rest.
+      // The choice follows the threshold; the decision's scores stay the predicted qualities (so its argmax
+      // may differ from the chosen agent).
       if (choice >= 0) {
         const decision = decisionFromScores(agents, q, available);
         decision.agentIndex = choice;
