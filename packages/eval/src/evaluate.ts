@@ -259,6 +259,9 @@ export async function evaluateRouting(
           test,
           testUtilities: utilities,
           strong,
+          weak,
+          trainMeans,
+          testMeans,
         })
       : [];
   const t3 = clock();

@@ -11,7 +11,7 @@
  * quality it lands on on test, and the recovered fraction of the gap on test.
  */
 import { calibrateStrongShare, routeByThreshold, strongMargin } from '@openfugu/trinity';
-import { callsToPerformance, mean, modelMeans, strongShareCurve } from './metrics.js';
+import { callsToPerformance, mean, strongShareCurve } from './metrics.js';
 import { type OutcomeTable, outcomeAt } from './table.js';
 
 /** One operating point of the knob. */
@@ -31,29 +31,29 @@ export interface OperatingPoint {
   test_pgr: number | null;
 }
 
-/** Operating points for the standard targets; empty when the training curve is undefined. */
+/**
+ * Operating points for the standard targets; empty when the training curve is undefined. `weak` is the
+ * best other model on the training prompts; `trainMeans` / `testMeans` are each model's mean outcome
+ * (`modelMeans`), which the caller has already computed.
+ */
 export function operatingPoints(settings: {
   train: OutcomeTable;
   trainUtilities: Float64Array;
   test: OutcomeTable;
   testUtilities: Float64Array;
   strong: number;
+  weak: number;
+  trainMeans: readonly number[];
+  testMeans: readonly number[];
 }): OperatingPoint[] {
-  const { train, test, strong } = settings;
+  const { train, test, strong, trainMeans, testMeans } = settings;
   const k = train.models.length;
   const marginsOf = (utilities: Float64Array, n: number) =>
     Float64Array.from({ length: n }, (_, p) => strongMargin(utilities.subarray(p * k, (p + 1) * k), strong));
   const trainMargins = marginsOf(settings.trainUtilities, train.prompts.length);
-  const trainMeans = modelMeans(train);
-  const weakOf = (means: number[]) => {
-    let weak = strong === 0 ? 1 : 0;
-    for (let m = 0; m < k; m++) if (m !== strong && means[m]! > means[weak]!) weak = m;
-    return weak;
-  };
-  const trainWeak = trainMeans[weakOf(trainMeans)]!;
+  const trainWeak = trainMeans[settings.weak]!;
   const trainCurve = strongShareCurve(train, settings.trainUtilities, strong, { points: 201 });
-  const testMeans = modelMeans(test);
-  const testWeak = testMeans[weakOf(trainMeans)]!;
+  const testWeak = testMeans[settings.weak]!;
   const testStrong = testMeans[strong]!;
   const targets: { kind: 'pgr' | 'share'; target: number; share: number }[] = [];
   for (const target of [0.5, 0.8, 0.95]) {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { evaluateRouting } from './evaluate.js';
+import { modelMeans } from './metrics.js';
 import { operatingPoints } from './operating-points.js';
 import { createSupervisedTrainer, SUPERVISED_TRAINERS } from './supervised.js';
 import type { OutcomeTable } from './table.js';
@@ -127,6 +128,9 @@ describe('operatingPoints', () => {
       test: train,
       testUtilities: utilities,
       strong: 0,
+      weak: 1,
+      trainMeans: modelMeans(train),
+      testMeans: modelMeans(train),
     });
     const half = points.find((o) => o.kind === 'share' && o.target === 0.5)!;
     // Margins 0.1…0.4: at most 2 of 4 strong → threshold 0.2, prompts 2 and 3 go strong → all correct.
