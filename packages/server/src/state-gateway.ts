@@ -99,28 +99,32 @@ export function createRequestAdmitter(
   const defaultMaxTokens = settings.defaultMaxTokens ?? 4096;
   return async (admission, chat) => {
     const { scope, limits } = admission;
-    const bytes = Buffer.byteLength(JSON.stringify(chat.messages));
-    const runs = chat.n ?? 1;
-    const completion = (chat.max_completion_tokens ?? chat.max_tokens ?? defaultMaxTokens) * runs;
-    // Tokens for the token bucket: about 4 bytes a token; corrected with the real usage after the run.
-    const estimate = Math.ceil(bytes / 4) * runs + completion;
-    // The cost bound: a byte-level tokenizer makes at most one token per byte (plus the chat template's few
-    // tokens per message), at the dearest prices.
-    const promptBound = (bytes + TEMPLATE_TOKENS * chat.messages.length) * runs;
-    const maxCostUsd = maxPrice ? (promptBound * maxPrice.input + completion * maxPrice.output) / 1e6 : 0;
     const rate: RateLimits | undefined = limits.tokenLimit
       ? {
           tokensPerMinute: limits.tokenLimit.tokensPerMinute,
           ...(limits.tokenLimit.burst ? { tokenBurst: limits.tokenLimit.burst } : {}),
         }
       : undefined;
+    const budgeted = limits.budgets !== undefined && Object.keys(limits.budgets).length > 0;
+    // The size figures serialise the messages again: only when a token limit or a budget needs them.
+    let estimate = 0;
+    let maxCostUsd = 0;
+    if (rate || budgeted) {
+      const bytes = Buffer.byteLength(JSON.stringify(chat.messages));
+      const runs = chat.n ?? 1;
+      const completion = (chat.max_completion_tokens ?? chat.max_tokens ?? defaultMaxTokens) * runs;
+      // Tokens for the token bucket: about 4 bytes a token; corrected with the real usage after the run.
+      estimate = Math.ceil(bytes / 4) * runs + completion;
+      // The cost bound: a byte-level tokenizer makes at most one token per byte (plus the chat template's few
+      // tokens per message), at the dearest prices.
+      const promptBound = (bytes + TEMPLATE_TOKENS * chat.messages.length) * runs;
+      maxCostUsd = maxPrice ? (promptBound * maxPrice.input + completion * maxPrice.output) / 1e6 : 0;
+    }
     const decision = await state.admit({
       scope,
       ...(rate ? { rate, tokens: estimate } : {}),
       ...(limits.maxConcurrent ? { slot: { max: limits.maxConcurrent, leaseMs } } : {}),
-      ...(limits.budgets && Object.keys(limits.budgets).length > 0
-        ? { budget: { budgets: limits.budgets, estimateUsd: maxCostUsd, leaseMs } }
-        : {}),
+      ...(budgeted ? { budget: { budgets: limits.budgets!, estimateUsd: maxCostUsd, leaseMs } } : {}),
     });
     health.update(decision.cooldowns);
     if (!decision.admitted) {
