@@ -28,7 +28,7 @@ import {
 import { createGatewayMetrics, type GatewayMetrics } from './metrics.js';
 import type { GatewayMode } from './modes.js';
 import { attachOpsUi, createGatewayOpsHub, type OpsUiConfig } from './ops/ui-routes.js';
-import { createWorkerPool, type WorkerPool, type WorkerPoolSettings } from './pool.js';
+import { createWorkerPool, DEFAULT_BREAKER, type WorkerPool, type WorkerPoolSettings } from './pool.js';
 import type { ClientKey, RateLimit } from './rate-limit.js';
 import { createMemoryState } from './state/memory-state.js';
 import { registerStateMetrics } from './state/state-metrics.js';
@@ -141,8 +141,8 @@ export function createGateway(settings: GatewaySettings): Gateway {
   });
   const state = settings.state ?? createMemoryState();
   const health = createSharedHealth(state, {
-    failureThreshold: config.pool?.failureThreshold ?? 3,
-    cooldownMs: config.pool?.cooldownMs ?? 30_000,
+    failureThreshold: config.pool?.failureThreshold ?? DEFAULT_BREAKER.failureThreshold,
+    cooldownMs: config.pool?.cooldownMs ?? DEFAULT_BREAKER.cooldownMs,
   });
   const quotas = config.upstreamLimits ? createUpstreamQuotas(state, config.upstreamLimits) : undefined;
   const pool = createWorkerPool({

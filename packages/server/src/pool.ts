@@ -128,6 +128,9 @@ interface Health {
   openUntil: number;
 }
 
+/** The breaker's defaults: consecutive failures that open a worker's circuit, and how long it stays open. */
+export const DEFAULT_BREAKER = { failureThreshold: 3, cooldownMs: 30_000 } as const;
+
 /**
  * Creates a pool manager over workers.
  *
@@ -145,8 +148,8 @@ export function createWorkerPool(settings: WorkerPoolSettings): WorkerPool {
   if (byId.size !== workers.length) {
     throw new OpenFuguError({ code: 'config_error', message: 'worker ids must be unique' });
   }
-  const threshold = settings.failureThreshold ?? 3;
-  const cooldownMs = settings.cooldownMs ?? 30_000;
+  const threshold = settings.failureThreshold ?? DEFAULT_BREAKER.failureThreshold;
+  const cooldownMs = settings.cooldownMs ?? DEFAULT_BREAKER.cooldownMs;
   const maxFallbacks = settings.maxFallbacks ?? 2;
   const now = settings.now ?? Date.now;
   const health = new Map<string, Health>(workers.map((worker) => [worker.id, { failures: 0, openUntil: 0 }]));

@@ -7,7 +7,7 @@
  */
 import type { ServerResponse } from 'node:http';
 import type { Usage } from '@openfugu/schema';
-import type { TraceCall, WorkerPool } from '../pool.js';
+import { DEFAULT_BREAKER, type TraceCall, type WorkerPool } from '../pool.js';
 import { type ClientKey, createKeyMatcher } from '../rate-limit.js';
 
 /** One finished chat-completion request, as the chat route reports it (the ledger's calls and mode trace). */
@@ -190,7 +190,7 @@ export function createOpsHub(settings: OpsHubSettings = {}): OpsHub {
   const maxViewers = settings.maxViewers ?? 16;
   const spendMinutes = settings.spendMinutes ?? 60;
   const healthWindow = settings.healthWindowMinutes ?? 5;
-  const cooldownMs = settings.cooldownMs ?? 30_000;
+  const cooldownMs = settings.cooldownMs ?? DEFAULT_BREAKER.cooldownMs;
   const keys = settings.apiKeys ?? [];
   const matchKey = keys.length > 0 ? createKeyMatcher(keys) : undefined;
 
