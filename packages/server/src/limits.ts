@@ -153,42 +153,19 @@ export function createClientGate(options: {
   const now = options.now ?? (() => performance.now());
   const limiter = createRateLimiter(now);
   const failureLimit = options.authFailureLimit ?? DEFAULT_AUTH_FAILURE_LIMIT;
-  const failureCapacity = Math.max(1, failureLimit.burst ?? failureLimit.requestsPerMinute);
-  const failurePerMs = failureLimit.requestsPerMinute / 60_000;
   /** Failed-authentication budget per client address (a token bucket; empty: the address is refused). */
-  const budgets = new Map<string, { tokens: number; at: number }>();
-  const budgetOf = (ip: string): { tokens: number; at: number } => {
-    const t = now();
-    let budget = budgets.get(ip);
-    if (budget === undefined) {
-      if (budgets.size >= 65_536) {
-        // Bounded memory: forget the addresses whose budget has refilled.
-        for (const [address, entry] of budgets) {
-          if (entry.tokens + (t - entry.at) * failurePerMs >= failureCapacity) budgets.delete(address);
-        }
-      }
-      budget = { tokens: failureCapacity, at: t };
-    } else {
-      budget.tokens = Math.min(failureCapacity, budget.tokens + (t - budget.at) * failurePerMs);
-      budget.at = t;
-    }
-    return budget;
-  };
+  const failures = createRateLimiter(now);
   const refuseThrottled = (ip: string): void => {
-    const budget = budgets.get(ip) === undefined ? undefined : budgetOf(ip);
-    if (budget && budget.tokens < 1) {
+    const wait = failures.wait(ip, failureLimit);
+    if (wait > 0) {
       throw new GatewayError({
         kind: 'rate_limited',
         message: 'Too many failed authentications from this address; retry later.',
-        retryAfterSeconds: (1 - budget.tokens) / failurePerMs / 1000,
+        retryAfterSeconds: wait,
       });
     }
   };
-  const recordFailure = (ip: string): void => {
-    const budget = budgetOf(ip);
-    budget.tokens -= 1;
-    budgets.set(ip, budget);
-  };
+  const recordFailure = (ip: string): void => failures.charge(ip, failureLimit);
   const limitOf = (rateLimit: RateLimit | undefined): KeyLimits => (rateLimit ? { rateLimit } : {});
   /** The request limit of an admitted scope: in this process, or in the state. */
   const take = (admission: Admission): Admission | Promise<Admission> => {

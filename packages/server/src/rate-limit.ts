@@ -11,11 +11,15 @@ export interface RateLimit {
 export interface RateLimiter {
   /** Takes one token; returns 0 when allowed, else the seconds until a token is available. */
   take(key: string, limit: RateLimit): number;
+  /** Seconds until `key` has a token again, taking none (0: it has one, or has no bucket yet). */
+  wait(key: string, limit: RateLimit): number;
+  /** Takes one token whatever the bucket holds (it may go below zero: a debt that refills like tokens). */
+  charge(key: string, limit: RateLimit): void;
 }
 
 /**
- * Creates an in-memory token-bucket limiter. Buckets idle long enough to be full are dropped, so memory
- * stays bounded by the number of active keys.
+ * Creates an in-memory token-bucket limiter. Buckets idle long enough to be full are dropped (swept at most
+ * once a minute), so memory stays bounded by the number of active keys.
  *
  * @example
  * ```ts
@@ -26,26 +30,46 @@ export interface RateLimiter {
 export function createRateLimiter(now: () => number = () => performance.now()): RateLimiter {
   const buckets = new Map<string, { tokens: number; at: number }>();
   let lastSweep = now();
+  /** The bucket of `key` refilled to now (a new full one when `create`, else undefined when absent). */
+  const refilled = (key: string, limit: RateLimit, create: boolean) => {
+    const t = now();
+    const capacity = Math.max(1, limit.burst ?? limit.requestsPerMinute);
+    const perMs = limit.requestsPerMinute / 60_000;
+    if (t - lastSweep > 60_000) {
+      for (const [name, bucket] of buckets) {
+        if (bucket.tokens + (t - bucket.at) * perMs >= capacity) buckets.delete(name);
+      }
+      lastSweep = t;
+    }
+    let bucket = buckets.get(key);
+    if (bucket === undefined) {
+      if (!create) return undefined;
+      bucket = { tokens: capacity, at: t };
+      buckets.set(key, bucket);
+    }
+    bucket.tokens = Math.min(capacity, bucket.tokens + (t - bucket.at) * perMs);
+    bucket.at = t;
+    return { bucket, perMs };
+  };
+  const secondsUntilToken = (tokens: number, perMs: number): number =>
+    perMs > 0 ? (1 - tokens) / perMs / 1000 : Number.POSITIVE_INFINITY;
   return {
     take(key, limit) {
-      const t = now();
-      const capacity = Math.max(1, limit.burst ?? limit.requestsPerMinute);
-      const perMs = limit.requestsPerMinute / 60_000;
-      if (t - lastSweep > 60_000) {
-        for (const [name, bucket] of buckets) {
-          if (bucket.tokens + (t - bucket.at) * perMs >= capacity) buckets.delete(name);
-        }
-        lastSweep = t;
-      }
-      const bucket = buckets.get(key) ?? { tokens: capacity, at: t };
-      bucket.tokens = Math.min(capacity, bucket.tokens + (t - bucket.at) * perMs);
-      bucket.at = t;
-      buckets.set(key, bucket);
+      const { bucket, perMs } = refilled(key, limit, true)!;
       if (bucket.tokens >= 1) {
         bucket.tokens -= 1;
         return 0;
       }
-      return perMs > 0 ? (1 - bucket.tokens) / perMs / 1000 : Number.POSITIVE_INFINITY;
+      return secondsUntilToken(bucket.tokens, perMs);
+    },
+    wait(key, limit) {
+      const state = refilled(key, limit, false);
+      return state === undefined || state.bucket.tokens >= 1
+        ? 0
+        : secondsUntilToken(state.bucket.tokens, state.perMs);
+    },
+    charge(key, limit) {
+      refilled(key, limit, true)!.bucket.tokens -= 1;
     },
   };
 }
