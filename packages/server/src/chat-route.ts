@@ -151,6 +151,16 @@ export function createChatHandler(
             observeRouting: (seconds) => metrics.observeRouting(publicModel, seconds),
           }
         : undefined;
+      // The opt-in debug trace, read when the answer is written (so it holds the run's trace and usage).
+      const trace = debug
+        ? (): unknown => ({
+            mode: mode ? mode.kind : 'direct',
+            calls: ledger.calls,
+            modeTrace,
+            usage: ledger.usage,
+            costUsd: ledger.costUsd,
+          })
+        : noTrace;
       if (mode && context && choices > 1) {
         // n independent runs (bounded concurrency, one deadline, one ledger), answered together.
         const runs = await runChoices(mode, input, context, choices, choiceConcurrency);
@@ -163,15 +173,7 @@ export function createChatHandler(
           choices: runs.map((run, index) => ({ ...run.choice, index })),
           usage: toWireUsage(ledger.usage),
         };
-        if (debug) {
-          answer.openfugu_trace = {
-            mode: mode.kind,
-            calls: ledger.calls,
-            modeTrace,
-            usage: ledger.usage,
-            costUsd: ledger.costUsd,
-          };
-        }
+        if (debug) answer.openfugu_trace = trace();
         return respond(answer, answer.openfugu_trace);
       }
       if (mode?.kind === 'route' && context) {
@@ -190,16 +192,6 @@ export function createChatHandler(
           modeTrace = decision.trace;
         }
       }
-      const trace = debug
-        ? (): unknown => ({
-            mode: mode ? mode.kind : 'direct',
-            calls: ledger.calls,
-            modeTrace,
-            usage: ledger.usage,
-            costUsd: ledger.costUsd,
-          })
-        : noTrace;
-
       if (target) {
         const upstreamBody = passthroughBody(chat, includeUsage || stream);
         const fallback = mode !== undefined; // a client that names a pool member gets exactly that member
@@ -234,7 +226,8 @@ export function createChatHandler(
           scope,
           fallback,
         );
-        return respond(rewriteCompletion(response, id, publicModel, ledger, trace()), trace());
+        const shown = trace();
+        return respond(rewriteCompletion(response, id, publicModel, ledger, shown), shown);
       }
       if (mode?.kind !== 'run' || !context) throw new GatewayError({ kind: 'internal_error' });
       let outcome: ModeResult;
@@ -268,7 +261,8 @@ export function createChatHandler(
         );
         return reply;
       }
-      return respond(completionFromResult(outcome, id, publicModel, ledger, trace()), trace());
+      const shown = trace();
+      return respond(completionFromResult(outcome, id, publicModel, ledger, shown), shown);
     } catch (error) {
       const mapped =
         scope.reason instanceof DeadlineError
@@ -288,7 +282,8 @@ export function createChatHandler(
       clearTimeout(timer);
       raw.off('close', abortOnEarlyClose);
       raw[kScope] = undefined;
-      metrics.observeRequest(publicModel, status, (performance.now() - started) / 1000);
+      const ms = performance.now() - started;
+      metrics.observeRequest(publicModel, status, ms / 1000);
       metrics.observeTokens(
         publicModel,
         ledger.usage.promptTokens,
@@ -300,7 +295,7 @@ export function createChatHandler(
         model: publicModel,
         mode: mode?.kind ?? 'direct',
         status,
-        ms: performance.now() - started,
+        ms,
         stream,
         usage: ledger.usage,
         costUsd: ledger.costUsd,

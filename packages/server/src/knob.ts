@@ -204,8 +204,13 @@ export function createKnobRouter(settings: {
   };
 }
 
+/** Whether `value` is a usable λ: a finite number in [0, MAX_LAMBDA]. */
+function isLambda(value: unknown): value is number {
+  return typeof value === 'number' && Number.isFinite(value) && value >= 0 && value <= MAX_LAMBDA;
+}
+
 function checkLambda(lambda: number, where: string): void {
-  if (!(Number.isFinite(lambda) && lambda >= 0 && lambda <= MAX_LAMBDA)) {
+  if (!isLambda(lambda)) {
     throw new InvalidArgumentError({
       argument: 'lambda',
       message: `${where} must be a finite number in [0, ${MAX_LAMBDA}], got ${lambda}`,
@@ -241,19 +246,14 @@ export function readRoutingHints(
   }
   const rawLambda = headers[LAMBDA_HEADER];
   if (ext.lambda !== undefined) {
-    if (
-      typeof ext.lambda !== 'number' ||
-      !Number.isFinite(ext.lambda) ||
-      ext.lambda < 0 ||
-      ext.lambda > MAX_LAMBDA
-    ) {
+    if (!isLambda(ext.lambda)) {
       throw badRequest(`'openfugu.lambda' must be a number in [0, ${MAX_LAMBDA}].`, 'openfugu.lambda');
     }
     hints.lambda = ext.lambda;
   } else if (rawLambda !== undefined) {
     const text = Array.isArray(rawLambda) ? rawLambda.join(',') : rawLambda;
     const value = /^\s*[0-9.eE+-]+\s*$/.test(text) ? Number(text) : Number.NaN;
-    if (!Number.isFinite(value) || value < 0 || value > MAX_LAMBDA) {
+    if (!isLambda(value)) {
       throw badRequest(`header '${LAMBDA_HEADER}' must be a number in [0, ${MAX_LAMBDA}].`, LAMBDA_HEADER);
     }
     hints.lambda = value;
