@@ -4,6 +4,7 @@
  * each row `dimension` long (DESIGN.md: 7 agents + 3 roles × 1024 in the paper).
  */
 import { InvalidArgumentError, type Random, ShapeMismatchError } from '@openfugu/schema';
+import { type FeatureVector, featureLength, isSparseVector } from './sparse.js';
 
 /** Number of role rows when a head has roles (Worker, Thinker, Verifier). */
 export const ROLE_COUNT = 3;
@@ -150,7 +151,8 @@ export function gaussian(random: Random): number {
 }
 
 /**
- * Computes all head logits for one feature vector: agent logits then role logits.
+ * Computes all head logits for one feature vector (dense, or a {@link SparseVector} — then only its
+ * non-zeros are read, with the same sums as the dense loop): agent logits then role logits.
  *
  * @example
  * ```ts
@@ -159,14 +161,15 @@ export function gaussian(random: Random): number {
  */
 export function headLogits(
   head: RouterHead,
-  features: ArrayLike<number>,
+  vector: FeatureVector,
 ): { agentLogits: Float64Array; roleLogits: Float64Array } {
   const d = head.dimension;
-  if (features.length !== d) {
+  const length = featureLength(vector);
+  if (length !== d) {
     throw new ShapeMismatchError({
-      message: `feature vector has ${features.length} values but the head expects ${d}`,
+      message: `feature vector has ${length} values but the head expects ${d}`,
       expected: `${d}`,
-      actual: `${features.length}`,
+      actual: `${length}`,
     });
   }
   const w = head.weights;
@@ -178,6 +181,19 @@ export function headLogits(
     if (row < agentCount) agentLogits[row] = value;
     else roleLogits[row - agentCount] = value;
   };
+  const bias = head.agentBias;
+  if (isSparseVector(vector)) {
+    const { indices, values } = vector;
+    for (let r = 0; r < rows; r++) {
+      const offset = r * d;
+      let sum = 0;
+      for (let j = 0; j < indices.length; j++) sum += w[offset + indices[j]!]! * values[j]!;
+      put(r, sum);
+    }
+    if (bias !== undefined) for (let a = 0; a < agentCount; a++) agentLogits[a]! += bias[a]!;
+    return { agentLogits, roleLogits };
+  }
+  const features = vector;
   // Five rows per pass over the features (each feature is read once per five rows, five independent sums
   // keep the FPU busy), then pairs, then single rows; every row is still summed in index order, so the
   // logits are exactly those of the plain row-by-row loop.
@@ -226,7 +242,6 @@ export function headLogits(
     for (let i = 0; i < d; i++) sum += w[offset + i]! * features[i]!;
     put(r, sum);
   }
-  const bias = head.agentBias;
   if (bias !== undefined) for (let a = 0; a < agentCount; a++) agentLogits[a]! += bias[a]!;
   return { agentLogits, roleLogits };
 }

@@ -38,6 +38,7 @@ export * from './prompts.js';
 export * from './render.js';
 export * from './router.js';
 export * from './safetensors.js';
+export * from './sparse.js';
 export * from './train.js';
 export * from './train-grpo.js';
 export * from './value-head.js';

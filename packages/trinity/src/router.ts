@@ -19,6 +19,7 @@ import { isSelfDescribingBackboneId } from './backbones/concat.js';
 import { isSyncBackbone } from './backbones/types.js';
 import { headLogits, type RouterHead } from './head.js';
 import { renderMessages } from './render.js';
+import type { FeatureVector } from './sparse.js';
 
 /** Which agents may be chosen: one boolean per agent (true = available) or a subset of agent ids. */
 export type AgentMask = readonly boolean[] | readonly string[];
@@ -58,7 +59,7 @@ export interface Router {
     options?: Omit<RouteOptions, 'signal'>,
   ): RoutingDecision;
   /** Routes a precomputed feature vector. */
-  routeFeatures(features: ArrayLike<number>, options?: Omit<RouteOptions, 'signal'>): RoutingDecision;
+  routeFeatures(features: FeatureVector, options?: Omit<RouteOptions, 'signal'>): RoutingDecision;
 }
 
 /**
@@ -161,7 +162,7 @@ function pick(
 export function routeWithHead(
   head: RouterHead,
   agents: readonly string[],
-  features: ArrayLike<number>,
+  features: FeatureVector,
   options: Omit<RouteOptions, 'signal'> = {},
 ): RoutingDecision {
   const temperature = options.temperature ?? 1;
@@ -280,7 +281,10 @@ export function createRouter(settings: RouterSettings): Router {
           message: `backbone ${backbone.id} has no embedSync; use route()`,
         });
       }
-      return routeWithHead(head, ids, backbone.embedSync(renderMessages(messages)), options);
+      const text = renderMessages(messages);
+      // A wide backbone's non-zeros (its sparse embedding) are all the head reads.
+      const features = backbone.embedSparseSync ? backbone.embedSparseSync(text) : backbone.embedSync(text);
+      return routeWithHead(head, ids, features, options);
     },
     routeFeatures(features, options = {}) {
       return routeWithHead(head, ids, features, options);

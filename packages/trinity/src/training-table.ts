@@ -4,10 +4,11 @@
  * when `unitInterval`). Returns the outcomes as one row-major `Float64Array`.
  */
 import { InvalidArgumentError, ShapeMismatchError } from '@openfugu/schema';
+import { type FeatureVector, featureLength } from './sparse.js';
 
 /** Checks a training table; throws typed errors naming the first bad row. */
 export function checkTrainingTable(
-  features: readonly ArrayLike<number>[],
+  features: readonly FeatureVector[],
   outcomes: readonly (readonly number[])[],
   options: { agentCount?: number; unitInterval?: boolean } = {},
 ): { n: number; d: number; k: number; flat: Float64Array } {
@@ -20,7 +21,7 @@ export function checkTrainingTable(
       actual: `${outcomes.length}`,
     });
   }
-  const d = features[0]!.length;
+  const d = featureLength(features[0]!);
   const k = options.agentCount ?? outcomes[0]!.length;
   if (d < 1 || k < 1) {
     throw new InvalidArgumentError({
@@ -30,11 +31,12 @@ export function checkTrainingTable(
   }
   const flat = new Float64Array(n * k);
   for (let p = 0; p < n; p++) {
-    if (features[p]!.length !== d || outcomes[p]!.length !== k) {
+    const length = featureLength(features[p]!);
+    if (length !== d || outcomes[p]!.length !== k) {
       throw new ShapeMismatchError({
-        message: `prompt ${p}: expected ${d} features and ${k} outcomes, got ${features[p]!.length} and ${outcomes[p]!.length}`,
+        message: `prompt ${p}: expected ${d} features and ${k} outcomes, got ${length} and ${outcomes[p]!.length}`,
         expected: `${d} / ${k}`,
-        actual: `${features[p]!.length} / ${outcomes[p]!.length}`,
+        actual: `${length} / ${outcomes[p]!.length}`,
       });
     }
     for (let a = 0; a < k; a++) {

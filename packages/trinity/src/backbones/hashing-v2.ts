@@ -47,6 +47,8 @@
  *
  * Internal module: `createHashingBackbone({ version: 2 })` is the public entry point.
  */
+
+import type { SparseVector } from '../sparse.js';
 import {
   asciiBytes,
   createCodeBuffer,
@@ -328,14 +330,15 @@ function countCharNgrams35(
 }
 
 /**
- * Returns the `embedSync` of a v2 backbone. Scratch (the code-unit buffer and one float64 count array per
- * weight group) is allocated once here and reused; a call allocates only its output. Not re-entrant, which
- * synchronous JavaScript never needs.
+ * Returns the `embedSync` of a v2 backbone and its sparse twin `embedSparseSync` (the same vector's non-zeros,
+ * bit for bit, finished on the touched buckets only — what wide backbones route with). Scratch (the code-unit
+ * buffer and one float64 count array per weight group) is allocated once here and reused; a call allocates
+ * only its output. Not re-entrant, which synchronous JavaScript never needs.
  */
 export function createHashingV2Embed(
   config: HashingV2Config,
   options: { fastPaths?: boolean } = {},
-): (text: string) => Float32Array {
+): { embedSync: (text: string) => Float32Array; embedSparseSync: (text: string) => SparseVector } {
   // `fastPaths: false` (tests only) runs the generic code that the fast paths must agree with bit for bit.
   const fastPaths = options.fastPaths ?? true;
   const { dimension, words, wordBigrams, minN, maxN, weights, saltWord, saltBigram, saltChar } = config;
@@ -366,8 +369,8 @@ export function createHashingV2Embed(
   const firstWeight = groupWeights[0]!;
   const scratch = createCodeBuffer();
 
-  return function embedSync(text: string): Float32Array {
-    const out = new Float32Array(dimension);
+  /** Counts the text's features into the group arrays; false when there is nothing to count. */
+  function count(text: string): boolean {
     // All-ASCII text with word features: preparation and word counting in one pass. Otherwise (and in tests,
     // which check that both paths agree) prepare first, then count words over the prepared code units.
     const n = fastPaths && wordFlags !== 0 ? asciiBytes(text, scratch) : -1;
@@ -402,7 +405,7 @@ export function createHashingV2Embed(
         );
       }
     }
-    if (length <= 1) return out;
+    if (length <= 1) return false;
     const buffer = scratch.codes;
 
     if (maxN > 0) {
@@ -414,6 +417,12 @@ export function createHashingV2Embed(
       }
     }
 
+    return true;
+  }
+
+  function embedSync(text: string): Float32Array {
+    const out = new Float32Array(dimension);
+    if (!count(text)) return out;
     // Sublinear TF per bucket and weight group, summed in float64 into the first group's array (other groups
     // are emptied on the way); then the norm, one float32 rounding, and the first array emptied.
     let sumSquares = 0;
@@ -446,5 +455,55 @@ export function createHashingV2Embed(
       first.fill(0);
     }
     return out;
-  };
+  }
+
+  // The buckets a text touched, found by one scan of the counts (the counting loops stay as they are).
+  const touched = new Int32Array(dimension);
+  const empty = (): SparseVector => ({ dimension, indices: new Int32Array(0), values: new Float32Array(0) });
+
+  /** The non-zeros of `embedSync(text)`, bit for bit, without a dense pass over the finished vector. */
+  function embedSparseSync(text: string): SparseVector {
+    if (!count(text)) return empty();
+    let nnz = 0;
+    if (groupCounts.length === 1) {
+      for (let b = 0; b < dimension; b++) if (first[b] !== 0) touched[nnz++] = b;
+    } else {
+      for (let b = 0; b < dimension; b++) {
+        let any = first[b] !== 0;
+        for (let g = 1; g < groupCounts.length && !any; g++) any = groupCounts[g]![b] !== 0;
+        if (any) touched[nnz++] = b;
+      }
+    }
+    // The dense path's arithmetic, in the same (ascending) order, on the touched buckets only.
+    const sums = new Float64Array(nnz);
+    let sumSquares = 0;
+    for (let t = 0; t < nnz; t++) {
+      const b = touched[t]!;
+      let v = firstWeight * sublinearFast(first[b]!);
+      for (let g = 1; g < groupCounts.length; g++) {
+        const counts = groupCounts[g]!;
+        v += groupWeights[g]! * sublinearFast(counts[b]!);
+        counts[b] = 0;
+      }
+      first[b] = 0;
+      sums[t] = v;
+      sumSquares += v * v;
+    }
+    if (!(sumSquares > 0)) return empty();
+    const inv = 1 / Math.sqrt(sumSquares);
+    const indices = new Int32Array(nnz);
+    const values = new Float32Array(nnz);
+    let kept = 0;
+    for (let t = 0; t < nnz; t++) {
+      const value = Math.fround(sums[t]! * inv);
+      if (value === 0) continue;
+      indices[kept] = touched[t]!;
+      values[kept++] = value;
+    }
+    return kept === nnz
+      ? { dimension, indices, values }
+      : { dimension, indices: indices.slice(0, kept), values: values.slice(0, kept) };
+  }
+
+  return { embedSync, embedSparseSync };
 }

@@ -27,6 +27,7 @@
  */
 import type { AbortSignalLike } from '@openfugu/schema';
 import { InvalidArgumentError } from '@openfugu/schema';
+import { type SparseVector, toSparse } from '../sparse.js';
 import {
   createCodeBuffer,
   FNV_OFFSET,
@@ -72,6 +73,11 @@ export interface HashingBackbone extends SyncBackbone {
   readonly settings: Readonly<Required<Omit<HashingBackboneSettings, 'weights'>>> & {
     readonly weights: Readonly<{ words: number; bigrams: number; chars: number }>;
   };
+  /**
+   * The non-zeros of `embedSync(text)`, bit for bit. v2 finishes only the buckets the text touched, so a wide
+   * backbone (2^15+ buckets) never fills or scans a dense output; v1 converts its dense vector.
+   */
+  embedSparseSync(text: string): SparseVector;
 }
 
 /**
@@ -319,7 +325,12 @@ export function createHashingBackbone(settings: HashingBackboneSettings = {}): H
     saltBigram,
     saltChar,
   };
-  const embedSync = version === 1 ? createHashingV1Embed(config) : createHashingV2Embed(config);
+  const kernel =
+    version === 1
+      ? { embedSync: createHashingV1Embed(config), embedSparseSync: undefined }
+      : createHashingV2Embed(config);
+  const { embedSync } = kernel;
+  const embedSparseSync = kernel.embedSparseSync ?? ((text: string) => toSparse(embedSync(text)));
   const id =
     `hashing-v${version}:d${dimension}:w${words ? 1 : 0}:b${wordBigrams ? 1 : 0}:` +
     `c${charNgrams === false ? 0 : `${minN}-${maxN}`}:s${seed}` +
@@ -340,6 +351,7 @@ export function createHashingBackbone(settings: HashingBackboneSettings = {}): H
       version,
     },
     embedSync,
+    embedSparseSync,
     async embed(texts: readonly string[], options?: { signal?: AbortSignalLike }): Promise<Float32Array[]> {
       const result: Float32Array[] = [];
       for (const text of texts) {

@@ -1,10 +1,16 @@
 import type { AbortSignalLike, Backbone } from '@openfugu/schema';
 import { AbortedError } from '@openfugu/schema';
+import type { SparseVector } from '../sparse.js';
 
 /** A backbone that can also embed one text synchronously (the router's hot path uses it when present). */
 export interface SyncBackbone extends Backbone {
   /** Embed one text synchronously; same result as `embed([text])[0]`. */
   embedSync(text: string): Float32Array;
+  /**
+   * The same vector as `embedSync`, as its non-zeros — offered by wide backbones (hashed n-grams over
+   * 2^15+ buckets), where routers and trainers read only the non-zeros.
+   */
+  embedSparseSync?(text: string): SparseVector;
 }
 
 /** True when `backbone` offers `embedSync`. */
