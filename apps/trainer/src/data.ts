@@ -3,6 +3,7 @@
  * an optional held-out test split by prompt, and cached backbone features (@openfugu/eval embedder).
  */
 import {
+  checkDense,
   createBackboneEmbedder,
   dropIncomplete,
   loadOutcomes,
@@ -61,7 +62,7 @@ export async function loadRoutingData(options: LoadRoutingDataOptions): Promise<
   const holdout = options.holdout ?? 0;
   const make = async (part: OutcomeTable): Promise<RoutingSet> => ({
     table: part,
-    features: await embedder.embed(part.prompts.map((p) => p.text)),
+    features: [...checkDense(await embedder.embed(part.prompts.map((p) => p.text)), 'openfugu-train')],
     outcomes: rowsOf(part),
   });
   const base = {

@@ -2,7 +2,7 @@
  * `openfugu-eval` — routing evaluations on recorded outcomes.
  *
  *   openfugu-eval routing --train DIR [--test DIR | --split 0.7] [--models a,b,c]
- *     --backbone hashing|glove|concat|concat-glove|concat-wide --trainer cmaes|grpo|ridge|ridge-idf|ridge-fine|logistic|knn|ridge+cmaes|ridge+cmaes-head
+ *     --backbone hashing|glove|concat|concat-glove|concat-wide|concat-sparse --trainer cmaes|grpo|ridge|ridge-idf|ridge-fine|logistic|knn|ridge+cmaes|ridge+cmaes-head
  *     --seed N [--metadata subset] --json OUT.json [--markdown OUT.md] [--svg OUT.svg]
  *
  * Exit codes: 0 success, 2 bad usage or bad data (unknown model, empty split, malformed or mismatched files),
@@ -20,7 +20,7 @@ const SUBSET_FEATURES = 256;
 
 const usage = `Usage:
   openfugu-eval routing --train DIR [--test DIR | --split 0.7] [--models a,b,c]
-                        [--backbone hashing|glove|concat|concat-glove|concat-wide]
+                        [--backbone hashing|glove|concat|concat-glove|concat-wide|concat-sparse]
                         [--trainer cmaes|grpo|ridge|ridge-idf|ridge-fine|logistic|knn|ridge+cmaes|ridge+cmaes-head]
                         [--seed N] [--metadata subset]
                         --json OUT.json [--markdown OUT.md] [--svg OUT.svg]

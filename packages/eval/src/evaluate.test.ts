@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { evaluateRouting, type RouterTrainer } from './evaluate.js';
+import { checkDense, evaluateRouting, type RouterTrainer } from './evaluate.js';
 import type { OutcomeTable } from './table.js';
 import { syntheticTable, testRandom } from './test-random.js';
 
@@ -14,7 +14,7 @@ const bucketTrainer: RouterTrainer = {
     const k = models.length;
     const sums = [new Float64Array(k), new Float64Array(k)];
     const counts = [0, 0];
-    features.forEach((f, p) => {
+    checkDense(features, 'bucket').forEach((f, p) => {
       const b = f[0]! > 0.5 ? 1 : 0;
       counts[b]!++;
       for (let m = 0; m < k; m++) sums[b]![m]! += outcomes[p * k + m]!;
@@ -22,7 +22,7 @@ const bucketTrainer: RouterTrainer = {
     return {
       utilities: (query) => {
         const out = new Float64Array(query.length * k);
-        query.forEach((f, q) => {
+        checkDense(query, 'bucket').forEach((f, q) => {
           const b = f[0]! > 0.5 ? 1 : 0;
           for (let m = 0; m < k; m++) out[q * k + m] = sums[b]![m]! / Math.max(1, counts[b]!);
         });

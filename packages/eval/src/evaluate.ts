@@ -5,6 +5,7 @@
  * bootstrap. The CLI wires the real ones.
  */
 import { InvalidArgumentError, type Random } from '@openfugu/schema';
+import { concatSparse, isSparseVector, type SparseVector, toSparse } from '@openfugu/trinity';
 import { knnUtilities } from './knn.js';
 import {
   aiq,
@@ -34,8 +35,14 @@ import {
 } from './table.js';
 
 /** What a router trainer receives: training features and outcomes (prompts × models, row-major). */
+/**
+ * One prompt's features: dense, or the non-zeros of a wide backbone (`concat-sparse`), which only the
+ * ridge value heads take (`checkDense` names the trainer that does not).
+ */
+export type Features = Float32Array | SparseVector;
+
 export interface RouterTrainingInput {
-  features: readonly Float32Array[];
+  features: readonly Features[];
   outcomes: Float64Array;
   models: readonly string[];
   /** Optional per-model cost of one call. */
@@ -45,7 +52,7 @@ export interface RouterTrainingInput {
 
 /** A trained router: prompts × models utilities (higher = preferred) for new features. */
 export interface TrainedRouter {
-  utilities(features: readonly Float32Array[]): Float64Array;
+  utilities(features: readonly Features[]): Float64Array;
   /**
    * Out-of-fold utilities of the training prompts (prompts × models), when the trainer has them (the
    * supervised value heads); the report then calibrates the knob's operating points on them.
@@ -70,7 +77,7 @@ export interface EvaluateRoutingOptions {
   split?: number;
   /** Models of the pool (default: every model of the table). */
   models?: readonly string[];
-  embed: (texts: readonly string[]) => Promise<Float32Array[]>;
+  embed: (texts: readonly string[]) => Promise<Features[]>;
   trainer: RouterTrainer;
   seed: number;
   random: Random;
@@ -109,7 +116,8 @@ export interface RoutingReport {
   best_single: ScoredMean & { model: string; best_on_train: string };
   oracle: ScoredMean;
   random: ScoredMean;
-  knn: ScoredMean & { k: number };
+  /** null for sparse features (the kNN baseline reads dense vectors). */
+  knn: (ScoredMean & { k: number }) | null;
   per_model: Record<string, number>;
   router_minus_best_single: ScoredMean;
   strong_model: string;
@@ -118,7 +126,7 @@ export interface RoutingReport {
   strong_mean: number;
   /** null in the JSON when undefined (the test set reverses strong and weak). */
   apgr: number;
-  knn_apgr: number;
+  knn_apgr: number | null;
   cpt50: number | null;
   cpt80: number | null;
   cpt95: number | null;
@@ -189,9 +197,10 @@ export async function evaluateRouting(
   let testFeatures = await options.embed(test.prompts.map((p) => p.text));
   const metadata = options.metadataFeatures;
   if (metadata) {
-    const append = (table: OutcomeTable, features: Float32Array[]) =>
+    const append = (table: OutcomeTable, features: Features[]): Features[] =>
       features.map((x, p) => {
         const extra = metadata(table.prompts[p]!);
+        if (isSparseVector(x)) return concatSparse([x, toSparse(extra)]);
         const out = new Float32Array(x.length + extra.length);
         out.set(x);
         out.set(extra, x.length);
@@ -216,8 +225,10 @@ export async function evaluateRouting(
   const choices = argmaxChoices(utilities, k);
   const routerValues = routedValues(test, choices);
   const knnK = options.knnK ?? 20;
-  const knn = knnUtilities(train, trainFeatures, testFeatures, knnK);
-  const knnValues = routedValues(test, argmaxChoices(knn, k));
+  const denseTrain = denseOrUndefined(trainFeatures);
+  const denseTest = denseOrUndefined(testFeatures);
+  const knn = denseTrain && denseTest ? knnUtilities(train, denseTrain, denseTest, knnK) : undefined;
+  const knnValues = knn ? routedValues(test, argmaxChoices(knn, k)) : undefined;
   const testMeans = modelMeans(test);
   const best = bestSingle(test);
   const bestOnTrain = bestSingle(train);
@@ -236,7 +247,7 @@ export async function evaluateRouting(
   const costOf = costFunction(test);
   const curveOptions = costOf ? { costs: costOf } : {};
   const curve = k > 1 ? strongShareCurve(test, utilities, strong, curveOptions) : [];
-  const knnCurve = k > 1 ? strongShareCurve(test, knn, strong) : [];
+  const knnCurve = k > 1 && knn ? strongShareCurve(test, knn, strong) : [];
   const weakMean = k > 1 ? testMeans[weak]! : testMeans[0]!;
   const strongMean = testMeans[strong]!;
   const finiteOrNull = (x: number): number | null => (Number.isFinite(x) ? x : null);
@@ -283,7 +294,7 @@ export async function evaluateRouting(
     best_single: { ...bootstrap(bestValues), model: best.model, best_on_train: bestOnTrain.model },
     oracle: bootstrap(oracleValues(test)),
     random: bootstrap(randomValues(test)),
-    knn: { ...bootstrap(knnValues), k: knnK },
+    knn: knnValues ? { ...bootstrap(knnValues), k: knnK } : null,
     per_model: perModel,
     router_minus_best_single: bootstrap(routerValues.map((v, p) => v - bestValues[p]!)),
     strong_model: models[strong]!,
@@ -291,7 +302,7 @@ export async function evaluateRouting(
     weak_mean: weakMean,
     strong_mean: strongMean,
     apgr: apgr(curve, weakMean, strongMean),
-    knn_apgr: apgr(knnCurve, weakMean, strongMean),
+    knn_apgr: knn ? apgr(knnCurve, weakMean, strongMean) : null,
     cpt50: finiteOrNull(callsToPerformance(curve, weakMean, strongMean, 0.5)),
     cpt80: finiteOrNull(callsToPerformance(curve, weakMean, strongMean, 0.8)),
     cpt95: finiteOrNull(callsToPerformance(curve, weakMean, strongMean, 0.95)),
@@ -312,6 +323,25 @@ export async function evaluateRouting(
     training: router.history ?? null,
     timings_ms: { embed: t1 - t0, train: t2 - t1, evaluate: t3 - t2 },
   };
+}
+
+/** The features as dense vectors, or undefined when any is sparse. */
+function denseOrUndefined(features: readonly Features[]): Float32Array[] | undefined {
+  return features.every((x): x is Float32Array => !isSparseVector(x))
+    ? (features as Float32Array[])
+    : undefined;
+}
+
+/** The features as dense vectors; a typed error naming `trainer` when any is sparse. */
+export function checkDense(features: readonly Features[], trainer: string): readonly Float32Array[] {
+  const dense = denseOrUndefined(features);
+  if (!dense) {
+    throw new InvalidArgumentError({
+      argument: 'trainer',
+      message: `trainer ${trainer} needs dense features; sparse backbones (concat-sparse) train the ridge value heads only`,
+    });
+  }
+  return dense;
 }
 
 function toJsonPoint(point: CurvePoint): { strong_share: number; quality: number; cost?: number } {

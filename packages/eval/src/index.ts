@@ -1,10 +1,13 @@
 // Types of sibling packages that this package's API takes or returns, re-exported so that users name them
 // from here (checked by tools/scripts/check-reexports.mjs in `pnpm lint`).
 export type { OpenFuguError, Random } from '@openfugu/schema';
+export type { SparseVector } from '@openfugu/trinity';
 export { type CsvIssue, type CsvRecord, parseCsv } from './csv.js';
 export {
+  checkDense,
   type EvaluateRoutingOptions,
   evaluateRouting,
+  type Features,
   type RouterTrainer,
   type RouterTrainingInput,
   type RoutingReport,

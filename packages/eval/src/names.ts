@@ -17,9 +17,18 @@ export type SupervisedTrainerName = (typeof SUPERVISED_TRAINERS)[number];
 
 /**
  * Backbones of the CLI: `concat` is the composed default of issue 16 (no download), `concat-glove` adds GloVe,
- * `concat-wide` doubles the hashed-word block (1024 instead of 512; dimension 1556).
+ * `concat-wide` doubles the hashed-word block (1024 instead of 512; dimension 1556), `concat-sparse` is the
+ * wide composition (2^15 word + 2^16 character buckets; dimension 98,324) handed to the trainers as sparse
+ * vectors — the ridge value heads only.
  */
-export const BACKBONE_NAMES = ['hashing', 'glove', 'concat', 'concat-glove', 'concat-wide'] as const;
+export const BACKBONE_NAMES = [
+  'hashing',
+  'glove',
+  'concat',
+  'concat-glove',
+  'concat-wide',
+  'concat-sparse',
+] as const;
 export type BackboneName = (typeof BACKBONE_NAMES)[number];
 
 /** Trainers of the CLI. */

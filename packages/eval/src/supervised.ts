@@ -2,7 +2,8 @@
  * Supervised router trainers for the eval CLI (issue 16), on top of @openfugu/trinity:
  *
  * - `ridge` / `logistic`: `trainValueHead` — per-model predicted quality, λ by 5-fold CV on the training
- *   prompts, per-model bias. Out-of-fold predictions on the training prompts are returned as
+ *   prompts (ridge with two models by the out-of-fold deferral area — the ranking APGR/CPT and the knob use —,
+ *   otherwise by held-out loss), per-model bias; on a sparse backbone (`concat-sparse`) ridge by conjugate gradients. Out-of-fold predictions on the training prompts are returned as
  *   `trainUtilities` (the eval calibrates operating points on them).
  * - `ridge-idf`: `ridge` with each feature scaled by its smooth IDF on the training prompts (TF-IDF-style
  *   weighting of the hashed n-gram buckets; `featureScale: 'idf'`), folded into the head's weights.
@@ -21,7 +22,7 @@
  */
 import { createCmaes, createRng } from '@openfugu/cmaes';
 import * as trinity from '@openfugu/trinity';
-import type { RouterTrainer, RouterTrainingInput, TrainedRouter } from './evaluate.js';
+import { checkDense, type RouterTrainer, type RouterTrainingInput, type TrainedRouter } from './evaluate.js';
 
 import type { SupervisedTrainerName } from './names.js';
 
@@ -67,6 +68,9 @@ function valueHead(
     features,
     outcomes: outcomeRows(input, rows),
     model,
+    // Ridge with two models: λ for the ranking the deferral curve and the knob use; otherwise held-out loss
+    // (more models: the argmax routes; logistic: measured only with the loss criterion).
+    criterion: model === 'ridge' && input.models.length === 2 ? 'deferral' : 'loss',
     ...variant,
     agents: input.models,
     random: createRng(input.seed * 7919 + 1),
@@ -75,7 +79,8 @@ function valueHead(
 
 function valueHistory(result: trinity.TrainValueHeadResult): Record<string, unknown> {
   return {
-    algorithm: `${result.model} value head (5-fold CV over λ, per-model bias${result.featureScales ? ', IDF-scaled features' : ''})`,
+    algorithm: `${result.model} value head (5-fold CV over λ by ${result.cv[0]?.deferral === undefined ? 'held-out loss' : 'out-of-fold deferral area'}, per-model bias${result.featureScales ? ', IDF-scaled features' : ''}${result.solver === 'cg' ? ', conjugate gradients on sparse features' : ''})`,
+    ...(result.iterations === undefined ? {} : { cg_iterations: result.iterations }),
     lambda: result.lambda,
     cv: result.cv,
     oof_calibration: result.calibration,
@@ -117,7 +122,7 @@ export function createSupervisedTrainer(
     name,
     async train(input) {
       const k = input.models.length;
-      const d = input.features[0]?.length ?? 0;
+      const d = input.features[0] === undefined ? 0 : trinity.featureLength(input.features[0]);
       const budget = generations * (4 + Math.floor(3 * Math.log(k * (d + 1))));
       if (name === 'ridge' || name === 'logistic' || name === 'ridge-idf' || name === 'ridge-fine') {
         const result =
@@ -131,7 +136,7 @@ export function createSupervisedTrainer(
       }
       if (name === 'knn') {
         const { index, cv } = trinity.trainKnnRouter({
-          features: input.features,
+          features: checkDense(input.features, name),
           outcomes: outcomeRows(input),
           agents: input.models,
           random: createRng(input.seed * 7919 + 2),
@@ -145,7 +150,7 @@ export function createSupervisedTrainer(
           },
           utilities(features) {
             const out = new Float64Array(features.length * k);
-            for (const [q, x] of features.entries()) out.set(index.predict(x), q * k);
+            for (const [q, x] of checkDense(features, name).entries()) out.set(index.predict(x), q * k);
             return out;
           },
         };
@@ -197,7 +202,7 @@ export function createSupervisedTrainer(
       // ridge+cmaes-head: ridge on 80 %, sep-CMA-ES over the whole augmented head, validation on 20 %.
       const split = trinity.splitIndices(input.features.length, 0.2, input.seed);
       const fitted = valueHead(input, 'ridge', split.train);
-      const augmented = input.features.map((x) => {
+      const augmented = checkDense(input.features, name).map((x) => {
         const out = new Float32Array(d + 1);
         out.set(x);
         out[d] = 1;
@@ -235,7 +240,7 @@ export function createSupervisedTrainer(
         },
         utilities(features) {
           const out = new Float64Array(features.length * k);
-          features.forEach((x, q) => {
+          checkDense(features, name).forEach((x, q) => {
             for (let a = 0; a < k; a++) {
               let s = w[a * (d + 1) + d]!;
               for (let i = 0; i < d; i++) s += w[a * (d + 1) + i]! * x[i]!;

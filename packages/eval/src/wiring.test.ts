@@ -1,4 +1,10 @@
-import { createHashingBackbone, renderMessages } from '@openfugu/trinity';
+import {
+  createHashingBackbone,
+  createWideConcatBackbone,
+  isSparseVector,
+  renderMessages,
+  toDense,
+} from '@openfugu/trinity';
 import { describe, expect, it } from 'vitest';
 import { createBackboneEmbedder } from './wiring.js';
 
@@ -10,6 +16,20 @@ describe('createBackboneEmbedder', () => {
     const routed = createHashingBackbone({ dimension: 1024 }).embedSync(
       renderMessages([{ role: 'user', content: prompt }]),
     );
-    expect(Array.from(trained!)).toEqual(Array.from(routed));
+    expect(isSparseVector(trained)).toBe(false);
+    expect(Array.from(trained as Float32Array)).toEqual(Array.from(routed));
+  });
+
+  it('concat-sparse hands over the non-zeros of the vector the wide backbone routes with', async () => {
+    const embedder = await createBackboneEmbedder('concat-sparse');
+    const prompt = 'What is 17 × 23? Show your work.';
+    const [trained] = await embedder.embed([prompt]);
+    if (!isSparseVector(trained)) throw new Error('expected a sparse vector');
+    const wide = createWideConcatBackbone();
+    expect(embedder.id).toBe(wide.id);
+    expect(trained.dimension).toBe(98_324);
+    expect(trained.indices.length).toBeLessThan(500);
+    const routed = wide.embedSync(renderMessages([{ role: 'user', content: prompt }]));
+    expect(Array.from(toDense(trained))).toEqual(Array.from(routed));
   });
 });

@@ -7,7 +7,13 @@
 import { createRng } from '@openfugu/cmaes';
 import type { Backbone, Random } from '@openfugu/schema';
 import * as trinity from '@openfugu/trinity';
-import type { RouterTrainer, RouterTrainingInput, TrainedRouter } from './evaluate.js';
+import {
+  checkDense,
+  type Features,
+  type RouterTrainer,
+  type RouterTrainingInput,
+  type TrainedRouter,
+} from './evaluate.js';
 import type { BackboneName, TrainerName } from './names.js';
 import { createSupervisedTrainer } from './supervised.js';
 
@@ -23,8 +29,25 @@ export function seededRandom(seed: number): Random {
  */
 export async function createBackboneEmbedder(
   name: BackboneName,
-): Promise<{ id: string; embed: (texts: readonly string[]) => Promise<Float32Array[]> }> {
+): Promise<{ id: string; embed: (texts: readonly string[]) => Promise<Features[]> }> {
   let backbone: Backbone;
+  if (name === 'concat-sparse') {
+    const wide = trinity.createWideConcatBackbone();
+    const cache = new Map<string, trinity.SparseVector>();
+    return {
+      id: wide.id,
+      async embed(texts) {
+        return texts.map((t) => {
+          let x = cache.get(t);
+          if (x === undefined) {
+            x = wide.embedSparseSync(trinity.renderPrompt(t));
+            cache.set(t, x);
+          }
+          return x;
+        });
+      },
+    };
+  }
   if (name === 'hashing') {
     backbone = trinity.createHashingBackbone({ dimension: 1024 });
   } else if (name === 'concat') {
@@ -68,12 +91,18 @@ function rows(input: RouterTrainingInput): number[][] {
   return input.features.map((_, p) => Array.from(input.outcomes.subarray(p * k, p * k + k)));
 }
 
-function linearRouter(weights: ArrayLike<number>, k: number, d: number, history: unknown): TrainedRouter {
+function linearRouter(
+  weights: ArrayLike<number>,
+  k: number,
+  d: number,
+  history: unknown,
+  trainer: string,
+): TrainedRouter {
   return {
     history,
     utilities(features) {
       const out = new Float64Array(features.length * k);
-      features.forEach((x, q) => {
+      checkDense(features, trainer).forEach((x, q) => {
         for (let a = 0; a < k; a++) {
           let sum = 0;
           for (let i = 0; i < d; i++) sum += weights[a * d + i]! * x[i]!;
@@ -96,9 +125,10 @@ export function createRouterTrainer(name: TrainerName, options: RouterTrainerOpt
       name: 'cmaes',
       async train(input) {
         const k = input.models.length;
-        const d = input.features[0]?.length ?? 0;
+        const features = checkDense(input.features, 'cmaes');
+        const d = features[0]?.length ?? 0;
         const settings: Parameters<typeof trinity.trainRouterHead>[0] = {
-          features: input.features,
+          features,
           outcomes: rows(input),
           seed: input.seed,
           maxGenerations: generations,
@@ -127,7 +157,7 @@ export function createRouterTrainer(name: TrainerName, options: RouterTrainerOpt
             validation: g.validationReward,
           })),
         };
-        return linearRouter(result.head.weights, k, d, history);
+        return linearRouter(result.head.weights, k, d, history, 'cmaes');
       },
     };
   }
@@ -135,14 +165,15 @@ export function createRouterTrainer(name: TrainerName, options: RouterTrainerOpt
     name: 'grpo',
     async train(input) {
       const k = input.models.length;
-      const d = input.features[0]?.length ?? 0;
+      const features = checkDense(input.features, 'grpo');
+      const d = features[0]?.length ?? 0;
       const groupSize = 8;
       // Same budget of reward look-ups as CMA-ES: λ candidates × every training prompt per generation,
       // against G samples per prompt per GRPO epoch.
       const lambda = 4 + Math.floor(3 * Math.log(k * d));
       const epochs = Math.max(1, Math.round((generations * lambda) / groupSize));
       const result = trinity.trainRouterHeadGrpo({
-        features: input.features,
+        features,
         outcomes: rows(input),
         seed: input.seed,
         epochs,
@@ -169,7 +200,7 @@ export function createRouterTrainer(name: TrainerName, options: RouterTrainerOpt
           validation: e.validationReward,
         })),
       };
-      return linearRouter(result.head.weights, k, d, history);
+      return linearRouter(result.head.weights, k, d, history, 'grpo');
     },
   };
 }
