@@ -51,6 +51,8 @@ export interface ChatRouteContext {
    * `finish` settles them after the run.
    */
   admit?(request: FastifyRequest, chat: ChatCompletionRequest): Promise<{ finish(ledger: Ledger): void }>;
+  /** The name of the client key the request was admitted with (undefined: admitted by its address). */
+  keyName?(request: FastifyRequest): string | undefined;
   /** Counts a request in flight; the returned function ends it. */
   begin(): () => void;
   /** A fresh public completion id. */
@@ -301,7 +303,7 @@ export function createChatHandler(
         costUsd: ledger.costUsd,
         calls: ledger.calls,
         modeTrace,
-        credential: request.headers.authorization ?? (request.headers['x-api-key'] as string | undefined),
+        key: ctx.keyName?.(request),
       });
       ticket?.finish(ledger);
       end();

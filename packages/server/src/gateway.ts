@@ -135,10 +135,7 @@ export interface Gateway {
 export function createGateway(settings: GatewaySettings): Gateway {
   const config = settings.config ?? {};
   const metrics = createGatewayMetrics();
-  const ops = createGatewayOpsHub(config.ui, {
-    ...config.pool,
-    ...(config.apiKeys ? { apiKeys: config.apiKeys } : {}),
-  });
+  const ops = createGatewayOpsHub(config.ui, config.pool ?? {});
   const state = settings.state ?? createMemoryState();
   const health = createSharedHealth(state, {
     failureThreshold: config.pool?.failureThreshold ?? DEFAULT_BREAKER.failureThreshold,
@@ -344,6 +341,7 @@ export function createGateway(settings: GatewaySettings): Gateway {
       logFailure,
       admit: (request, chat) =>
         admitRequest(admissions.get(request) ?? { scope: `ip:${request.ip}`, limits: {} }, chat),
+      keyName: (request) => admissions.get(request)?.name,
       begin() {
         inFlight++;
         return () => {

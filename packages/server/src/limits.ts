@@ -113,6 +113,11 @@ export interface AdmissionInput {
 export interface Admission {
   scope: string;
   limits: KeyLimits;
+  /**
+   * The client key's name (a configured key's `name`, a stored key's `name`), as the operations page shows it;
+   * absent for a request admitted by its address.
+   */
+  name?: string;
 }
 
 /**
@@ -200,6 +205,7 @@ export function createClientGate(options: {
         return take({
           scope: state ? `key:config:${key.name}` : `key:${key.name}`,
           limits: limitOf(key.rateLimit ?? options.rateLimit),
+          name: key.name,
         });
       }
       if (!storedKeys || !usable || !state) {
@@ -211,9 +217,10 @@ export function createClientGate(options: {
           recordFailure(input.ip);
           throw new GatewayError({ kind: 'unauthorized' });
         }
-        const { id: _id, name: _name, prefix: _prefix, createdAt: _c, revokedAt: _r, ...limits } = record;
+        const { id: _id, name, prefix: _prefix, createdAt: _c, revokedAt: _r, ...limits } = record;
         return take({
           scope: keyScope(record.id),
+          name,
           limits: {
             ...limits,
             ...(limits.rateLimit || !options.rateLimit ? {} : { rateLimit: options.rateLimit }),
