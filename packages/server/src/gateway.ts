@@ -135,7 +135,7 @@ export interface Gateway {
 export function createGateway(settings: GatewaySettings): Gateway {
   const config = settings.config ?? {};
   const metrics = createGatewayMetrics();
-  const ops = createGatewayOpsHub(config.ui, config.pool ?? {});
+  const ops = createGatewayOpsHub(config.ui);
   const state = settings.state ?? createMemoryState();
   const health = createSharedHealth(state, {
     failureThreshold: config.pool?.failureThreshold ?? DEFAULT_BREAKER.failureThreshold,

@@ -150,22 +150,28 @@ describe('createOpsHub', () => {
     expect(hub.trace('b')).toBeUndefined();
   });
 
-  it("says until when a worker cools down, from the failure that opened the pool's circuit", () => {
+  it("says until when a worker cools down, from the pool's own cooldown left", () => {
     const now = 1_000_000;
-    let open = false;
-    const workers: Worker[] = ['math', 'coder'].map((id) => ({
+    const left = new Map<string, number>();
+    const workers: Worker[] = ['math', 'coder', 'writer'].map((id) => ({
       id,
       complete: async () => ({ content: '' }),
     }));
-    const pool = { workers, isAvailable: (id: string) => id !== 'math' || !open } as unknown as WorkerPool;
-    const hub = createOpsHub({ now: () => now, cooldownMs: 30_000 });
+    const pool = {
+      workers,
+      isAvailable: (id: string) => (left.get(id) ?? 0) <= 0,
+      cooldownLeftMs: (id: string) => left.get(id) ?? 0,
+    } as unknown as WorkerPool;
+    const hub = createOpsHub({ now: () => now });
     hub.attach(pool);
     hub.onCall({ workerId: 'math', outcome: 'ok', ms: 10 });
     hub.onCall({ workerId: 'math', outcome: 'error', ms: 20, error: 'upstream_error' });
-    open = true;
+    left.set('math', 30_000);
     hub.onCall({ workerId: 'math', outcome: 'timeout', ms: 30 });
     hub.onCall({ workerId: 'coder', outcome: 'aborted', ms: 5, usage: emptyUsage() });
-    const [math, coder] = hub.health();
+    // Cooling without a failure this hub saw (another replica's breaker, an upstream's Retry-After).
+    left.set('writer', 4_500);
+    const [math, coder, writer] = hub.health();
     expect(math).toEqual({
       id: 'math',
       available: false,
@@ -177,5 +183,6 @@ describe('createOpsHub', () => {
       lastError: { at: now, code: 'timeout' },
     });
     expect(coder).toMatchObject({ available: true, coolingUntil: null, calls: 1, errors: 0 });
+    expect(writer).toMatchObject({ available: false, coolingUntil: now + 4_500, calls: 0 });
   });
 });

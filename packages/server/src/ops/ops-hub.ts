@@ -7,7 +7,7 @@
  */
 import type { ServerResponse } from 'node:http';
 import type { Usage } from '@openfugu/schema';
-import { DEFAULT_BREAKER, type TraceCall, type WorkerPool } from '../pool.js';
+import type { TraceCall, WorkerPool } from '../pool.js';
 
 /** One finished chat-completion request, as the chat route reports it (the ledger's calls and mode trace). */
 export interface OpsRequestDone {
@@ -62,7 +62,7 @@ export interface OpsTrace extends OpsRequestSummary {
 export interface OpsWorkerHealth {
   id: string;
   available: boolean;
-  /** Epoch ms the cooldown ends (when cooling down and the hub saw the failure that opened it). */
+  /** Epoch ms the cooldown ends, from the pool's `cooldownLeftMs` (null when available). */
   coolingUntil: number | null;
   /** Calls, failures (outcome `error` / `timeout`) and their ratio over the last `healthWindowMinutes`. */
   calls: number;
@@ -110,8 +110,6 @@ export interface OpsHubSettings {
   spendMinutes?: number;
   /** Minutes of call outcomes behind each worker's error rate (default 5). */
   healthWindowMinutes?: number;
-  /** The pool's cooldown, to say until when a worker cools down (default 30 000, the pool's). */
-  cooldownMs?: number;
   /** Clock, epoch ms (default `Date.now`). */
   now?: () => number;
 }
@@ -159,7 +157,6 @@ interface CallBucket {
 
 interface WorkerState {
   buckets: CallBucket[];
-  coolingUntil: number;
   lastError: { at: number; code: string } | null;
 }
 
@@ -190,7 +187,6 @@ export function createOpsHub(settings: OpsHubSettings = {}): OpsHub {
   const maxViewers = settings.maxViewers ?? 16;
   const spendMinutes = settings.spendMinutes ?? 60;
   const healthWindow = settings.healthWindowMinutes ?? 5;
-  const cooldownMs = settings.cooldownMs ?? DEFAULT_BREAKER.cooldownMs;
 
   let pool: WorkerPool | undefined;
   // The trace ring: a fixed array and an id index; the oldest entry is overwritten.
@@ -210,7 +206,7 @@ export function createOpsHub(settings: OpsHubSettings = {}): OpsHub {
   const workerState = (id: string): WorkerState => {
     let state = workers.get(id);
     if (!state) {
-      state = { buckets: [], coolingUntil: 0, lastError: null };
+      state = { buckets: [], lastError: null };
       workers.set(id, state);
     }
     return state;
@@ -335,10 +331,6 @@ export function createOpsHub(settings: OpsHubSettings = {}): OpsHub {
       if (call.outcome === 'error' || call.outcome === 'timeout') {
         bucket.errors++;
         state.lastError = { at, code: call.error ?? call.outcome };
-        // The pool opens a circuit in the same tick it reports the failure that opened it.
-        if (pool && !pool.isAvailable(call.workerId) && state.coolingUntil <= at) {
-          state.coolingUntil = at + cooldownMs;
-        }
       }
     },
     onRequestDone(request) {
@@ -378,10 +370,11 @@ export function createOpsHub(settings: OpsHubSettings = {}): OpsHub {
           totalMs += bucket.totalMs;
         }
         const available = pool ? pool.isAvailable(id) : true;
+        const left = !available && pool ? pool.cooldownLeftMs(id) : 0;
         return {
           id,
           available,
-          coolingUntil: !available && state && state.coolingUntil > at ? state.coolingUntil : null,
+          coolingUntil: left > 0 ? at + Math.ceil(left) : null,
           calls,
           errors,
           errorRate: calls > 0 ? errors / calls : 0,

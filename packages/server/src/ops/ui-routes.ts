@@ -243,15 +243,11 @@ export function registerOpsUi(
 }
 
 /** Creates the hub of a gateway whose config enables the page. */
-export function createGatewayOpsHub(
-  ui: OpsUiConfig | undefined,
-  options: { cooldownMs?: number },
-): OpsHub | undefined {
+export function createGatewayOpsHub(ui: OpsUiConfig | undefined): OpsHub | undefined {
   if (!ui?.enabled) return undefined;
   return createOpsHub({
     ...(ui.traceCapacity === undefined ? {} : { traceCapacity: ui.traceCapacity }),
     ...(ui.maxViewers === undefined ? {} : { maxViewers: ui.maxViewers }),
-    ...(options.cooldownMs === undefined ? {} : { cooldownMs: options.cooldownMs }),
   });
 }
 
