@@ -74,7 +74,7 @@ export interface GatewayConfig extends LimitsConfig {
   /** `/metrics` needs a client key (default: true when `apiKeys` are configured, else false). */
   metricsRequireAuth?: boolean;
   /**
-   * The admin API's master key (`/admin/keys`, at least 16 characters); absent: no admin API. With it, keys
+   * The admin API's master key (`/admin/keys`, 16 to 4096 characters); absent: no admin API. With it, keys
    * stored in the state are accepted beside `apiKeys`.
    */
   adminMasterKey?: string;

@@ -4,7 +4,13 @@
  * store (several gateway processes) can replace the in-memory one later.
  */
 import { GatewayError } from './errors.js';
-import { type ClientKey, createKeyMatcher, createRateLimiter, type RateLimit } from './rate-limit.js';
+import {
+  type ClientKey,
+  createKeyMatcher,
+  createRateLimiter,
+  presentedKey,
+  type RateLimit,
+} from './rate-limit.js';
 import { keyScope } from './state/common.js';
 import type { KeyLimits, SharedState } from './state/types.js';
 
@@ -192,15 +198,8 @@ export function createClientGate(options: {
     admit(input) {
       if (!matchKey) return take({ scope: `ip:${input.ip}`, limits: limitOf(options.rateLimit) });
       refuseThrottled(input.ip);
-      const header = input.authorization;
-      const presented =
-        typeof header === 'string' && /^bearer /i.test(header)
-          ? header.slice(7).trim()
-          : typeof input.apiKey === 'string'
-            ? input.apiKey
-            : undefined;
-      const usable = presented !== undefined && presented.length > 0 && presented.length <= 4096;
-      const key = usable ? matchKey(presented) : undefined;
+      const presented = presentedKey(input);
+      const key = presented !== undefined ? matchKey(presented) : undefined;
       if (key) {
         return take({
           scope: state ? `key:config:${key.name}` : `key:${key.name}`,
@@ -208,7 +207,7 @@ export function createClientGate(options: {
           name: key.name,
         });
       }
-      if (!storedKeys || !usable || !state) {
+      if (!storedKeys || presented === undefined || !state) {
         recordFailure(input.ip);
         throw new GatewayError({ kind: 'unauthorized' });
       }
