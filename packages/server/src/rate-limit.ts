@@ -116,7 +116,9 @@ export const MAX_PRESENTED_KEY_LENGTH = 4096;
 export function presentedKey(headers: { authorization: unknown; apiKey?: unknown }): string | undefined {
   const { authorization, apiKey } = headers;
   return usableKey(
-    typeof authorization === 'string' && /^bearer /i.test(authorization) ? authorization.slice(7).trim() : apiKey,
+    typeof authorization === 'string' && /^bearer /i.test(authorization)
+      ? authorization.slice(7).trim()
+      : apiKey,
   );
 }
 

@@ -110,7 +110,10 @@ describe('operations page access', () => {
     for (const apiKey of [key, 'sk-alice-123']) {
       const client = new OpenAI({ baseURL: `${url}/v1`, apiKey, maxRetries: 0 });
       answers.push(
-        await client.chat.completions.create({ model: 'fugu', messages: [{ role: 'user', content: 'Hi 1' }] }),
+        await client.chat.completions.create({
+          model: 'fugu',
+          messages: [{ role: 'user', content: 'Hi 1' }],
+        }),
       );
     }
     const headers = { 'x-api-key': 'sk-operator-9' };

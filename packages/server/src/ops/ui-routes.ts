@@ -159,7 +159,8 @@ export function registerOpsUi(
   app.get('/ui', async (request, reply) => {
     const key = (request.query as { key?: unknown }).key;
     if (typeof key === 'string' && (admin || clients)) {
-      if (!keyMatches(usableKey(key))) return loginPage(reply.code(401), 'That key does not open the operations page.');
+      if (!keyMatches(usableKey(key)))
+        return loginPage(reply.code(401), 'That key does not open the operations page.');
       startSession(reply, request.protocol === 'https');
       return reply.code(303).header('location', '/ui').send();
     }
