@@ -141,14 +141,6 @@ export function createMemoryState(settings: MemoryStateSettings = {}): SharedSta
       return { acquired: true, lease: { scope, id, leaseMs } };
     },
 
-    async renewSlot(lease) {
-      const t = now();
-      const held = liveSlots(lease.scope, t);
-      if (!held.has(lease.id)) return false;
-      held.set(lease.id, t + lease.leaseMs);
-      return true;
-    },
-
     async releaseSlot(lease) {
       slots.get(lease.scope)?.delete(lease.id);
       liveSlots(lease.scope, now());

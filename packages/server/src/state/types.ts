@@ -36,7 +36,10 @@ export type RateDecision =
 export interface SlotLimits {
   /** Most slots held at once in this scope. */
   max: number;
-  /** A slot not released or renewed within this time is freed (its replica is presumed dead). Default 600 000. */
+  /**
+   * A slot not released within this time is freed (its replica is presumed dead). Default 600 000. Make it
+   * longer than any request can run: the gateway uses `max(600 000, requestTimeoutMs + 60 000)`.
+   */
   leaseMs?: number;
 }
 
@@ -174,7 +177,7 @@ export interface StateStatus {
  * The state shared by gateway replicas. The only error a method rejects with is `StateUnavailableError` (the
  * Redis state, while Redis is unreachable): from a concern whose policy is `closed`, from `lookupKey` for a
  * key this replica has not seen lately, and from the admin methods (create, list, get, update, revoke).
- * `settleBudget`, `releaseSlot` and `renewSlot` never reject.
+ * `settleBudget` and `releaseSlot` never reject.
  */
 export interface SharedState {
   readonly backend: 'memory' | 'redis';
@@ -186,8 +189,6 @@ export interface SharedState {
 
   /** Takes a concurrency slot if fewer than `max` are held in the scope. */
   acquireSlot(scope: string, limits: SlotLimits): Promise<SlotDecision>;
-  /** Extends a slot's lease (long streams); false when it had already expired. */
-  renewSlot(lease: SlotLease): Promise<boolean>;
   /** Frees a slot; idempotent. */
   releaseSlot(lease: SlotLease): Promise<void>;
 
