@@ -180,10 +180,18 @@ for i = 5, #KEYS do out[#out + 1] = tonumber(redis.call('GET', KEYS[i]) or '0') 
 return out
 `;
 
-/** A failed call. KEYS: failures hash, cooldowns hash. ARGV: worker, threshold, cooldownMs. Returns ms left. */
+/**
+ * A failed call. KEYS: failures hash, cooldowns hash. ARGV: worker, threshold, cooldownMs, forced cooldown ms
+ * (an upstream's Retry-After; 0: none). Returns ms left.
+ */
 export const FAILURE_SCRIPT = `${NOW}
 local count = redis.call('HINCRBY', KEYS[1], ARGV[1], 1)
 if count >= tonumber(ARGV[2]) then redis.call('HSET', KEYS[2], ARGV[1], now + tonumber(ARGV[3])) end
+local forced = tonumber(ARGV[4] or '0')
+if forced > 0 then
+  local current = tonumber(redis.call('HGET', KEYS[2], ARGV[1]) or '0')
+  if now + forced > current then redis.call('HSET', KEYS[2], ARGV[1], now + forced) end
+end
 local untilMs = tonumber(redis.call('HGET', KEYS[2], ARGV[1]) or '0')
 return math.ceil(math.max(0, untilMs - now))
 `;

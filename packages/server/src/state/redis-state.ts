@@ -548,7 +548,7 @@ export function createRedisState(settings: RedisStateSettings): RedisState {
       );
     },
 
-    reportFailure(workerId, breaker) {
+    reportFailure(workerId, breaker, options) {
       return guarded(
         'health',
         async () =>
@@ -559,9 +559,10 @@ export function createRedisState(settings: RedisStateSettings): RedisState {
               workerId,
               breaker.failureThreshold,
               breaker.cooldownMs,
+              Math.max(0, options?.cooldownMs ?? 0),
             ),
           ),
-        () => local.reportFailure(workerId, breaker),
+        () => local.reportFailure(workerId, breaker, options),
       );
     },
 

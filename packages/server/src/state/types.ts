@@ -118,6 +118,12 @@ export interface BreakerSettings {
   cooldownMs: number;
 }
 
+/** Options of a worker failure report. */
+export interface FailureOptions {
+  /** Cool the worker down at least this long (ms), below the threshold too; a longer cooldown is kept. */
+  cooldownMs?: number;
+}
+
 /** Limits stored with a client key. */
 export interface KeyLimits {
   rateLimit?: { requestsPerMinute: number; burst?: number };
@@ -214,8 +220,12 @@ export interface SharedState {
    */
   admit(request: AdmitRequest): Promise<AdmitDecision>;
 
-  /** Counts a failed call; opens the worker's circuit when the threshold is reached. Returns the cooldown left. */
-  reportFailure(workerId: string, settings: BreakerSettings): Promise<number>;
+  /**
+   * Counts a failed call; opens the worker's circuit when the threshold is reached. With `cooldownMs` (an
+   * upstream's `Retry-After`) it also cools the worker at least that long, whatever the count, in the same call
+   * (one round trip). Returns the cooldown left.
+   */
+  reportFailure(workerId: string, settings: BreakerSettings, options?: FailureOptions): Promise<number>;
   /** Counts a successful call (resets the consecutive-failure count). */
   reportSuccess(workerId: string): Promise<void>;
   /** Cools a worker down for `cooldownMs` at once. */
