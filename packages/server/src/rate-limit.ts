@@ -122,7 +122,14 @@ export function presentedKey(headers: { authorization: unknown; apiKey?: unknown
   );
 }
 
-/** `presented` when it is a string of 1 to `MAX_PRESENTED_KEY_LENGTH` characters, else undefined. */
+/**
+ * `presented` when it is a string of 1 to `MAX_PRESENTED_KEY_LENGTH` characters, else undefined.
+ *
+ * @example
+ * ```ts
+ * usableKey(request.query.key); // a key given in a URL, checked like a header's
+ * ```
+ */
 export function usableKey(presented: unknown): string | undefined {
   return typeof presented === 'string' && presented.length > 0 && presented.length <= MAX_PRESENTED_KEY_LENGTH
     ? presented
