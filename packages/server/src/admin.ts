@@ -3,20 +3,23 @@
  * the `SharedState` (hashed), so with the Redis state a key created through one replica works on all of them
  * at once, and a revoked key fails on all of them.
  */
-import { createHash, timingSafeEqual } from 'node:crypto';
 import { createValidator } from '@openfugu/schema';
 import type { TSchema } from '@sinclair/typebox';
 import type { FastifyPluginAsync, FastifyReply } from 'fastify';
 import { ConfigError } from './config.js';
 import { GatewayError, toErrorResponse } from './errors.js';
-import { pointerToParam } from './intake.js';
+import { invalidRequest } from './intake.js';
+import { createKeyMatcher, MAX_PRESENTED_KEY_LENGTH, presentedKey } from './rate-limit.js';
 import { KeyPatchSchema, keyScope, NewKeySchema } from './state/common.js';
 import type { KeyRecord, SharedState } from './state/types.js';
 
 /** Options of `adminRoutes`. */
 export interface AdminRoutesOptions {
   state: SharedState;
-  /** The master key (from the environment; at least 16 characters). Compared in constant time. */
+  /**
+   * The master key (from the environment; 16 to 4096 characters), presented as `Authorization: Bearer …`.
+   * Compared in constant time.
+   */
   masterKey: string;
 }
 
@@ -32,23 +35,22 @@ export interface AdminRoutesOptions {
  * ```
  */
 export const adminRoutes: FastifyPluginAsync<AdminRoutesOptions> = async (app, options) => {
-  if (typeof options.masterKey !== 'string' || options.masterKey.length < 16) {
-    throw new ConfigError({ message: 'admin: the master key must be at least 16 characters' });
+  const length = typeof options.masterKey === 'string' ? options.masterKey.length : 0;
+  if (length < 16 || length > MAX_PRESENTED_KEY_LENGTH) {
+    throw new ConfigError({
+      message: `admin: the master key must be at least 16 characters and at most ${MAX_PRESENTED_KEY_LENGTH}`,
+    });
   }
-  const master = digest(options.masterKey);
+  const matchMaster = createKeyMatcher([{ key: options.masterKey, name: 'admin' }]);
   const { state } = options;
   const validateNew = validatorFor(NewKeySchema);
   const validatePatch = validatorFor(KeyPatchSchema);
 
   app.setErrorHandler((error, _request, reply) => send(reply, error));
-  app.addHook('onRequest', async (request, reply) => {
-    const header = request.headers.authorization;
-    const presented = typeof header === 'string' && header.startsWith('Bearer ') ? header.slice(7) : '';
-    if (!timingSafeEqual(digest(presented), master)) {
-      return send(
-        reply,
-        new GatewayError({ kind: 'unauthorized', message: 'Invalid or missing admin key.' }),
-      );
+  app.addHook('onRequest', async (request) => {
+    const presented = presentedKey({ authorization: request.headers.authorization });
+    if (presented === undefined || matchMaster(presented) === undefined) {
+      throw new GatewayError({ kind: 'unauthorized', message: 'Invalid or missing admin key.' });
     }
   });
 
@@ -80,10 +82,6 @@ export const adminRoutes: FastifyPluginAsync<AdminRoutesOptions> = async (app, o
   });
 };
 
-function digest(text: string): Buffer {
-  return createHash('sha256').update(text).digest();
-}
-
 function shown(record: KeyRecord): KeyRecord & { object: 'api_key' } {
   return { object: 'api_key', ...record };
 }
@@ -102,13 +100,7 @@ function validatorFor<S extends TSchema>(schema: S) {
   return (value: unknown) => {
     const result = validator.validate(value ?? {});
     if (result.ok) return result.value;
-    const first = result.issues[0];
-    const param = first ? pointerToParam(first.path) : '';
-    throw new GatewayError({
-      kind: 'invalid_request',
-      message: first ? `Invalid request: '${param || 'body'}' ${first.message}.` : 'Invalid request body.',
-      param: param || null,
-    });
+    throw invalidRequest(result.issues);
   };
 }
 

@@ -19,7 +19,13 @@ import { clip, invalidRequest, passthroughBody, toWorkerRequest } from './intake
 import { readRoutingHints } from './knob.js';
 import type { GatewayLimits } from './limits.js';
 import type { GatewayMetrics } from './metrics.js';
-import { createFinalStream, endFinalStream, type FinalStream, runChoices } from './mode-runs.js';
+import {
+  createFinalStream,
+  decideWorker,
+  endFinalStream,
+  type FinalStream,
+  runChoices,
+} from './mode-runs.js';
 import type { GatewayMode, ModeContext, ModeInput, ModeResult } from './modes.js';
 import type { OpsRequestDone } from './ops/ops-hub.js';
 import { callOnce, openStream, pipeStream } from './passthrough.js';
@@ -51,6 +57,8 @@ export interface ChatRouteContext {
    * `finish` settles them after the run.
    */
   admit?(request: FastifyRequest, chat: ChatCompletionRequest): Promise<{ finish(ledger: Ledger): void }>;
+  /** The name of the client key the request was admitted with (undefined: admitted by its address). */
+  keyName?(request: FastifyRequest): string | undefined;
   /** Counts a request in flight; the returned function ends it. */
   begin(): () => void;
   /** A fresh public completion id. */
@@ -176,42 +184,22 @@ export function createChatHandler(
         if (debug) answer.openfugu_trace = trace();
         return respond(answer, answer.openfugu_trace);
       }
-      if (mode?.kind === 'route' && context) {
-        const routeStart = performance.now();
-        const decision = await mode.route(input, context);
-        metrics.observeRouting(publicModel, (performance.now() - routeStart) / 1000);
+      const decision = mode && context ? await decideWorker(mode, input, context) : undefined;
+      if (decision) {
         target = pool.get(decision.workerId);
         modeTrace = decision.trace;
-      } else if (mode?.kind === 'run' && mode.passthrough && context) {
-        const routeStart = performance.now();
-        const decision = await mode.passthrough(input, context);
-        if (decision) {
-          metrics.observeRouting(publicModel, (performance.now() - routeStart) / 1000);
-          target = pool.get(decision.workerId);
-          if (!target) throw new GatewayError({ kind: 'internal_error' });
-          modeTrace = decision.trace;
-        }
       }
       if (target) {
         const upstreamBody = passthroughBody(chat, includeUsage || stream);
         const fallback = mode !== undefined; // a client that names a pool member gets exactly that member
         if (stream && isUpstreamWorker(target)) {
-          const { chunks, workerId } = await openStream(
-            pool,
-            target.id,
-            upstreamBody,
-            ledger,
-            scope,
-            fallback,
-          );
-          reply.hijack();
-          await pipeStream(reply, chunks, {
+          const opened = await openStream(pool, target.id, upstreamBody, ledger, scope, { fallback });
+          await pipeStream(reply, opened, {
             id,
             model: publicModel,
             includeUsage,
             ledger,
             pool,
-            workerId,
             trace,
             debug,
           });
@@ -301,7 +289,7 @@ export function createChatHandler(
         costUsd: ledger.costUsd,
         calls: ledger.calls,
         modeTrace,
-        credential: request.headers.authorization ?? (request.headers['x-api-key'] as string | undefined),
+        key: ctx.keyName?.(request),
       });
       ticket?.finish(ledger);
       end();

@@ -74,7 +74,7 @@ export interface GatewayConfig extends LimitsConfig {
   /** `/metrics` needs a client key (default: true when `apiKeys` are configured, else false). */
   metricsRequireAuth?: boolean;
   /**
-   * The admin API's master key (`/admin/keys`, at least 16 characters); absent: no admin API. With it, keys
+   * The admin API's master key (`/admin/keys`, 16 to 4096 characters); absent: no admin API. With it, keys
    * stored in the state are accepted beside `apiKeys`.
    */
   adminMasterKey?: string;
@@ -135,10 +135,7 @@ export interface Gateway {
 export function createGateway(settings: GatewaySettings): Gateway {
   const config = settings.config ?? {};
   const metrics = createGatewayMetrics();
-  const ops = createGatewayOpsHub(config.ui, {
-    ...config.pool,
-    ...(config.apiKeys ? { apiKeys: config.apiKeys } : {}),
-  });
+  const ops = createGatewayOpsHub(config.ui);
   const state = settings.state ?? createMemoryState();
   const health = createSharedHealth(state, {
     failureThreshold: config.pool?.failureThreshold ?? DEFAULT_BREAKER.failureThreshold,
@@ -344,6 +341,7 @@ export function createGateway(settings: GatewaySettings): Gateway {
       logFailure,
       admit: (request, chat) =>
         admitRequest(admissions.get(request) ?? { scope: `ip:${request.ip}`, limits: {} }, chat),
+      keyName: (request) => admissions.get(request)?.name,
       begin() {
         inFlight++;
         return () => {

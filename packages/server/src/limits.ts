@@ -4,7 +4,13 @@
  * store (several gateway processes) can replace the in-memory one later.
  */
 import { GatewayError } from './errors.js';
-import { type ClientKey, createKeyMatcher, createRateLimiter, type RateLimit } from './rate-limit.js';
+import {
+  type ClientKey,
+  createKeyMatcher,
+  createRateLimiter,
+  presentedKey,
+  type RateLimit,
+} from './rate-limit.js';
 import { keyScope } from './state/common.js';
 import type { KeyLimits, SharedState } from './state/types.js';
 
@@ -113,6 +119,11 @@ export interface AdmissionInput {
 export interface Admission {
   scope: string;
   limits: KeyLimits;
+  /**
+   * The client key's name (a configured key's `name`, a stored key's `name`), as the operations page shows it;
+   * absent for a request admitted by its address.
+   */
+  name?: string;
 }
 
 /**
@@ -187,22 +198,16 @@ export function createClientGate(options: {
     admit(input) {
       if (!matchKey) return take({ scope: `ip:${input.ip}`, limits: limitOf(options.rateLimit) });
       refuseThrottled(input.ip);
-      const header = input.authorization;
-      const presented =
-        typeof header === 'string' && /^bearer /i.test(header)
-          ? header.slice(7).trim()
-          : typeof input.apiKey === 'string'
-            ? input.apiKey
-            : undefined;
-      const usable = presented !== undefined && presented.length > 0 && presented.length <= 4096;
-      const key = usable ? matchKey(presented) : undefined;
+      const presented = presentedKey(input);
+      const key = presented !== undefined ? matchKey(presented) : undefined;
       if (key) {
         return take({
           scope: state ? `key:config:${key.name}` : `key:${key.name}`,
           limits: limitOf(key.rateLimit ?? options.rateLimit),
+          name: key.name,
         });
       }
-      if (!storedKeys || !usable || !state) {
+      if (!storedKeys || presented === undefined || !state) {
         recordFailure(input.ip);
         throw new GatewayError({ kind: 'unauthorized' });
       }
@@ -211,9 +216,10 @@ export function createClientGate(options: {
           recordFailure(input.ip);
           throw new GatewayError({ kind: 'unauthorized' });
         }
-        const { id: _id, name: _name, prefix: _prefix, createdAt: _c, revokedAt: _r, ...limits } = record;
+        const { id: _id, name, prefix: _prefix, createdAt: _c, revokedAt: _r, ...limits } = record;
         return take({
           scope: keyScope(record.id),
+          name,
           limits: {
             ...limits,
             ...(limits.rateLimit || !options.rateLimit ? {} : { rateLimit: options.rateLimit }),

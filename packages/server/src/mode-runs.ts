@@ -4,7 +4,6 @@
  */
 import type {
   AbortSignalLike,
-  ChatCompletionChunk,
   Worker,
   WorkerCallOptions,
   WorkerRequest,
@@ -22,10 +21,9 @@ import {
 import { GatewayError } from './errors.js';
 import { passthroughBody } from './intake.js';
 import type { GatewayMode, ModeContext, ModeInput } from './modes.js';
-import { callOnce, orderFrom } from './passthrough.js';
-import { isFallbackWorthy, type Ledger, type WorkerPool } from './pool.js';
-import { sseData } from './sse.js';
-import { chunkOf, closeSse, startStream, write } from './sse-writer.js';
+import { callOnce, type ForwardedStream, forwardStream, openStream } from './passthrough.js';
+import type { Ledger } from './pool.js';
+import { closeSse } from './sse-writer.js';
 import { type JsonObject, toChatBody } from './upstream/openai-worker.js';
 
 /**
@@ -71,6 +69,29 @@ export async function runChoices(
   return results;
 }
 
+/**
+ * The one worker a mode picks for the whole request — a `route` mode's decision, or a `run` mode's
+ * `passthrough` claim — timed as a routing decision (`observeRouting`); undefined when the `run` mode is to run
+ * the request itself. A decision naming no pool member is an internal error.
+ */
+export async function decideWorker(
+  mode: GatewayMode,
+  input: ModeInput,
+  context: ModeContext,
+): Promise<{ workerId: string; trace?: unknown } | undefined> {
+  const started = performance.now();
+  const decision =
+    mode.kind === 'route'
+      ? await mode.route(input, context)
+      : mode.passthrough
+        ? await mode.passthrough(input, context)
+        : undefined;
+  if (!decision) return undefined;
+  context.observeRouting?.((performance.now() - started) / 1000);
+  if (!context.pool.get(decision.workerId)) throw new GatewayError({ kind: 'internal_error' });
+  return decision;
+}
+
 /** One run of a mode, answered as one choice (its `index` set by the caller). */
 async function runChoice(
   mode: GatewayMode,
@@ -78,13 +99,8 @@ async function runChoice(
   context: ModeContext,
   body: JsonObject,
 ): Promise<{ choice: Choice; trace: unknown }> {
-  let decision: { workerId: string; trace?: unknown } | undefined;
-  const routeStart = performance.now();
-  if (mode.kind === 'route') decision = await mode.route(input, context);
-  else if (mode.passthrough) decision = await mode.passthrough(input, context);
+  const decision = await decideWorker(mode, input, context);
   if (decision) {
-    context.observeRouting?.((performance.now() - routeStart) / 1000);
-    if (!context.pool.get(decision.workerId)) throw new GatewayError({ kind: 'internal_error' });
     const response = await callOnce(
       context.pool,
       decision.workerId,
@@ -162,45 +178,24 @@ export function createFinalStream(
     }
     const body = toChatBody(request);
     body.stream_options = { include_usage: true };
-    const opened = await openStreamToFirstChunk(pool, workerId, body, ledger, callSignal);
+    const opened = await openStream(pool, workerId, body, ledger, callSignal, {
+      fallback: true,
+      toFirstChunk: true,
+    });
     state.started = true;
-    reply.hijack();
-    startStream(reply);
-    let content = '';
-    let usage: ChatCompletionChunk['usage'];
-    let finishReason: WorkerResponse['finishReason'];
+    let forwarded: ForwardedStream;
     try {
-      for (let next = opened.first; next.done !== true; next = await opened.iterator.next()) {
-        const chunk = next.value;
-        if (chunk.usage) usage = chunk.usage;
-        const { system_fingerprint: _fingerprint, usage: _usage, ...rest } = chunk;
-        if (rest.choices?.length === 0) continue; // the usage-only chunk: the run's total goes out at the end
-        for (const choice of rest.choices ?? []) {
-          if (typeof choice.delta?.content === 'string') content += choice.delta.content;
-          const finish = choice.finish_reason;
-          if (finish) {
-            state.finished = true;
-            if (finish === 'stop' || finish === 'length' || finish === 'content_filter')
-              finishReason = finish;
-          }
-        }
-        await write(reply, sseData({ ...rest, id: names.id, model: names.model }));
-      }
+      forwarded = await forwardStream(reply, opened, { ...names, pool, ledger, collect: true });
     } catch (error) {
-      pool.report(opened.workerId, ledger, { ms: performance.now() - opened.started, error });
       state.error ??= error;
       signal.abort(error);
       throw error;
     }
+    state.finished = forwarded.finished;
     state.completed = true;
-    const summed = usage ? fromWireUsage(usage) : undefined;
-    pool.report(opened.workerId, ledger, {
-      ms: performance.now() - opened.started,
-      ...(summed ? { usage: summed } : {}),
-    });
-    const response: WorkerResponse = { content };
-    if (summed) response.usage = summed;
-    if (finishReason) response.finishReason = finishReason;
+    const response: WorkerResponse = { content: forwarded.content };
+    if (forwarded.usage) response.usage = fromWireUsage(forwarded.usage);
+    if (forwarded.finishReason) response.finishReason = forwarded.finishReason;
     return response;
   };
   for (const bound of pool.bind(ledger)) {
@@ -220,43 +215,6 @@ export function createFinalStream(
   return state;
 }
 
-/**
- * Opens an upstream stream and waits for its first chunk; until that chunk has arrived, a failure (at the head
- * or in the body) falls back to the next available worker (up to 3 in all), so nothing has reached the client.
- */
-async function openStreamToFirstChunk(
-  pool: WorkerPool,
-  workerId: string,
-  body: JsonObject,
-  ledger: Ledger,
-  signal: AbortSignalLike,
-): Promise<{
-  iterator: AsyncIterator<ChatCompletionChunk>;
-  first: IteratorResult<ChatCompletionChunk>;
-  workerId: string;
-  started: number;
-}> {
-  let lastError: unknown;
-  for (const id of orderFrom(pool, workerId)) {
-    if (!pool.isAvailable(id)) continue;
-    const worker = pool.get(id);
-    if (!worker || !isUpstreamWorker(worker)) continue;
-    const started = performance.now();
-    let iterator: AsyncIterator<ChatCompletionChunk> | undefined;
-    try {
-      iterator = (await worker.chatStream(body, { signal }))[Symbol.asyncIterator]();
-      const first = await iterator.next();
-      return { iterator, first, workerId: id, started };
-    } catch (error) {
-      pool.report(id, ledger, { ms: performance.now() - started, error });
-      void iterator?.return?.()?.catch(() => {});
-      lastError = error;
-      if (signal.aborted || !isFallbackWorthy(error)) throw error;
-    }
-  }
-  throw lastError ?? new GatewayError({ kind: 'no_available_worker' });
-}
-
 /** Closes a streamed final call: finish chunk when the upstream sent none, the run's summed usage, `[DONE]`. */
 export async function endFinalStream(
   reply: FastifyReply,
@@ -264,10 +222,10 @@ export async function endFinalStream(
   options: { id: string; model: string; includeUsage: boolean; ledger: Ledger; debug: boolean },
   trace: unknown,
 ): Promise<void> {
-  if (!state.finished) await write(reply, sseData(chunkOf(options.id, options.model, {}, 'stop')));
   await closeSse(reply, {
     id: options.id,
     model: options.model,
+    finished: state.finished,
     includeUsage: options.includeUsage,
     usage: toWireUsage(options.ledger.usage),
     trace,

@@ -87,4 +87,30 @@ describe('createWorkerPool', () => {
       code: 'no_available_worker',
     });
   });
+
+  it('reports the cooldown left: its own open circuit, or the longer cooldown the shared health knows of', async () => {
+    let now = 0;
+    let shared = 0;
+    const a = worker('a', fail());
+    const b = worker('b', async () => 'b');
+    const pool = createWorkerPool({
+      workers: [a, b],
+      failureThreshold: 1,
+      cooldownMs: 1_000,
+      now: () => now,
+      health: { cooldownLeftMs: (id) => (id === 'b' ? shared : 0), failed() {}, recovered() {} },
+    });
+    expect([pool.cooldownLeftMs('a'), pool.cooldownLeftMs('b')]).toEqual([0, 0]);
+    await pool.complete('a', request, createLedger());
+    now = 250;
+    expect(pool.cooldownLeftMs('a')).toBe(750);
+    shared = 5_000; // e.g. another replica opened b's circuit, or an upstream 429 said Retry-After: 5
+    expect(pool.cooldownLeftMs('b')).toBe(5_000);
+    expect(pool.isAvailable('b')).toBe(false);
+    expect(pool.retryAfterMs()).toBe(750);
+    now = 1_000;
+    expect(pool.cooldownLeftMs('a')).toBe(0);
+    expect(pool.isAvailable('a')).toBe(true);
+    expect(pool.cooldownLeftMs('nobody')).toBe(0);
+  });
 });

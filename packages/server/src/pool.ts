@@ -97,6 +97,11 @@ export interface WorkerPool {
   readonly workers: readonly Worker[];
   get(id: string): Worker | undefined;
   isAvailable(id: string): boolean;
+  /**
+   * Milliseconds the worker still cools down: the longer of its own open circuit and the shared health's
+   * cooldown (another replica's breaker, an upstream's `Retry-After`); 0 when it is available or unknown.
+   */
+  cooldownLeftMs(id: string): number;
   status(): PoolStatus;
   /** Milliseconds until some worker is available again (0 when one is now): a 503's `Retry-After`. */
   retryAfterMs(): number;
@@ -158,10 +163,12 @@ export function createWorkerPool(settings: WorkerPoolSettings): WorkerPool {
     (byId.get(id) as { descriptor?: { price?: Price } } | undefined)?.descriptor?.price;
 
   const shared = settings.health;
-  const isAvailable = (id: string): boolean => {
+  const cooldownLeftMs = (id: string): number => {
     const state = health.get(id);
-    return state !== undefined && state.openUntil <= now() && (shared?.cooldownLeftMs(id) ?? 0) <= 0;
+    if (!state) return 0;
+    return Math.max(0, state.openUntil - now(), shared?.cooldownLeftMs(id) ?? 0);
   };
+  const isAvailable = (id: string): boolean => health.has(id) && cooldownLeftMs(id) <= 0;
 
   const markFailure = (id: string, state: Health, error: unknown): void => {
     state.failures++;
@@ -267,17 +274,14 @@ export function createWorkerPool(settings: WorkerPoolSettings): WorkerPool {
     workers,
     get: (id) => byId.get(id),
     isAvailable,
+    cooldownLeftMs,
     status() {
       const available = workers.filter((worker) => isAvailable(worker.id)).length;
       return { size: workers.length, available, coolingDown: workers.length - available };
     },
     retryAfterMs() {
-      const t = now();
       let soonest = Number.POSITIVE_INFINITY;
-      for (const [id, state] of health) {
-        const left = Math.max(state.openUntil - t, shared?.cooldownLeftMs(id) ?? 0);
-        soonest = Math.min(soonest, Math.max(0, left));
-      }
+      for (const id of health.keys()) soonest = Math.min(soonest, cooldownLeftMs(id));
       return Number.isFinite(soonest) ? soonest : 0;
     },
     run,

@@ -98,3 +98,40 @@ export function createKeyMatcher(keys: readonly ClientKey[]): (presented: string
     return found;
   };
 }
+
+/** The longest key a request may present (4096 characters); longer is refused before any hashing. */
+export const MAX_PRESENTED_KEY_LENGTH = 4096;
+
+/**
+ * The key a request presents: the token of `Authorization: Bearer …` (scheme in any case, trimmed), else
+ * `x-api-key`; undefined when there is none, or when it is empty or longer than `MAX_PRESENTED_KEY_LENGTH`.
+ * The one parser of client, operator and admin credentials.
+ *
+ * @example
+ * ```ts
+ * presentedKey({ authorization: 'bearer  sk-alice ' }); // 'sk-alice'
+ * presentedKey({ authorization: undefined, apiKey: 'sk-bob' }); // 'sk-bob'
+ * ```
+ */
+export function presentedKey(headers: { authorization: unknown; apiKey?: unknown }): string | undefined {
+  const { authorization, apiKey } = headers;
+  return usableKey(
+    typeof authorization === 'string' && /^bearer /i.test(authorization)
+      ? authorization.slice(7).trim()
+      : apiKey,
+  );
+}
+
+/**
+ * `presented` when it is a string of 1 to `MAX_PRESENTED_KEY_LENGTH` characters, else undefined.
+ *
+ * @example
+ * ```ts
+ * usableKey(request.query.key); // a key given in a URL, checked like a header's
+ * ```
+ */
+export function usableKey(presented: unknown): string | undefined {
+  return typeof presented === 'string' && presented.length > 0 && presented.length <= MAX_PRESENTED_KEY_LENGTH
+    ? presented
+    : undefined;
+}

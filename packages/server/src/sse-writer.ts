@@ -80,9 +80,9 @@ export function startStream(reply: FastifyReply): void {
 }
 
 /**
- * Ends an SSE answer as OpenAI does: with `include_usage`, a last chunk with no choices and the usage (and the
- * debug trace, when there is one); without it, the debug trace as an SSE comment when `traceComment`; then
- * `[DONE]`.
+ * Ends an SSE answer as OpenAI does: a finish chunk when `finished` is false (a forwarded stream whose upstream
+ * sent none); with `include_usage`, a last chunk with no choices and the usage (and the debug trace, when there
+ * is one); without it, the debug trace as an SSE comment when `traceComment`; then `[DONE]`.
  */
 export async function closeSse(
   reply: FastifyReply,
@@ -90,12 +90,15 @@ export async function closeSse(
     id: string;
     model: string;
     created?: number;
+    /** Whether a finish reason went out already (default true). */
+    finished?: boolean;
     includeUsage: boolean;
     usage: JsonObject;
     trace: unknown;
     traceComment: boolean;
   },
 ): Promise<void> {
+  if (o.finished === false) await write(reply, sseData(chunkOf(o.id, o.model, {}, 'stop')));
   if (o.includeUsage) {
     const final: JsonObject = {
       id: o.id,

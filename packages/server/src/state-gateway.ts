@@ -39,19 +39,20 @@ export function createSharedHealth(
       return end === undefined ? 0 : Math.max(0, end - now());
     },
     failed(workerId, error) {
-      const cool = (left: number): void => {
-        if (left > 0) until.set(workerId, Math.max(until.get(workerId) ?? 0, now() + left));
-      };
-      state.reportFailure(workerId, breaker).then(cool, ignore);
       // An upstream 429 with Retry-After: the provider says when to come back; every replica waits that long.
+      // It travels in the failure report itself (one round trip).
       const failure = (typeof error === 'object' && error !== null ? error : {}) as {
         statusCode?: unknown;
         cause?: { retryAfterMs?: unknown };
       };
       const retryAfterMs = failure.cause?.retryAfterMs;
-      if (failure.statusCode === 429 && typeof retryAfterMs === 'number' && retryAfterMs > 0) {
-        state.coolDown(workerId, retryAfterMs).then(() => cool(retryAfterMs), ignore);
-      }
+      const forced =
+        failure.statusCode === 429 && typeof retryAfterMs === 'number' && retryAfterMs > 0
+          ? { cooldownMs: retryAfterMs }
+          : undefined;
+      state.reportFailure(workerId, breaker, forced).then((left) => {
+        if (left > 0) until.set(workerId, Math.max(until.get(workerId) ?? 0, now() + left));
+      }, ignore);
     },
     recovered(workerId) {
       until.delete(workerId);

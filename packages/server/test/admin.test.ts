@@ -35,6 +35,8 @@ function adminSuite(make: () => Promise<SharedState>): void {
       { authorization: 'Bearer wrong' },
       { authorization: `Bearer ${MASTER}x` },
       { authorization: MASTER },
+      { 'x-api-key': MASTER },
+      { authorization: `Bearer ${'x'.repeat(5000)}` },
     ]) {
       const response = await app.inject({ method: 'GET', url: '/admin/keys', headers });
       expect(response.statusCode).toBe(401);
@@ -46,6 +48,13 @@ function adminSuite(make: () => Promise<SharedState>): void {
           param: null,
         },
       });
+    }
+  });
+
+  it('takes the master key as Authorization: Bearer in any case of the scheme, like client keys', async () => {
+    for (const authorization of [`bearer ${MASTER}`, `BEARER  ${MASTER} `]) {
+      const response = await app.inject({ method: 'GET', url: '/admin/keys', headers: { authorization } });
+      expect(response.statusCode).toBe(200);
     }
   });
 
@@ -131,11 +140,16 @@ function adminSuite(make: () => Promise<SharedState>): void {
 describe('admin API: memory state', () => {
   adminSuite(async () => createMemoryState());
 
-  it('refuses a short master key at registration', async () => {
+  it('refuses a short or overlong master key at registration', async () => {
     const app = Fastify();
     await expect(
       app.register(adminRoutes, { state: createMemoryState(), masterKey: 'short' }).ready(),
     ).rejects.toThrow(/at least 16/);
+    await expect(
+      Fastify()
+        .register(adminRoutes, { state: createMemoryState(), masterKey: 'k'.repeat(4097) })
+        .ready(),
+    ).rejects.toThrow(/at most 4096/);
   });
 });
 

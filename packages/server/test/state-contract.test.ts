@@ -85,9 +85,7 @@ function contract(make: () => Promise<SharedState>): void {
     await state.releaseSlot(a.lease); // idempotent
     const c = await state.acquireSlot('key:slots', { max: 2 });
     expect(c.acquired).toBe(true);
-    expect(await state.renewSlot(b.lease)).toBe(true);
     await state.releaseSlot(b.lease);
-    expect(await state.renewSlot(b.lease)).toBe(false);
     if (c.acquired) await state.releaseSlot(c.lease);
   });
 
@@ -199,6 +197,18 @@ function contract(make: () => Promise<SharedState>): void {
     await state.reportSuccess('w1');
     expect((await state.cooldowns()).has('w1')).toBe(false);
     expect(await state.reportFailure('w1', breaker)).toBe(0); // the count restarted
+  });
+
+  it("cools a worker for an upstream's Retry-After in the same failure report, below the threshold too", async () => {
+    const breaker = { failureThreshold: 5, cooldownMs: 60_000 };
+    const left = await state.reportFailure('w3', breaker, { cooldownMs: 45_000 });
+    expect(left).toBeGreaterThan(30_000);
+    expect(left).toBeLessThanOrEqual(45_000);
+    expect((await state.cooldowns()).get('w3')).toBeLessThanOrEqual(45_000);
+    // A shorter forced cooldown never shortens a longer one.
+    expect(await state.reportFailure('w3', breaker, { cooldownMs: 10 })).toBeGreaterThan(30_000);
+    await state.reportSuccess('w3');
+    expect((await state.cooldowns()).has('w3')).toBe(false);
   });
 
   it('ends a cooldown when its time is up', async () => {

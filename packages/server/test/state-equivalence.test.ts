@@ -41,6 +41,8 @@ const command = fc.oneof(
     op: fc.constant('fail' as const),
     worker: fc.constantFrom('w1', 'w2'),
     threshold: fc.integer({ min: 1, max: 3 }),
+    // An upstream 429's Retry-After (0: none), shorter or longer than the breaker's cooldown.
+    forced: fc.constantFrom(0, 300_000, 900_000),
   }),
   fc.record({ op: fc.constant('succeed' as const), worker: fc.constantFrom('w1', 'w2') }),
 );
@@ -125,7 +127,11 @@ async function trace(state: SharedState, commands: readonly Command[]): Promise<
       }
       case 'fail':
         out.push(
-          (await state.reportFailure(c.worker, { failureThreshold: c.threshold, cooldownMs: 600_000 })) > 0,
+          (await state.reportFailure(
+            c.worker,
+            { failureThreshold: c.threshold, cooldownMs: 600_000 },
+            c.forced > 0 ? { cooldownMs: c.forced } : undefined,
+          )) > 0,
         );
         break;
       case 'succeed':

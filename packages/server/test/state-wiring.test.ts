@@ -145,8 +145,16 @@ describe('the gateway over its shared state', () => {
     expect([...(await other.cooldowns()).keys()]).toEqual(['slow']);
   });
 
-  it("cools a worker down for every replica for the upstream's Retry-After on a 429", async () => {
+  it("cools a worker down for every replica for the upstream's Retry-After on a 429, in one state call", async () => {
     const state = createMemoryState();
+    const healthCalls: string[] = [];
+    for (const name of ['reportFailure', 'reportSuccess', 'coolDown'] as const) {
+      const original = state[name].bind(state) as (...args: unknown[]) => Promise<unknown>;
+      (state as unknown as Record<string, unknown>)[name] = (...args: unknown[]) => {
+        healthCalls.push(name);
+        return original(...args);
+      };
+    }
     const limited: Worker = {
       id: 'fast',
       async complete() {
@@ -169,6 +177,7 @@ describe('the gateway over its shared state', () => {
     const left = (await state.cooldowns()).get('fast');
     expect(left).toBeGreaterThan(30_000);
     expect(left).toBeLessThanOrEqual(45_000);
+    expect(healthCalls).toEqual(['reportFailure']);
   });
 
   it('holds an upstream quota: a worker over it is skipped and the request falls back', async () => {

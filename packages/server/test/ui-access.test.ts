@@ -92,4 +92,41 @@ describe('operations page access', () => {
     const missing = await fetch(`${harness.url}/ui/api/requests/chatcmpl-nope`, { headers });
     expect(missing.status).toBe(404);
   });
+
+  it('names a key stored through /admin/keys in the spend view and the trace (not "unknown")', async () => {
+    const master = 'master-key-for-tests-0123456789';
+    harness = await startHarness({
+      config: { apiKeys: [alice], adminMasterKey: master, ui: { enabled: true, adminKey: 'sk-operator-9' } },
+    });
+    const { url } = harness;
+    const created = await fetch(`${url}/admin/keys`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${master}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ name: 'team-stored' }),
+    });
+    expect(created.status).toBe(201);
+    const { key } = (await created.json()) as { key: string };
+    const answers = [];
+    for (const apiKey of [key, 'sk-alice-123']) {
+      const client = new OpenAI({ baseURL: `${url}/v1`, apiKey, maxRetries: 0 });
+      answers.push(
+        await client.chat.completions.create({
+          model: 'fugu',
+          messages: [{ role: 'user', content: 'Hi 1' }],
+        }),
+      );
+    }
+    const headers = { 'x-api-key': 'sk-operator-9' };
+    const spend = (await (await fetch(`${url}/ui/api/spend`, { headers })).json()) as {
+      byKey: Record<string, { requests: number }>;
+    };
+    expect(spend.byKey).toEqual({
+      'team-stored': expect.objectContaining({ requests: 1 }),
+      alice: expect.objectContaining({ requests: 1 }),
+    });
+    const trace = (await (await fetch(`${url}/ui/api/requests/${answers[0]?.id}`, { headers })).json()) as {
+      key: string;
+    };
+    expect(trace.key).toBe('team-stored');
+  });
 });

@@ -123,54 +123,55 @@ describe('createOpsHub', () => {
     hub.close();
   });
 
-  it('sums spend per key name (never the secret) and per public model, per minute', () => {
+  it('sums spend per key name (anonymous without one) and per public model, per minute', () => {
     let now = Date.UTC(2026, 11, 4, 10, 0, 30);
-    const hub = createOpsHub({
-      now: () => now,
-      apiKeys: [
-        { key: 'sk-alice', name: 'alice' },
-        { key: 'sk-bob', name: 'bob' },
-      ],
-    });
-    hub.onRequestDone(done('1', { credential: 'Bearer sk-alice' }));
-    hub.onRequestDone(done('2', { credential: 'sk-bob', model: 'fugu-ultra', costUsd: 0.01 }));
+    const hub = createOpsHub({ now: () => now });
+    hub.onRequestDone(done('1', { key: 'alice' }));
+    hub.onRequestDone(done('2', { key: 'bob', model: 'fugu-ultra', costUsd: 0.01 }));
     now += 60_000;
-    hub.onRequestDone(done('3', { credential: 'Bearer sk-alice', status: 502, costUsd: 0 }));
+    hub.onRequestDone(done('3', { key: 'alice', status: 502, costUsd: 0 }));
+    hub.onRequestDone(done('4', { model: 'fugu-ultra', costUsd: 0 }));
     const spend = hub.spend();
     expect(spend.byKey.alice).toMatchObject({ requests: 2, errors: 1, promptTokens: 20, costUsd: 0.001 });
     expect(spend.byKey.bob).toMatchObject({ requests: 1, costUsd: 0.01 });
-    expect(JSON.stringify(spend)).not.toContain('sk-');
+    expect(spend.byKey.anonymous).toMatchObject({ requests: 1 });
     expect(spend.minutes).toEqual([Date.UTC(2026, 11, 4, 10, 0), Date.UTC(2026, 11, 4, 10, 1)]);
     expect(spend.series.fugu).toEqual({ requests: [1, 1], costUsd: [0.001, 0] });
-    expect(spend.series['fugu-ultra']).toEqual({ requests: [1, 0], costUsd: [0.01, 0] });
+    expect(spend.series['fugu-ultra']).toEqual({ requests: [1, 1], costUsd: [0.01, 0] });
   });
 
-  it('never throws into the request path: odd credentials, a malformed record', () => {
-    const hub = createOpsHub({ apiKeys: [{ key: 'sk-alice', name: 'alice' }] });
-    hub.onRequestDone(done('a', { credential: ['sk-alice', 'sk-bob'] as unknown as string }));
-    expect(hub.trace('a')?.key).toBe('unknown');
+  it('never throws into the request path: an odd key name, a malformed record', () => {
+    const hub = createOpsHub();
+    hub.onRequestDone(done('a', { key: ['alice', 'bob'] as unknown as string }));
+    expect(hub.trace('a')?.key).toBe('anonymous');
     expect(() =>
       hub.onRequestDone({ ...done('b'), calls: undefined } as unknown as OpsRequestDone),
     ).not.toThrow();
     expect(hub.trace('b')).toBeUndefined();
   });
 
-  it("says until when a worker cools down, from the failure that opened the pool's circuit", () => {
+  it("says until when a worker cools down, from the pool's own cooldown left", () => {
     const now = 1_000_000;
-    let open = false;
-    const workers: Worker[] = ['math', 'coder'].map((id) => ({
+    const left = new Map<string, number>();
+    const workers: Worker[] = ['math', 'coder', 'writer'].map((id) => ({
       id,
       complete: async () => ({ content: '' }),
     }));
-    const pool = { workers, isAvailable: (id: string) => id !== 'math' || !open } as unknown as WorkerPool;
-    const hub = createOpsHub({ now: () => now, cooldownMs: 30_000 });
+    const pool = {
+      workers,
+      isAvailable: (id: string) => (left.get(id) ?? 0) <= 0,
+      cooldownLeftMs: (id: string) => left.get(id) ?? 0,
+    } as unknown as WorkerPool;
+    const hub = createOpsHub({ now: () => now });
     hub.attach(pool);
     hub.onCall({ workerId: 'math', outcome: 'ok', ms: 10 });
     hub.onCall({ workerId: 'math', outcome: 'error', ms: 20, error: 'upstream_error' });
-    open = true;
+    left.set('math', 30_000);
     hub.onCall({ workerId: 'math', outcome: 'timeout', ms: 30 });
     hub.onCall({ workerId: 'coder', outcome: 'aborted', ms: 5, usage: emptyUsage() });
-    const [math, coder] = hub.health();
+    // Cooling without a failure this hub saw (another replica's breaker, an upstream's Retry-After).
+    left.set('writer', 4_500);
+    const [math, coder, writer] = hub.health();
     expect(math).toEqual({
       id: 'math',
       available: false,
@@ -182,5 +183,6 @@ describe('createOpsHub', () => {
       lastError: { at: now, code: 'timeout' },
     });
     expect(coder).toMatchObject({ available: true, coolingUntil: null, calls: 1, errors: 0 });
+    expect(writer).toMatchObject({ available: false, coolingUntil: now + 4_500, calls: 0 });
   });
 });

@@ -7,8 +7,7 @@
  */
 import type { ServerResponse } from 'node:http';
 import type { Usage } from '@openfugu/schema';
-import { DEFAULT_BREAKER, type TraceCall, type WorkerPool } from '../pool.js';
-import { type ClientKey, createKeyMatcher } from '../rate-limit.js';
+import type { TraceCall, WorkerPool } from '../pool.js';
 
 /** One finished chat-completion request, as the chat route reports it (the ledger's calls and mode trace). */
 export interface OpsRequestDone {
@@ -25,8 +24,11 @@ export interface OpsRequestDone {
   calls: readonly TraceCall[];
   /** The mode's own trace (TRINITY turns, a Conductor workflow), as the debug trace carries it. */
   modeTrace: unknown;
-  /** The presented credential (`Authorization` / `x-api-key`), resolved to a key name off the hot path. */
-  credential?: string | undefined;
+  /**
+   * The name of the client key the request was admitted with (the admission's `name`: configured and stored
+   * keys alike); absent when it was admitted by its address (shown as `anonymous`).
+   */
+  key?: string | undefined;
 }
 
 /** A request's row in the live table. */
@@ -46,7 +48,7 @@ export interface OpsRequestSummary {
   workers: string[];
   /** True when a call replaced a failed call to another worker. */
   fallback: boolean;
-  /** Client key name (`anonymous` without keys). */
+  /** Client key name (`anonymous` for a request admitted by its address). */
   key: string;
 }
 
@@ -60,7 +62,7 @@ export interface OpsTrace extends OpsRequestSummary {
 export interface OpsWorkerHealth {
   id: string;
   available: boolean;
-  /** Epoch ms the cooldown ends (when cooling down and the hub saw the failure that opened it). */
+  /** Epoch ms the cooldown ends, from the pool's `cooldownLeftMs` (null when available). */
   coolingUntil: number | null;
   /** Calls, failures (outcome `error` / `timeout`) and their ratio over the last `healthWindowMinutes`. */
   calls: number;
@@ -108,10 +110,6 @@ export interface OpsHubSettings {
   spendMinutes?: number;
   /** Minutes of call outcomes behind each worker's error rate (default 5). */
   healthWindowMinutes?: number;
-  /** The pool's cooldown, to say until when a worker cools down (default 30 000, the pool's). */
-  cooldownMs?: number;
-  /** Client keys, to name the key of each request (never its secret). */
-  apiKeys?: readonly ClientKey[];
   /** Clock, epoch ms (default `Date.now`). */
   now?: () => number;
 }
@@ -159,7 +157,6 @@ interface CallBucket {
 
 interface WorkerState {
   buckets: CallBucket[];
-  coolingUntil: number;
   lastError: { at: number; code: string } | null;
 }
 
@@ -174,7 +171,7 @@ interface ViewerState {
  *
  * @example
  * ```ts
- * const hub = createOpsHub({ traceCapacity: 200, apiKeys });
+ * const hub = createOpsHub({ traceCapacity: 200 });
  * hub.attach(pool);
  * hub.onRequestDone({ id, model: 'fugu', mode: 'run', status: 200, ms: 12, stream: false, usage, costUsd, calls, modeTrace });
  * hub.trace(id)?.workers; // ['math', 'generalist']
@@ -190,9 +187,6 @@ export function createOpsHub(settings: OpsHubSettings = {}): OpsHub {
   const maxViewers = settings.maxViewers ?? 16;
   const spendMinutes = settings.spendMinutes ?? 60;
   const healthWindow = settings.healthWindowMinutes ?? 5;
-  const cooldownMs = settings.cooldownMs ?? DEFAULT_BREAKER.cooldownMs;
-  const keys = settings.apiKeys ?? [];
-  const matchKey = keys.length > 0 ? createKeyMatcher(keys) : undefined;
 
   let pool: WorkerPool | undefined;
   // The trace ring: a fixed array and an id index; the oldest entry is overwritten.
@@ -209,18 +203,10 @@ export function createOpsHub(settings: OpsHubSettings = {}): OpsHub {
   let flushTimer: ReturnType<typeof setInterval> | undefined;
   let statusTimer: ReturnType<typeof setInterval> | undefined;
 
-  const keyName = (credential: unknown): string => {
-    if (!matchKey) return 'anonymous';
-    if (typeof credential !== 'string') return 'unknown';
-    const presented = credential && /^bearer /i.test(credential) ? credential.slice(7).trim() : credential;
-    if (!presented || presented.length > 4096) return 'unknown';
-    return matchKey(presented)?.name ?? 'unknown';
-  };
-
   const workerState = (id: string): WorkerState => {
     let state = workers.get(id);
     if (!state) {
-      state = { buckets: [], coolingUntil: 0, lastError: null };
+      state = { buckets: [], lastError: null };
       workers.set(id, state);
     }
     return state;
@@ -299,7 +285,7 @@ export function createOpsHub(settings: OpsHubSettings = {}): OpsHub {
       costUsd: request.costUsd,
       workers: workerIds,
       fallback,
-      key: keyName(request.credential),
+      key: typeof request.key === 'string' ? request.key : 'anonymous',
     };
     const trace: OpsTrace = { ...summary, calls: [...request.calls], modeTrace: request.modeTrace };
     const old = ring[head];
@@ -345,10 +331,6 @@ export function createOpsHub(settings: OpsHubSettings = {}): OpsHub {
       if (call.outcome === 'error' || call.outcome === 'timeout') {
         bucket.errors++;
         state.lastError = { at, code: call.error ?? call.outcome };
-        // The pool opens a circuit in the same tick it reports the failure that opened it.
-        if (pool && !pool.isAvailable(call.workerId) && state.coolingUntil <= at) {
-          state.coolingUntil = at + cooldownMs;
-        }
       }
     },
     onRequestDone(request) {
@@ -388,10 +370,11 @@ export function createOpsHub(settings: OpsHubSettings = {}): OpsHub {
           totalMs += bucket.totalMs;
         }
         const available = pool ? pool.isAvailable(id) : true;
+        const left = !available && pool ? pool.cooldownLeftMs(id) : 0;
         return {
           id,
           available,
-          coolingUntil: !available && state && state.coolingUntil > at ? state.coolingUntil : null,
+          coolingUntil: left > 0 ? at + Math.ceil(left) : null,
           calls,
           errors,
           errorRate: calls > 0 ? errors / calls : 0,

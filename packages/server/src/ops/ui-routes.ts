@@ -14,7 +14,7 @@ import { fileURLToPath } from 'node:url';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { GatewayError } from '../errors.js';
 import type { WorkerPool } from '../pool.js';
-import { type ClientKey, createKeyMatcher } from '../rate-limit.js';
+import { type ClientKey, createKeyMatcher, presentedKey, usableKey } from '../rate-limit.js';
 import { createOpsHub, type OpsHub } from './ops-hub.js';
 import { listReports, readReport } from './reports.js';
 
@@ -93,17 +93,11 @@ export function registerOpsUi(
     options.apiKeys && options.apiKeys.length > 0 ? createKeyMatcher(options.apiKeys) : undefined;
   const sessions = new Map<string, number>();
 
-  const keyMatches = (presented: string): boolean => {
-    if (presented.length === 0 || presented.length > 4096) return false;
+  /** Whether a presented key (see `presentedKey`) opens the page. */
+  const keyMatches = (presented: string | undefined): boolean => {
+    if (presented === undefined) return false;
     if (admin) return admin(presented) !== undefined;
     return clients?.(presented) !== undefined;
-  };
-
-  const presentedKey = (request: FastifyRequest): string | undefined => {
-    const header = request.headers.authorization;
-    if (typeof header === 'string' && /^bearer /i.test(header)) return header.slice(7).trim();
-    const apiKey = request.headers['x-api-key'];
-    return typeof apiKey === 'string' ? apiKey : undefined;
   };
 
   const allowed = (request: FastifyRequest): boolean => {
@@ -114,8 +108,9 @@ export function registerOpsUi(
       if (until !== undefined && until > Date.now()) return true;
       sessions.delete(token);
     }
-    const key = presentedKey(request);
-    return key !== undefined && keyMatches(key);
+    return keyMatches(
+      presentedKey({ authorization: request.headers.authorization, apiKey: request.headers['x-api-key'] }),
+    );
   };
 
   const guard = (request: FastifyRequest): void => {
@@ -164,7 +159,8 @@ export function registerOpsUi(
   app.get('/ui', async (request, reply) => {
     const key = (request.query as { key?: unknown }).key;
     if (typeof key === 'string' && (admin || clients)) {
-      if (!keyMatches(key)) return loginPage(reply.code(401), 'That key does not open the operations page.');
+      if (!keyMatches(usableKey(key)))
+        return loginPage(reply.code(401), 'That key does not open the operations page.');
       startSession(reply, request.protocol === 'https');
       return reply.code(303).header('location', '/ui').send();
     }
@@ -243,16 +239,11 @@ export function registerOpsUi(
 }
 
 /** Creates the hub of a gateway whose config enables the page. */
-export function createGatewayOpsHub(
-  ui: OpsUiConfig | undefined,
-  options: { apiKeys?: readonly ClientKey[]; cooldownMs?: number },
-): OpsHub | undefined {
+export function createGatewayOpsHub(ui: OpsUiConfig | undefined): OpsHub | undefined {
   if (!ui?.enabled) return undefined;
   return createOpsHub({
     ...(ui.traceCapacity === undefined ? {} : { traceCapacity: ui.traceCapacity }),
     ...(ui.maxViewers === undefined ? {} : { maxViewers: ui.maxViewers }),
-    ...(options.cooldownMs === undefined ? {} : { cooldownMs: options.cooldownMs }),
-    ...(options.apiKeys ? { apiKeys: options.apiKeys } : {}),
   });
 }
 

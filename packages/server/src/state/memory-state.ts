@@ -141,14 +141,6 @@ export function createMemoryState(settings: MemoryStateSettings = {}): SharedSta
       return { acquired: true, lease: { scope, id, leaseMs } };
     },
 
-    async renewSlot(lease) {
-      const t = now();
-      const held = liveSlots(lease.scope, t);
-      if (!held.has(lease.id)) return false;
-      held.set(lease.id, t + lease.leaseMs);
-      return true;
-    },
-
     async releaseSlot(lease) {
       slots.get(lease.scope)?.delete(lease.id);
       liveSlots(lease.scope, now());
@@ -194,11 +186,13 @@ export function createMemoryState(settings: MemoryStateSettings = {}): SharedSta
       return limitedSlots(budgets, t).map((slot) => usageOf(slot, spentIn(scope, slot), sum));
     },
 
-    async reportFailure(workerId, breaker) {
+    async reportFailure(workerId, breaker, options) {
       const t = now();
       const count = (failures.get(workerId) ?? 0) + 1;
       failures.set(workerId, count);
       if (count >= breaker.failureThreshold) cooling.set(workerId, t + breaker.cooldownMs);
+      const forced = options?.cooldownMs ?? 0;
+      if (forced > 0) cooling.set(workerId, Math.max(t + forced, cooling.get(workerId) ?? 0));
       return Math.ceil(Math.max(0, (cooling.get(workerId) ?? 0) - t));
     },
 

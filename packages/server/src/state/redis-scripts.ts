@@ -124,19 +124,6 @@ redis.call('PEXPIREAT', KEYS[1], math.ceil(tonumber(last[2])) + 1000)
 return {1, active + 1}
 `;
 
-/** Extends a lease. KEYS[1]: zset. ARGV: id, leaseMs. Returns 1, or 0 when it had expired. */
-export const RENEW_SLOT_SCRIPT = `${NOW}
-local score = redis.call('ZSCORE', KEYS[1], ARGV[1])
-if not score or tonumber(score) <= now then
-  redis.call('ZREM', KEYS[1], ARGV[1])
-  return 0
-end
-redis.call('ZADD', KEYS[1], now + tonumber(ARGV[2]), ARGV[1])
-local last = redis.call('ZRANGE', KEYS[1], -1, -1, 'WITHSCORES')
-redis.call('PEXPIREAT', KEYS[1], math.ceil(tonumber(last[2])) + 1000)
-return 1
-`;
-
 /**
  * Budget reservation. KEYS[1..4]: reservation keys (see PURGE_RESERVATIONS); KEYS[5..]: spend counters of
  * the limited windows. ARGV[1..3]: id, estimate (nano), leaseMs; ARGV[4..]: the limits (nano), ARGV[i - 1]
@@ -193,10 +180,18 @@ for i = 5, #KEYS do out[#out + 1] = tonumber(redis.call('GET', KEYS[i]) or '0') 
 return out
 `;
 
-/** A failed call. KEYS: failures hash, cooldowns hash. ARGV: worker, threshold, cooldownMs. Returns ms left. */
+/**
+ * A failed call. KEYS: failures hash, cooldowns hash. ARGV: worker, threshold, cooldownMs, forced cooldown ms
+ * (an upstream's Retry-After; 0: none). Returns ms left.
+ */
 export const FAILURE_SCRIPT = `${NOW}
 local count = redis.call('HINCRBY', KEYS[1], ARGV[1], 1)
 if count >= tonumber(ARGV[2]) then redis.call('HSET', KEYS[2], ARGV[1], now + tonumber(ARGV[3])) end
+local forced = tonumber(ARGV[4] or '0')
+if forced > 0 then
+  local current = tonumber(redis.call('HGET', KEYS[2], ARGV[1]) or '0')
+  if now + forced > current then redis.call('HSET', KEYS[2], ARGV[1], now + forced) end
+end
 local untilMs = tonumber(redis.call('HGET', KEYS[2], ARGV[1]) or '0')
 return math.ceil(math.max(0, untilMs - now))
 `;

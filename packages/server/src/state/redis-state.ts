@@ -30,7 +30,6 @@ import {
   FAILURE_SCRIPT,
   LOOKUP_KEY_SCRIPT,
   RATE_SCRIPT,
-  RENEW_SLOT_SCRIPT,
   RESERVE_SCRIPT,
   SETTLE_SCRIPT,
   SWAP_KEY_SCRIPT,
@@ -92,7 +91,6 @@ type Script = (...args: Array<string | number>) => Promise<unknown>;
 const SCRIPTS = {
   ofRate: { keys: 1, lua: RATE_SCRIPT },
   ofAcquire: { keys: 1, lua: ACQUIRE_SLOT_SCRIPT },
-  ofRenew: { keys: 1, lua: RENEW_SLOT_SCRIPT },
   ofSettle: { keys: 7, lua: SETTLE_SCRIPT },
   ofFailure: { keys: 2, lua: FAILURE_SCRIPT },
   ofCoolDown: { keys: 1, lua: COOL_DOWN_SCRIPT },
@@ -378,16 +376,6 @@ export function createRedisState(settings: RedisStateSettings): RedisState {
       );
     },
 
-    async renewSlot(lease) {
-      if (isLocal(lease.id)) return local.renewSlot({ ...lease, id: lease.id.slice(6) });
-      return guarded(
-        'concurrency',
-        async () => (await script('ofRenew')(slotKey(lease.scope), lease.id, lease.leaseMs)) === 1,
-        // Redis is away: keep running; the lease is renewed on the next call that reaches it.
-        async () => true,
-      ).catch(() => true);
-    },
-
     async releaseSlot(lease) {
       if (isLocal(lease.id)) return local.releaseSlot({ ...lease, id: lease.id.slice(6) });
       // A release that cannot reach Redis is not an error for the request: the lease expires on its own.
@@ -560,7 +548,7 @@ export function createRedisState(settings: RedisStateSettings): RedisState {
       );
     },
 
-    reportFailure(workerId, breaker) {
+    reportFailure(workerId, breaker, options) {
       return guarded(
         'health',
         async () =>
@@ -571,9 +559,10 @@ export function createRedisState(settings: RedisStateSettings): RedisState {
               workerId,
               breaker.failureThreshold,
               breaker.cooldownMs,
+              Math.max(0, options?.cooldownMs ?? 0),
             ),
           ),
-        () => local.reportFailure(workerId, breaker),
+        () => local.reportFailure(workerId, breaker, options),
       );
     },
 

@@ -36,7 +36,10 @@ export type RateDecision =
 export interface SlotLimits {
   /** Most slots held at once in this scope. */
   max: number;
-  /** A slot not released or renewed within this time is freed (its replica is presumed dead). Default 600 000. */
+  /**
+   * A slot not released within this time is freed (its replica is presumed dead). Default 600 000. Make it
+   * longer than any request can run: the gateway uses `max(600 000, requestTimeoutMs + 60 000)`.
+   */
   leaseMs?: number;
 }
 
@@ -115,6 +118,12 @@ export interface BreakerSettings {
   cooldownMs: number;
 }
 
+/** Options of a worker failure report. */
+export interface FailureOptions {
+  /** Cool the worker down at least this long (ms), below the threshold too; a longer cooldown is kept. */
+  cooldownMs?: number;
+}
+
 /** Limits stored with a client key. */
 export interface KeyLimits {
   rateLimit?: { requestsPerMinute: number; burst?: number };
@@ -174,7 +183,7 @@ export interface StateStatus {
  * The state shared by gateway replicas. The only error a method rejects with is `StateUnavailableError` (the
  * Redis state, while Redis is unreachable): from a concern whose policy is `closed`, from `lookupKey` for a
  * key this replica has not seen lately, and from the admin methods (create, list, get, update, revoke).
- * `settleBudget`, `releaseSlot` and `renewSlot` never reject.
+ * `settleBudget` and `releaseSlot` never reject.
  */
 export interface SharedState {
   readonly backend: 'memory' | 'redis';
@@ -186,8 +195,6 @@ export interface SharedState {
 
   /** Takes a concurrency slot if fewer than `max` are held in the scope. */
   acquireSlot(scope: string, limits: SlotLimits): Promise<SlotDecision>;
-  /** Extends a slot's lease (long streams); false when it had already expired. */
-  renewSlot(lease: SlotLease): Promise<boolean>;
   /** Frees a slot; idempotent. */
   releaseSlot(lease: SlotLease): Promise<void>;
 
@@ -213,8 +220,12 @@ export interface SharedState {
    */
   admit(request: AdmitRequest): Promise<AdmitDecision>;
 
-  /** Counts a failed call; opens the worker's circuit when the threshold is reached. Returns the cooldown left. */
-  reportFailure(workerId: string, settings: BreakerSettings): Promise<number>;
+  /**
+   * Counts a failed call; opens the worker's circuit when the threshold is reached. With `cooldownMs` (an
+   * upstream's `Retry-After`) it also cools the worker at least that long, whatever the count, in the same call
+   * (one round trip). Returns the cooldown left.
+   */
+  reportFailure(workerId: string, settings: BreakerSettings, options?: FailureOptions): Promise<number>;
   /** Counts a successful call (resets the consecutive-failure count). */
   reportSuccess(workerId: string): Promise<void>;
   /** Cools a worker down for `cooldownMs` at once. */
