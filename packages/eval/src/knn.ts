@@ -1,12 +1,21 @@
 /**
- * A k-nearest-neighbour router baseline on the same features as the trained heads: a prompt's utility for
- * each model is the mean outcome of that model on the k most cosine-similar training prompts.
+ * The k-nearest-neighbour router baseline of the routing reports, on the same features as the trained heads:
+ * a prompt's utility for each model is the mean outcome of that model on the k most cosine-similar training
+ * prompts. It is `@openfugu/trinity`'s kNN index (`createKnnIndex`, with its sparse fast path) at a fixed k;
+ * the `knn` trainer is the same index with k chosen by cross-validation (`trainKnnRouter`).
  */
-import { topKIndices } from '@openfugu/trinity';
+import { createKnnIndex } from '@openfugu/trinity';
 import type { OutcomeTable } from './table.js';
-import { outcomeAt } from './table.js';
 
-/** Returns prompts × models utilities for `queries` from the training table and features. */
+/**
+ * Returns prompts × models utilities for `queries` from the training table and features (k below 1 counts
+ * as 1; a missing outcome, NaN, is left out of its model's mean).
+ *
+ * @example
+ * ```ts
+ * const utilities = knnUtilities(train, trainFeatures, testFeatures, 20); // test prompts × models
+ * ```
+ */
 export function knnUtilities(
   train: OutcomeTable,
   trainFeatures: readonly Float32Array[],
@@ -14,50 +23,15 @@ export function knnUtilities(
   k = 20,
 ): Float64Array {
   const models = train.models.length;
-  const n = trainFeatures.length;
-  const kk = Math.max(1, Math.min(k, n));
-  const norms = trainFeatures.map((f) => Math.sqrt(dot(f, f)) || 1);
+  const index = createKnnIndex({
+    features: trainFeatures,
+    outcomes: trainFeatures.map((_, p) => Array.from(train.outcomes.subarray(p * models, (p + 1) * models))),
+    agents: train.models,
+    k: Math.max(1, k),
+  });
   const utilities = new Float64Array(queries.length * models);
-  const scores = new Float64Array(n);
-  const top = new Int32Array(kk);
-  const nonzero = new Int32Array(queries[0]?.length ?? 0);
   queries.forEach((query, q) => {
-    const queryNorm = Math.sqrt(dot(query, query)) || 1;
-    // Short prompts give sparse hashing features: then the dot products run over the query's non-zeros only.
-    let nnz = 0;
-    for (let j = 0; j < query.length; j++) if (query[j] !== 0) nonzero[nnz++] = j;
-    for (let i = 0; i < n; i++) {
-      const row = trainFeatures[i]!;
-      if (nnz * 2 > query.length) {
-        scores[i] = dot(query, row) / (queryNorm * norms[i]!);
-        continue;
-      }
-      let sum = 0;
-      for (let t = 0; t < nnz; t++) {
-        const j = nonzero[t]!;
-        sum += query[j]! * row[j]!;
-      }
-      scores[i] = sum / (queryNorm * norms[i]!);
-    }
-    const filled = topKIndices(scores, kk, top);
-    for (let m = 0; m < models; m++) {
-      let sum = 0;
-      let count = 0;
-      for (let j = 0; j < filled; j++) {
-        const v = outcomeAt(train, top[j]!, m);
-        if (!Number.isNaN(v)) {
-          sum += v;
-          count++;
-        }
-      }
-      utilities[q * models + m] = count === 0 ? 0 : sum / count;
-    }
+    utilities.set(index.predict(query), q * models);
   });
   return utilities;
-}
-
-function dot(a: Float32Array, b: Float32Array): number {
-  let s = 0;
-  for (let i = 0; i < a.length; i++) s += a[i]! * b[i]!;
-  return s;
 }

@@ -6,7 +6,6 @@ import { InvalidArgumentError, type Worker } from '@openfugu/schema';
 import {
   createHashingBackbone,
   createHashingBackboneFromId,
-  createRouter,
   loadHeadFile,
   parseCategoryId,
   parseHashingBackboneId,
@@ -178,13 +177,11 @@ export async function createServerFromConfig(
               dimension: head.dimension - categoryDimension,
               ...(seed === undefined ? {} : { seed }),
             });
-      const agents = workers.map((worker) => worker.id);
-      // Shape and backbone checks of a plain head (a category head is checked by the knob).
-      if (categoryDimension === 0) createRouter({ backbone, head, agents });
+      // The knob's value router checks that head, backbone and workers fit (`checkRouterFit`).
       const knob = createKnobRouter({
         head,
         backbone,
-        agents,
+        agents: workers.map((worker) => worker.id),
         prices: workers.map((worker) => {
           const price = worker.descriptor.price;
           return price ? (price.input + price.output) / 2 : 0;

@@ -1,8 +1,8 @@
 /**
  * The embedded default's router: a hashing backbone plus a TRINITY head whose agent rows are trained at
  * start-up on the simulated pool's recorded outcomes — by default a supervised ridge value head
- * (`trainValueHead`, λ by 5-fold CV, per-agent bias; issue 16) whose bias also carries the price term
- * (predicted quality − 0.05 · price / max price), or, with `trainer: 'cmaes'`, sep-CMA-ES (`trainRouterHead`)
+ * (`trainValueHead`, λ by 5-fold CV, per-agent bias; issue 16) routed by predicted quality − 0.05 · price /
+ * max price (`createValueRouter`, as the knob serves it), or, with `trainer: 'cmaes'`, sep-CMA-ES (`trainRouterHead`)
  * on the same reward − 0.05 · normalised price. Both train on 80 % of the tasks; the banner's validation
  * figures come from the other 20 %. Role rows are set by hand, not learned: Worker first, then Verifier
  * (the coordinator turns a Verifier chosen before any answer into a Worker), so the loop is answer → verify
@@ -11,14 +11,14 @@
 import type { Backbone } from '@openfugu/schema';
 import {
   createHashingBackbone,
-  createRouter,
   createRouterHead,
-  type Router,
+  createValueRouter,
   type RouterHead,
   renderPrompt,
   splitIndices,
   trainRouterHead,
   trainValueHead,
+  type ValueRouter,
 } from '@openfugu/trinity';
 import {
   DEFAULT_SIMULATED_POOL,
@@ -29,7 +29,12 @@ import {
 
 /** What was trained, for the banner and /health. */
 export interface EmbeddedRouter {
-  router: Router;
+  /**
+   * The router the validation figures are measured with: `qualityHead` scored as predicted quality −
+   * {@link EMBEDDED_LAMBDA} · price / max price (what `fugu` serves by default; for `'cmaes'`, whose reward
+   * already includes the price, the head's own argmax).
+   */
+  router: ValueRouter;
   /** Mean reward of the trained head on its validation prompts vs the best single worker there. */
   validationReward: number;
   bestSingleReward: number;
@@ -41,8 +46,9 @@ export interface EmbeddedRouter {
   /** How the agent rows were trained, for the banner. */
   method: string;
   /**
-   * The same head with the predicted quality alone in its agent bias (no price term; for `'cmaes'`, whose
-   * reward already includes the price, the trained head itself): what the serve-time knob (knob.ts) reads.
+   * The trained head (for `'ridge'`, predicted quality with its per-agent bias and no price term; for
+   * `'cmaes'`, whose reward already includes the price, the trained head itself): what the serve-time knob
+   * (knob.ts) reads.
    */
   qualityHead: RouterHead;
   backbone: Backbone;
@@ -96,7 +102,6 @@ export function trainEmbeddedRouter(
   const split = splitIndices(tasks.length, 0.2, seed);
   let agentRows: Float64Array;
   let agentBias: Float64Array | undefined;
-  let qualityBias: Float64Array | undefined;
   let method: string;
   let generationsRun = 0;
   if ((options.trainer ?? 'ridge') === 'ridge') {
@@ -108,11 +113,7 @@ export function trainEmbeddedRouter(
       seed,
     });
     agentRows = fitted.head.weights;
-    qualityBias = fitted.head.agentBias;
-    agentBias = Float64Array.from(
-      fitted.head.agentBias!,
-      (bias, agent) => bias - (COST_WEIGHT * prices[agent]!) / maxPrice,
-    );
+    agentBias = fitted.head.agentBias;
     method = `a ridge value head (penalty ${fitted.lambda.toPrecision(2)} by 5-fold CV)`;
   } else {
     const trained = trainRouterHead({
@@ -141,7 +142,7 @@ export function trainEmbeddedRouter(
     weights[(pool.length + 1) * d + i] = -mean[i]!;
     weights[(pool.length + 2) * d + i] = mean[i]!;
   }
-  const head = createRouterHead({
+  const qualityHead = createRouterHead({
     agentCount: pool.length,
     dimension: d,
     weights,
@@ -149,18 +150,13 @@ export function trainEmbeddedRouter(
     backboneId: backbone.id,
     ...(agentBias === undefined ? {} : { agentBias }),
   });
-  const router = createRouter({ backbone, head });
-  const qualityHead =
-    qualityBias === undefined
-      ? head
-      : createRouterHead({
-          agentCount: pool.length,
-          dimension: d,
-          weights,
-          agents,
-          backboneId: backbone.id,
-          agentBias: qualityBias,
-        });
+  // The value head's quality less the price term; CMA-ES's head already trades quality for price.
+  const router = createValueRouter({
+    head: qualityHead,
+    backbone,
+    prices: prices.map((price) => price / maxPrice),
+    lambda: agentBias === undefined ? 0 : COST_WEIGHT,
+  });
   const render = (index: number): string => renderPrompt(tasks[index]!.prompt);
 
   const validation = split.validation;

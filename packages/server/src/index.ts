@@ -20,7 +20,7 @@ export type {
   WorkerRequest,
   WorkerResponse,
 } from '@openfugu/schema';
-export type { Router, RouterHead } from '@openfugu/trinity';
+export type { Router, RouterHead, ValueRouter } from '@openfugu/trinity';
 export * from './admin.js';
 export * from './conductor-mode.js';
 export * from './config.js';

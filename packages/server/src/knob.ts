@@ -9,38 +9,20 @@
  *   request from the body field `openfugu.lambda` or the header `x-openfugu-lambda` (body wins), a finite
  *   number in [0, {@link MAX_LAMBDA}].
  * - A preset may instead use RouteLLM's calibrated form, `maxStrongShare`: "at most X of traffic to the most
- *   expensive worker", a margin threshold calibrated (`calibrateStrongShare`) on the embedded head's
- *   training prompts, clamped at 0 (so a share above the λ = 0 share gives the λ = 0 routing, never more
+ *   expensive worker", a margin threshold calibrated (`calibrateThreshold`) on the embedded head's
+ *   training prompts, floored at 0 (so a share above the λ = 0 share gives the λ = 0 routing, never more
  *   traffic to a worker predicted worse). A per-request λ overrides it.
  * - Request metadata: `openfugu.category` (a string or up to 16 strings) or the header `x-openfugu-category`
  *   (comma-separated tags) are appended as `categoryFeatures` when the head was trained with a category block
  *   (backbone id `…&category-v1:d<n>`), and ignored otherwise.
  *
  * Roles (Worker / Thinker / Verifier) still come from the head's role rows; only the agent choice is knobbed.
+ * The routing itself (scores, threshold, categories, roles, fit checks) is `@openfugu/trinity`'s
+ * `createValueRouter`; this module adds what is the server's: price normalisation, presets, the λ range and
+ * reading the request's hints.
  */
-import {
-  type Backbone,
-  InvalidArgumentError,
-  NoAvailableWorkerError,
-  type RoutingDecision,
-} from '@openfugu/schema';
-import {
-  calibrateStrongShare,
-  isSyncBackbone,
-  maskedSoftmax,
-  parseCategoryId,
-  predictQuality,
-  type RouteOptions,
-  type Router,
-  type RouterHead,
-  renderMessages,
-  resolveMask,
-  routeByPrice,
-  routeByThreshold,
-  routeWithHead,
-  strongMargin,
-  withCategoryFeatures,
-} from '@openfugu/trinity';
+import { type Backbone, InvalidArgumentError } from '@openfugu/schema';
+import { createValueRouter, type Router, type RouterHead } from '@openfugu/trinity';
 import { GatewayError } from './errors.js';
 import type { GatewayMode } from './modes.js';
 import { createTrinityMode } from './trinity-mode.js';
@@ -100,8 +82,10 @@ export interface KnobRouter {
 }
 
 /**
- * Creates the serve-time knob over a head. `prices` are raw per-agent prices (any unit); `calibration`
- * are rendered training prompts (`user: …`) for the calibrated form.
+ * Creates the serve-time knob over a head: a thin layer over `@openfugu/trinity`'s `createValueRouter`
+ * (scoring, the calibrated threshold, category features, roles and the fit checks all live there). `prices`
+ * are raw per-agent prices (any unit); `calibration` are rendered training prompts (`user: …`) for the
+ * calibrated form.
  *
  * @example
  * ```ts
@@ -117,40 +101,23 @@ export function createKnobRouter(settings: {
   defaultLambda: number;
   calibration?: readonly string[];
 }): KnobRouter {
-  const { head, backbone, agents } = settings;
-  const { categoryDimension } = parseCategoryId(head.backboneId ?? '');
-  if (backbone.dimension + categoryDimension !== head.dimension || agents.length !== head.agentCount) {
-    throw new InvalidArgumentError({
-      argument: 'head',
-      message: `head (${head.agentCount} agents × ${head.dimension}) does not fit backbone ${backbone.id} (${backbone.dimension}) + category block (${categoryDimension}) and ${agents.length} workers`,
-    });
-  }
   const maxPrice = Math.max(...settings.prices, 0);
   const prices = settings.prices.map((price) => (maxPrice > 0 ? price / maxPrice : 0));
   const strong = prices.indexOf(Math.max(...prices));
-  const embed = async (text: string, signal: RouteOptions['signal']): Promise<Float32Array> => {
-    if (isSyncBackbone(backbone)) return backbone.embedSync(text);
-    const [vector] = await backbone.embed([text], signal ? { signal } : undefined);
-    return vector!;
-  };
-  const predictSync = (text: string, category?: readonly string[]): Float64Array => {
-    if (!isSyncBackbone(backbone)) {
-      throw new InvalidArgumentError({ argument: 'backbone', message: `${backbone.id} has no embedSync` });
-    }
-    const decision = routeWithHead(
-      head,
-      agents,
-      withCategoryFeatures(backbone.embedSync(text), category, categoryDimension),
-    );
-    return predictQuality(head, decision.agentLogits);
-  };
-  let margins: Float64Array | undefined;
-  return {
-    agents: [...agents],
+  const router = createValueRouter({
+    head: settings.head,
+    backbone: settings.backbone,
+    agents: settings.agents,
     prices,
     strong,
-    categoryDimension,
-    predict: predictSync,
+  });
+  const { agents } = router;
+  return {
+    agents,
+    prices,
+    strong,
+    categoryDimension: router.categoryDimension,
+    predict: (text, category) => router.predict(text, category),
     resolve(preset) {
       const lambda = preset.lambda ?? settings.defaultLambda;
       checkLambda(lambda, `preset ${preset.model}: lambda`);
@@ -161,44 +128,28 @@ export function createKnobRouter(settings: {
           message: `preset ${preset.model}: maxStrongShare needs calibration prompts (the embedded head's training prompts)`,
         });
       }
-      margins ??= Float64Array.from(settings.calibration, (text) => strongMargin(predictSync(text), strong));
       return {
         lambda: 0,
-        // Clamped at 0: a worker predicted worse than another is never chosen only to fill the share.
-        threshold: Math.max(0, calibrateStrongShare(margins, preset.maxStrongShare)),
+        // Floored at 0 (the default): a worker predicted worse than another is never chosen only to fill the share.
+        threshold: router.calibrateThreshold(settings.calibration, preset.maxStrongShare),
         maxStrongShare: preset.maxStrongShare,
       };
     },
     forRequest(knob, hints = {}) {
-      const lambda = hints.lambda ?? knob.lambda;
-      const threshold = hints.lambda === undefined ? knob.threshold : undefined;
+      const knobOptions = {
+        lambda: hints.lambda ?? knob.lambda,
+        // A per-request λ replaces the calibrated form.
+        ...(hints.lambda === undefined && knob.threshold !== undefined ? { threshold: knob.threshold } : {}),
+        ...(hints.category === undefined ? {} : { category: hints.category }),
+      };
       return {
         agents,
-        async route(observation, options = {}) {
-          const text = renderMessages(observation);
-          const vector = withCategoryFeatures(
-            await embed(text, options.signal),
-            hints.category,
-            categoryDimension,
-          );
-          const mask = resolveMask(options.mask, agents);
-          const decision = routeWithHead(head, agents, vector, { mask });
-          const quality = predictQuality(head, decision.agentLogits);
-          const choice =
-            threshold !== undefined
-              ? routeByThreshold(quality, strong, threshold, mask)
-              : routeByPrice(quality, prices, lambda, mask);
-          if (choice < 0) throw new NoAvailableWorkerError({ message: 'no agent available' });
-          const scores = Float64Array.from(quality, (q, a) => q - lambda * prices[a]!);
-          const out: RoutingDecision = {
-            ...decision,
-            agentIndex: choice,
-            agent: agents[choice]!,
-            agentLogits: Array.from(scores),
-            agentProbabilities: maskedSoftmax(scores, mask),
-          };
-          return out;
-        },
+        route: (observation, options = {}) =>
+          router.route(observation, {
+            ...knobOptions,
+            ...(options.mask === undefined ? {} : { mask: options.mask }),
+            ...(options.signal === undefined ? {} : { signal: options.signal }),
+          }),
       };
     },
   };

@@ -1,7 +1,14 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { createHashingBackbone, createRouter, createRouterHead, saveHeadFile } from '@openfugu/trinity';
+import {
+  createDefaultConcatBackbone,
+  createHashingBackbone,
+  createRouter,
+  createRouterHead,
+  saveHeadFile,
+  withCategoryId,
+} from '@openfugu/trinity';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   ConfigError,
@@ -96,5 +103,23 @@ describe('router.headPath', () => {
   it('refuses a hashingSeed that contradicts the recorded backbone', async () => {
     await expect(createServerFromConfig(config({ hashingSeed: 5 }))).rejects.toThrow(ConfigError);
     await expect(createServerFromConfig(config({ hashingSeed: 5 }))).rejects.toThrow(/hashingSeed/);
+  });
+
+  it('refuses a head whose recorded backbone is not the one it would be served with, category heads too', async () => {
+    // A head trained on the composed backbone: the server would read it with a hashing backbone of the same
+    // dimension (unrelated features). Refused for plain heads and for heads with a request-category block.
+    const concat = createDefaultConcatBackbone();
+    for (const [file, backboneId, dimension] of [
+      ['concat.json', concat.id, concat.dimension],
+      ['concat-category.json', withCategoryId(concat.id, 16), concat.dimension + 16],
+    ] as const) {
+      await saveHeadFile(
+        path.join(dir, file),
+        createRouterHead({ agentCount: ids.length, dimension, roles: false, agents: ids, backboneId }),
+      );
+      await expect(createServerFromConfig(config({ headPath: path.join(dir, file) }))).rejects.toThrow(
+        /trained on backbone concat\(/,
+      );
+    }
   });
 });

@@ -1,6 +1,12 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { calibrateStrongShare, routeByPrice, routeByThreshold, strongMargin } from './cost-knob.js';
+import {
+  calibrateStrongShare,
+  routeByPrice,
+  routeByThreshold,
+  strongMargin,
+  thresholdScores,
+} from './cost-knob.js';
 
 describe('routeByPrice', () => {
   it('trades predicted quality against price with λ (hand-computed)', () => {
@@ -54,5 +60,38 @@ describe('routeByThreshold / strongMargin', () => {
     expect(routeByThreshold([0.9, 0.5, 0.7], 0, 0.3)).toBe(2);
     expect(routeByThreshold([0.9, 0.5, 0.7], 0, 0.3, [true, true, false])).toBe(0);
     expect(routeByThreshold([0.9, 0.5, 0.7], 0, -1, [false, true, true])).toBe(2);
+  });
+});
+
+describe('thresholdScores', () => {
+  it('subtracts the threshold from the strong agent (hand-computed)', () => {
+    expect(Array.from(thresholdScores([0.9, 0.6], 0, 0.2))).toEqual([0.9 - 0.2, 0.6]);
+    // ±∞ becomes ±(spread + 1): finite, same order.
+    expect(Array.from(thresholdScores([0.9, 0.6], 0, Infinity))).toEqual([0.9 - 1.3, 0.6]);
+    expect(Array.from(thresholdScores([0.9, 0.6], 1, -Infinity))).toEqual([0.9, 0.6 + 1.3]);
+  });
+
+  it('the agent routeByThreshold chooses always has the largest finite score', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.integer({ min: -4, max: 4 }), { minLength: 1, maxLength: 5 }),
+        fc.nat(),
+        fc.oneof(fc.integer({ min: -6, max: 6 }), fc.constant(Infinity), fc.constant(-Infinity)),
+        fc.array(fc.boolean(), { minLength: 5, maxLength: 5 }),
+        (raw, strongSeed, threshold, open) => {
+          const q = raw.map((v) => v / 4); // exact ties are common: the tie rule is exercised
+          const strong = strongSeed % q.length;
+          const available = q.map((_, a) => open[a]!);
+          const choice = routeByThreshold(q, strong, threshold / 4, available);
+          if (choice < 0) return;
+          const scores = thresholdScores(q, strong, threshold / 4);
+          for (let a = 0; a < q.length; a++) {
+            expect(Number.isFinite(scores[a]!)).toBe(true);
+            if (available[a]) expect(scores[choice]!).toBeGreaterThanOrEqual(scores[a]!);
+          }
+        },
+      ),
+      { numRuns: 500, seed: 16 },
+    );
   });
 });

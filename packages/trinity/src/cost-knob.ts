@@ -133,3 +133,33 @@ export function routeByThreshold(
   if (other < 0) return strong;
   return qualities[strong]! - qualities[other]! > threshold ? strong : other;
 }
+
+/**
+ * The calibrated threshold form as scores: the qualities with `threshold` subtracted from the strong agent's,
+ * so the strong agent tops them exactly when its margin is above the threshold — the agent
+ * {@link routeByThreshold} chooses always has the largest score (on an exact tie, margin = threshold, it is
+ * the other agent, as `calibrateStrongShare` assumes). An infinite threshold (a share of 0 or 1) is replaced
+ * by a finite one beyond every margin, so the scores stay finite and keep the same order.
+ *
+ * @example
+ * ```ts
+ * thresholdScores([0.9, 0.6], 0, 0.2); // [0.7, 0.6]: margin 0.3 > 0.2, the strong agent 0 leads
+ * ```
+ */
+export function thresholdScores(
+  qualities: ArrayLike<number>,
+  strong: number,
+  threshold: number,
+): Float64Array {
+  const out = Float64Array.from(qualities);
+  let low = Number.POSITIVE_INFINITY;
+  let high = Number.NEGATIVE_INFINITY;
+  for (const q of out) {
+    if (q < low) low = q;
+    if (q > high) high = q;
+  }
+  // |margin| ≤ high − low, so any threshold beyond ±(high − low + 1) decides the same way.
+  const bound = high - low + 1;
+  out[strong]! -= Math.min(bound, Math.max(-bound, threshold));
+  return out;
+}

@@ -34,6 +34,73 @@ describe('kNN index', () => {
   });
 });
 
+describe('kNN index on sparse features and missing outcomes', () => {
+  it('matches brute-force cosine kNN on sparse and dense queries (Float32 and plain vectors)', () => {
+    const random = createRng(5);
+    const d = 40;
+    // Rows with 1–30 non-zeros: queries on both sides of the sparse/dense switch (half the dimensions).
+    const rows = Array.from({ length: 60 }, (_, p) =>
+      Float32Array.from({ length: d }, (_, i) => ((i * 7 + p) % 40 < 1 + (p % 30) ? random() - 0.3 : 0)),
+    );
+    const outcomes = rows.map(() => [random() < 0.5 ? 1 : 0, random() < 0.5 ? 1 : 0]);
+    const cosine = (a: ArrayLike<number>, b: ArrayLike<number>) => {
+      let ab = 0;
+      let aa = 0;
+      let bb = 0;
+      for (let i = 0; i < a.length; i++) {
+        ab += a[i]! * b[i]!;
+        aa += a[i]! * a[i]!;
+        bb += b[i]! * b[i]!;
+      }
+      return ab / ((Math.sqrt(aa) || 1) * (Math.sqrt(bb) || 1));
+    };
+    const k = 7;
+    for (const features of [rows, rows.map((r) => Array.from(r))]) {
+      const index = createKnnIndex({ features, outcomes, agents: ['a', 'b'], k });
+      for (let q = 0; q < 20; q++) {
+        const query = rows[(q * 13) % rows.length]!.map((v, i) => (i % (q + 2) === 0 ? 0 : v + 0.01 * q));
+        const order = rows
+          .map((row, p) => ({ p, s: cosine(query, row) }))
+          .sort((x, y) => y.s - x.s || x.p - y.p)
+          .slice(0, k);
+        const want = [0, 1].map((a) => order.reduce((sum, { p }) => sum + outcomes[p]![a]!, 0) / k);
+        const got = index.predict(query);
+        expect(got[0]).toBeCloseTo(want[0]!, 12);
+        expect(got[1]).toBeCloseTo(want[1]!, 12);
+      }
+    }
+  });
+
+  it('leaves a missing (NaN) outcome out of its agent’s mean', () => {
+    const index = createKnnIndex({
+      features: [
+        [1, 0],
+        [0.9, 0.1],
+        [0, 1],
+      ],
+      outcomes: [
+        [1, Number.NaN],
+        [0, 1],
+        [1, 1],
+      ],
+      agents: ['a', 'b'],
+      k: 2,
+    });
+    expect(Array.from(index.predict([1, 0]))).toEqual([0.5, 1]);
+    expect(() =>
+      createKnnIndex({ features: [[1]], outcomes: [[Number.POSITIVE_INFINITY]], agents: ['a'], k: 1 }),
+    ).toThrow(/outcomes/);
+    expect(() =>
+      trainKnnRouter({
+        features: [[1], [2]],
+        outcomes: [[Number.NaN], [1]],
+        agents: ['a'],
+        random: createRng(1),
+      }),
+    ).toThrow(/outcomes/);
+  });
+});
+
 describe('trainKnnRouter', () => {
   it('cross-validation prefers a k inside the clusters to one that mixes them', () => {
     const random = createRng(3);

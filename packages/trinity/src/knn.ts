@@ -5,6 +5,11 @@
  * backbone; k is chosen by cross-validation on the training prompts (leave-one-out on a seeded subset of
  * queries, neighbours drawn from all other training prompts). Pure: the subset comes from an injected
  * `random`.
+ *
+ * Cosine similarity is `x·y / (‖x‖ ‖y‖)` on the stored vectors (a zero vector has similarity 0 to all). When a
+ * query has non-zeros in at most half its dimensions (short prompts on hashing backbones), the dot products
+ * run over those non-zeros only — the same sums, term for term, as the dense loop. This is also the kNN
+ * baseline of `@openfugu/eval`'s routing reports (`knnUtilities`).
  */
 import {
   type Backbone,
@@ -59,7 +64,16 @@ export interface TrainKnnResult {
   cv: { k: number; loss: number }[];
 }
 
-/** Builds a kNN index with a fixed k. */
+/**
+ * Builds a kNN index with a fixed k. An outcome may be NaN (not recorded): it is left out of that agent's
+ * mean, and an agent with no recorded outcome among the neighbours predicts 0.
+ *
+ * @example
+ * ```ts
+ * const index = createKnnIndex({ features, outcomes, agents: ['gpt4', 'mixtral'], k: 20 });
+ * index.predict(backbone.embedSync('user: What is 17 * 23?')); // mean outcome of each agent on 20 neighbours
+ * ```
+ */
 export function createKnnIndex(settings: {
   features: readonly ArrayLike<number>[];
   outcomes: readonly (readonly number[])[];
@@ -67,17 +81,24 @@ export function createKnnIndex(settings: {
   k: number;
   weighting?: 'uniform' | 'similarity';
 }): KnnIndex {
-  const data = prepare(settings.features, settings.outcomes, settings.agents);
-  const k = settings.k;
+  const data = prepare(settings.features, settings.outcomes, settings.agents, true);
+  return indexOver(data, settings.agents, settings.k, settings.weighting ?? 'uniform');
+}
+
+function indexOver(
+  data: KnnData,
+  agents: readonly string[],
+  k: number,
+  weighting: 'uniform' | 'similarity',
+): KnnIndex {
   if (!Number.isInteger(k) || k < 1) {
     throw new InvalidArgumentError({ argument: 'k', message: `k must be a positive integer, got ${k}` });
   }
-  const weighting = settings.weighting ?? 'uniform';
   const kk = Math.min(k, data.n);
   const scores = new Float64Array(data.n);
   const top = new Int32Array(kk);
   return {
-    agents: [...settings.agents],
+    agents: [...agents],
     dimension: data.d,
     k,
     weighting,
@@ -90,8 +111,7 @@ export function createKnnIndex(settings: {
           actual: `${features.length}`,
         });
       }
-      const query = unit(features);
-      similarities(data, query, scores, -1);
+      similarities(data, features, scores, -1);
       const filled = topKIndices(scores, kk, top);
       const out = new Float64Array(data.agentCount);
       neighbourMeans(data, top, filled, scores, weighting, out);
@@ -111,7 +131,7 @@ export function createKnnIndex(settings: {
  * ```
  */
 export function trainKnnRouter(settings: TrainKnnSettings): TrainKnnResult {
-  const data = prepare(settings.features, settings.outcomes, settings.agents);
+  const data = prepare(settings.features, settings.outcomes, settings.agents, false);
   const n = data.n;
   if (n < 2) throw new InvalidArgumentError({ argument: 'features', message: 'need at least 2 prompts' });
   const ks = [...(settings.ks ?? [5, 10, 20, 40, 80, 160])].filter((k) => k <= n - 1).sort((a, b) => a - b);
@@ -156,14 +176,7 @@ export function trainKnnRouter(settings: TrainKnnSettings): TrainKnnResult {
   const cv = ks.map((k, ki) => ({ k, loss: losses[ki]! / queryCount }));
   let best = 0;
   for (let i = 1; i < cv.length; i++) if (cv[i]!.loss < cv[best]!.loss) best = i;
-  const index = createKnnIndex({
-    features: settings.features,
-    outcomes: settings.outcomes,
-    agents: settings.agents,
-    k: cv[best]!.k,
-    weighting,
-  });
-  return { index, cv };
+  return { index: indexOver(data, settings.agents, cv[best]!.k, weighting), cv };
 }
 
 /** A kNN router bound to a backbone (the one its index was built with). */
@@ -251,41 +264,62 @@ interface KnnData {
   n: number;
   d: number;
   agentCount: number;
-  /** n × d unit vectors (zero vectors stay zero). */
-  vectors: Float64Array;
+  /** n × d training vectors as given (Float32 when every vector is a Float32Array: the same values, half the memory). */
+  vectors: Float32Array | Float64Array;
+  /** Euclidean norm of each training vector (1 for a zero vector). */
+  norms: Float64Array;
+  /** n × agents outcomes (NaN: not recorded). */
   outcomes: Float64Array;
+  /** Scratch: indices of a query's non-zeros. */
+  nonzero: Int32Array;
 }
 
 function prepare(
   features: readonly ArrayLike<number>[],
   outcomes: readonly (readonly number[])[],
   agents: readonly string[],
+  missing: boolean,
 ): KnnData {
-  const { n, d, k: m, flat } = checkTrainingTable(features, outcomes, { agentCount: agents.length });
-  const vectors = new Float64Array(n * d);
-  for (let p = 0; p < n; p++) vectors.set(unit(features[p]!), p * d);
-  return { n, d, agentCount: m, vectors, outcomes: flat };
-}
-
-function unit(x: ArrayLike<number>): Float64Array {
-  const out = Float64Array.from(x as ArrayLike<number>);
-  let s = 0;
-  for (let i = 0; i < out.length; i++) s += out[i]! * out[i]!;
-  if (s > 0) {
-    const inv = 1 / Math.sqrt(s);
-    for (let i = 0; i < out.length; i++) out[i]! *= inv;
-  }
-  return out;
-}
-
-/** Cosine similarities of a unit query to every training vector; `exclude` gets −∞ (leave-one-out). */
-function similarities(data: KnnData, query: Float64Array, out: Float64Array, exclude: number): void {
-  const { n, d, vectors } = data;
+  const { n, d, k: m, flat } = checkTrainingTable(features, outcomes, { agentCount: agents.length, missing });
+  const vectors = features.every((f) => f instanceof Float32Array)
+    ? new Float32Array(n * d)
+    : new Float64Array(n * d);
+  const norms = new Float64Array(n);
   for (let p = 0; p < n; p++) {
-    let s = 0;
+    const row = features[p]!;
+    for (let i = 0; i < d; i++) vectors[p * d + i] = row[i]!;
+    norms[p] = norm(vectors.subarray(p * d, (p + 1) * d));
+  }
+  return { n, d, agentCount: m, vectors, norms, outcomes: flat, nonzero: new Int32Array(d) };
+}
+
+/** Euclidean norm, 1 for a zero vector (its cosine to anything is then 0). */
+function norm(x: ArrayLike<number>): number {
+  let s = 0;
+  for (let i = 0; i < x.length; i++) s += x[i]! * x[i]!;
+  return Math.sqrt(s) || 1;
+}
+
+/**
+ * Cosine similarities of `query` to every training vector; `exclude` gets −∞ (leave-one-out). A query with
+ * non-zeros in at most half its dimensions is summed over those only (the skipped terms are zeros).
+ */
+function similarities(data: KnnData, query: ArrayLike<number>, out: Float64Array, exclude: number): void {
+  const { n, d, vectors, norms, nonzero } = data;
+  const queryNorm = norm(query);
+  let nnz = 0;
+  for (let i = 0; i < d; i++) if (query[i] !== 0) nonzero[nnz++] = i;
+  const sparse = nnz * 2 <= d;
+  for (let p = 0; p < n; p++) {
     const o = p * d;
-    for (let i = 0; i < d; i++) s += query[i]! * vectors[o + i]!;
-    out[p] = s;
+    let s = 0;
+    if (sparse) {
+      for (let t = 0; t < nnz; t++) {
+        const i = nonzero[t]!;
+        s += query[i]! * vectors[o + i]!;
+      }
+    } else for (let i = 0; i < d; i++) s += query[i]! * vectors[o + i]!;
+    out[p] = s / (queryNorm * norms[p]!);
   }
   if (exclude >= 0) out[exclude] = Number.NEGATIVE_INFINITY;
 }
@@ -328,12 +362,16 @@ function neighbourMeans(
 ): void {
   const m = data.agentCount;
   out.fill(0);
-  let total = 0;
+  const totals = new Float64Array(m);
   for (let j = 0; j < count; j++) {
     const p = top[j]!;
     const w = weighting === 'uniform' ? 1 : Math.max(scores[p]!, 0);
-    total += w;
-    for (let a = 0; a < m; a++) out[a]! += w * data.outcomes[p * m + a]!;
+    for (let a = 0; a < m; a++) {
+      const v = data.outcomes[p * m + a]!;
+      if (Number.isNaN(v)) continue;
+      out[a]! += w * v;
+      totals[a]! += w;
+    }
   }
-  if (total > 0) for (let a = 0; a < m; a++) out[a]! /= total;
+  for (let a = 0; a < m; a++) out[a] = totals[a]! > 0 ? out[a]! / totals[a]! : 0;
 }

@@ -18,6 +18,7 @@ import {
 import { isSelfDescribingBackboneId } from './backbones/concat.js';
 import { isSyncBackbone } from './backbones/types.js';
 import { headLogits, type RouterHead } from './head.js';
+import { parseCategoryId } from './metadata.js';
 import { renderMessages } from './render.js';
 import type { FeatureVector } from './sparse.js';
 
@@ -200,14 +201,26 @@ export function routeWithHead(
     agentLogits: Array.from(agentLogits),
     agentProbabilities,
   };
-  if (head.roleCount > 0) {
-    const roleProbabilities = maskedSoftmax(roleLogits, undefined, temperature);
-    const roleIndex = pick(roleProbabilities, roleLogits, undefined, sample, options.random);
-    decision.role = ROLES[roleIndex] as Role;
-    decision.roleLogits = Array.from(roleLogits);
-    decision.roleProbabilities = roleProbabilities;
-  }
-  return decision;
+  return head.roleCount > 0 ? Object.assign(decision, decideRole(roleLogits, options)) : decision;
+}
+
+/**
+ * The role part of a routing decision from a head's three role logits (Worker, Thinker, Verifier): softmax at
+ * `temperature`, argmax (ties → lowest row) or a sample with `random` when `sample` is set.
+ *
+ * @example
+ * ```ts
+ * decideRole([0, -1, 1]).role; // 'verifier'
+ * ```
+ */
+export function decideRole(
+  roleLogits: ArrayLike<number>,
+  options: Pick<RouteOptions, 'sample' | 'temperature' | 'random'> = {},
+): Required<Pick<RoutingDecision, 'role' | 'roleLogits' | 'roleProbabilities'>> {
+  const temperature = options.temperature ?? 1;
+  const roleProbabilities = maskedSoftmax(roleLogits, undefined, temperature);
+  const roleIndex = pick(roleProbabilities, roleLogits, undefined, options.sample ?? false, options.random);
+  return { role: ROLES[roleIndex] as Role, roleLogits: Array.from(roleLogits), roleProbabilities };
 }
 
 /**
@@ -222,47 +235,7 @@ export function routeWithHead(
  */
 export function createRouter(settings: RouterSettings): Router {
   const { backbone, head } = settings;
-  const agents = settings.agents ?? head.agents;
-  if (agents === undefined) {
-    throw new InvalidArgumentError({
-      argument: 'agents',
-      message: 'createRouter needs agent ids (settings.agents or head.agents)',
-    });
-  }
-  if (agents.length !== head.agentCount) {
-    throw new ShapeMismatchError({
-      message: `${agents.length} agent ids for a head with ${head.agentCount} agent rows`,
-      expected: `${head.agentCount}`,
-      actual: `${agents.length}`,
-    });
-  }
-  if (new Set(agents).size !== agents.length) {
-    throw new InvalidArgumentError({ argument: 'agents', message: 'agent ids must be unique' });
-  }
-  if (backbone.dimension !== head.dimension) {
-    throw new ShapeMismatchError({
-      message: `backbone ${backbone.id} has dimension ${backbone.dimension} but the head expects ${head.dimension}`,
-      expected: `${head.dimension}`,
-      actual: `${backbone.dimension}`,
-    });
-  }
-  // Hashing backbones of different versions or settings give unrelated vectors of the same dimension: a head
-  // trained on one must not silently read the other's (other backbones' ids may name local paths, so only
-  // hashing ids are compared).
-  if (
-    head.backboneId !== undefined &&
-    isSelfDescribingBackboneId(head.backboneId) &&
-    isSelfDescribingBackboneId(backbone.id) &&
-    head.backboneId !== backbone.id
-  ) {
-    throw new InvalidArgumentError({
-      argument: 'backbone',
-      message:
-        `the head was trained on backbone ${head.backboneId} but the router was given ${backbone.id}; ` +
-        'rebuild the backbone with createBackboneFromId(head.backboneId) (hashing ids: createHashingBackboneFromId)',
-    });
-  }
-  const ids = [...agents];
+  const ids = checkRouterFit({ backbone, head, ...(settings.agents ? { agents: settings.agents } : {}) });
   return {
     backbone,
     head,
@@ -290,4 +263,71 @@ export function createRouter(settings: RouterSettings): Router {
       return routeWithHead(head, ids, features, options);
     },
   };
+}
+
+/**
+ * Checks that a head, a backbone and a pool fit together and returns the agent ids (a copy of `agents`, or of
+ * `head.agents`): one unique id per agent row, `backbone.dimension + categoryDimension = head.dimension`, and —
+ * for self-describing backbone ids (hashing, concat) — the backbone the head records (its text part, without
+ * a request-category suffix) is the one given. Hashing backbones of different versions or settings give
+ * unrelated vectors of the same dimension: a head trained on one must not silently read the other's (other
+ * backbones' ids may name local paths, so only self-describing ids are compared). Used by `createRouter` and
+ * `createValueRouter`; call it directly to validate a configuration without building a router.
+ *
+ * @example
+ * ```ts
+ * checkRouterFit({ head, backbone: createBackboneFromId(head.backboneId!), agents: ['small', 'large'] });
+ * ```
+ */
+export function checkRouterFit(settings: {
+  backbone: Backbone;
+  head: RouterHead;
+  agents?: readonly string[];
+  /** Size of a request-category block appended after the backbone's vector (default 0). */
+  categoryDimension?: number;
+}): string[] {
+  const { backbone, head } = settings;
+  const agents = settings.agents ?? head.agents;
+  if (agents === undefined) {
+    throw new InvalidArgumentError({
+      argument: 'agents',
+      message: 'the router needs agent ids (settings.agents or head.agents)',
+    });
+  }
+  if (agents.length !== head.agentCount) {
+    throw new ShapeMismatchError({
+      message: `${agents.length} agent ids for a head with ${head.agentCount} agent rows`,
+      expected: `${head.agentCount}`,
+      actual: `${agents.length}`,
+    });
+  }
+  if (new Set(agents).size !== agents.length) {
+    throw new InvalidArgumentError({ argument: 'agents', message: 'agent ids must be unique' });
+  }
+  const categoryDimension = settings.categoryDimension ?? 0;
+  if (backbone.dimension + categoryDimension !== head.dimension) {
+    throw new ShapeMismatchError({
+      message:
+        categoryDimension === 0
+          ? `backbone ${backbone.id} has dimension ${backbone.dimension} but the head expects ${head.dimension}`
+          : `backbone ${backbone.id} (${backbone.dimension}) + category block (${categoryDimension}) ≠ head dimension ${head.dimension}`,
+      expected: `${head.dimension}`,
+      actual: `${backbone.dimension + categoryDimension}`,
+    });
+  }
+  const recorded = head.backboneId === undefined ? undefined : parseCategoryId(head.backboneId).backboneId;
+  if (
+    recorded !== undefined &&
+    isSelfDescribingBackboneId(recorded) &&
+    isSelfDescribingBackboneId(backbone.id) &&
+    recorded !== backbone.id
+  ) {
+    throw new InvalidArgumentError({
+      argument: 'backbone',
+      message:
+        `the head was trained on backbone ${recorded} but the router was given ${backbone.id}; ` +
+        'rebuild the backbone with createBackboneFromId(head.backboneId) (hashing ids: createHashingBackboneFromId)',
+    });
+  }
+  return [...agents];
 }

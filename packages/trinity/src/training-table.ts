@@ -1,7 +1,8 @@
 /**
  * Validation shared by the supervised trainers (value heads, kNN): `features` (one vector per prompt) and
  * `outcomes[prompt][agent]` must agree in count and shape, and every outcome must be finite (and in [0, 1]
- * when `unitInterval`). Returns the outcomes as one row-major `Float64Array`.
+ * when `unitInterval`; NaN — not recorded — is also accepted when `missing`). Returns the outcomes as one
+ * row-major `Float64Array`.
  */
 import { InvalidArgumentError, ShapeMismatchError } from '@openfugu/schema';
 import { type FeatureVector, featureLength } from './sparse.js';
@@ -10,7 +11,7 @@ import { type FeatureVector, featureLength } from './sparse.js';
 export function checkTrainingTable(
   features: readonly FeatureVector[],
   outcomes: readonly (readonly number[])[],
-  options: { agentCount?: number; unitInterval?: boolean } = {},
+  options: { agentCount?: number; unitInterval?: boolean; missing?: boolean } = {},
 ): { n: number; d: number; k: number; flat: Float64Array } {
   const n = features.length;
   if (n === 0) throw new InvalidArgumentError({ argument: 'features', message: 'no training prompts' });
@@ -41,6 +42,10 @@ export function checkTrainingTable(
     }
     for (let a = 0; a < k; a++) {
       const v = outcomes[p]![a]!;
+      if (options.missing && Number.isNaN(v)) {
+        flat[p * k + a] = v;
+        continue;
+      }
       if (!Number.isFinite(v) || (options.unitInterval && (v < 0 || v > 1))) {
         throw new InvalidArgumentError({
           argument: 'outcomes',
