@@ -7,6 +7,7 @@
  * suffix ignores any category (see `createValueRouter`). Pure.
  */
 import { InvalidArgumentError } from '@openfugu/schema';
+import { concatSparse, isSparseVector, type SparseVector, toSparse } from './sparse.js';
 
 const CATEGORY_PATTERN = /^(.*)&category-v1:d(\d+)$/;
 
@@ -35,15 +36,16 @@ export function categoryFeatures(tags: readonly string[], dimension: number): Fl
 
 /**
  * `vector` followed by the category block of `tags` (`dimension` 0: `vector` itself, no copy) — the input of a
- * head trained with a category block.
+ * head trained with a category block. A sparse vector stays sparse.
  */
 export function withCategoryFeatures(
-  vector: Float32Array,
+  vector: Float32Array | SparseVector,
   tags: string | readonly string[] | undefined,
   dimension: number,
-): Float32Array {
+): Float32Array | SparseVector {
   if (dimension === 0) return vector;
   const list = tags === undefined ? [] : typeof tags === 'string' ? [tags] : tags;
+  if (isSparseVector(vector)) return concatSparse([vector, toSparse(categoryFeatures(list, dimension))]);
   const out = new Float32Array(vector.length + dimension);
   out.set(vector);
   out.set(categoryFeatures(list, dimension), vector.length);

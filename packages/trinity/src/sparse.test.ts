@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { createDefaultConcatBackbone, createWideConcatBackbone } from './backbones/concat.js';
 import { createHashingBackbone } from './backbones/hashing.js';
 import { createRouterHead, headLogits } from './head.js';
+import { withCategoryFeatures, withCategoryId } from './metadata.js';
 import { createRouter } from './router.js';
 import {
   checkSparseVector,
@@ -16,6 +17,7 @@ import {
   toSparse,
 } from './sparse.js';
 import { deferralArea, trainValueHead } from './value-head.js';
+import { createValueRouter } from './value-router.js';
 
 const plain = (x: SparseVector) => ({
   dimension: x.dimension,
@@ -132,6 +134,33 @@ describe('sparse features in heads and routers', () => {
       expect(sparse.agentLogits).toEqual(dense.agentLogits);
       expect(sparse.agent).toBe(dense.agent);
     }
+  });
+});
+
+describe('value router on the wide backbone', () => {
+  it('predicts from the sparse embedding (category block appended) what the dense vector gives', () => {
+    const backbone = createWideConcatBackbone();
+    const categories = 16;
+    const d = backbone.dimension + categories;
+    const random = createRng(8);
+    const head = createRouterHead({
+      agentCount: 2,
+      dimension: d,
+      roles: false,
+      weights: Float64Array.from({ length: 2 * d }, () => random() - 0.5),
+      agentBias: Float64Array.from([0.2, -0.1]),
+      valueLink: 'identity',
+      backboneId: withCategoryId(backbone.id, categories),
+    });
+    const router = createValueRouter({ head, backbone, agents: ['a', 'b'] });
+    const text = 'user: Which planet is largest?';
+    const dense = withCategoryFeatures(backbone.embedSync(text), 'astronomy', categories);
+    expect(isSparseVector(dense)).toBe(false);
+    const expected = headLogits(head, dense).agentLogits;
+    const predicted = router.predict(text, 'astronomy');
+    for (let a = 0; a < 2; a++) expect(predicted[a]).toBeCloseTo(expected[a]!, 9);
+    const sparse = withCategoryFeatures(toSparse(backbone.embedSync(text)), 'astronomy', categories);
+    expect(plain(sparse as SparseVector)).toEqual(plain(toSparse(dense)));
   });
 });
 

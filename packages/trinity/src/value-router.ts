@@ -34,6 +34,7 @@ import { decisionFromScores } from './knn.js';
 import { parseCategoryId, withCategoryFeatures } from './metadata.js';
 import { renderMessages } from './render.js';
 import { type AgentMask, checkRouterFit, decideRole, resolveMask } from './router.js';
+import type { SparseVector } from './sparse.js';
 import { predictQuality } from './value-head.js';
 
 /** Knob settings (defaults at creation, overridable per call). */
@@ -139,7 +140,7 @@ export function createValueRouter(
     categoryDimension,
     ...(settings.agents ? { agents: settings.agents } : {}),
   });
-  const qualities = (vector: Float32Array, category: ValueRouteOptions['category']) =>
+  const qualities = (vector: Float32Array | SparseVector, category: ValueRouteOptions['category']) =>
     headQualities(head, withCategoryFeatures(vector, category, categoryDimension));
   const strongOf = (options: ValueRouteKnob): number | undefined => {
     const strong = options.strong ?? settings.strong;
@@ -177,19 +178,20 @@ export function createValueRouter(
     } else decision = decisionFromScores(agents, q, available);
     return head.roleCount > 0 ? Object.assign(decision, decideRole(roleLogits)) : decision;
   };
-  const route = (vector: Float32Array, options: ValueRouteOptions): RoutingDecision => {
+  const route = (vector: Float32Array | SparseVector, options: ValueRouteOptions): RoutingDecision => {
     const logits = headLogits(head, withCategoryFeatures(vector, options.category, categoryDimension));
     return decide(predictQuality(head, logits.agentLogits), logits.roleLogits, options);
   };
   const source = backbone;
-  const embedSync = (text: string): Float32Array => {
+  // A wide backbone's non-zeros (its sparse embedding) are all the head reads.
+  const embedSync = (text: string): Float32Array | SparseVector => {
     if (!isSyncBackbone(source)) {
       throw new InvalidArgumentError({
         argument: 'backbone',
         message: `backbone ${source.id} has no embedSync`,
       });
     }
-    return source.embedSync(text);
+    return source.embedSparseSync ? source.embedSparseSync(text) : source.embedSync(text);
   };
   const predict = (text: string, category?: string | readonly string[]): Float64Array =>
     qualities(embedSync(text), category);
@@ -227,7 +229,7 @@ export function createValueRouter(
     },
     async route(messages, options = {}) {
       const text = renderMessages(messages);
-      if (isSyncBackbone(source)) return route(source.embedSync(text), options);
+      if (isSyncBackbone(source)) return route(embedSync(text), options);
       const [vector] = await source.embed(
         [text],
         options.signal === undefined ? undefined : { signal: options.signal },
@@ -238,7 +240,7 @@ export function createValueRouter(
 }
 
 /** Predicted quality per agent of one (full) feature vector. */
-function headQualities(head: RouterHead, features: Float32Array): Float64Array {
+function headQualities(head: RouterHead, features: Float32Array | SparseVector): Float64Array {
   return predictQuality(head, headLogits(head, features).agentLogits);
 }
 
