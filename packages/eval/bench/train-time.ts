@@ -3,13 +3,20 @@
  * minute on 2 cores): `trainValueHead` (ridge, 5-fold CV over 6 λ, per-model bias) on the 70 % split (seed 1)
  * with the composed `concat` backbone, next to the embedding time and a baseline loop measured in this run.
  *
- *   OPENFUGU_DATA_DIR=/path/to/shared/data pnpm --filter @openfugu/eval bench:train [--wide]
+ *   OPENFUGU_DATA_DIR=/path/to/shared/data pnpm --filter @openfugu/eval bench:train [--wide | --sparse]
  *
- * `--wide`: the CLI's `concat-wide` (hashed-word block 1024 instead of 512; 1,556 features).
+ * `--wide`: the CLI's `concat-wide` (hashed-word block 1024 instead of 512; 1,556 features). `--sparse`: the
+ * CLI's `concat-sparse` (98,324 hashed features as sparse vectors; ridge by conjugate gradients over 4 λ, λ by
+ * the out-of-fold deferral area as `--trainer ridge` does; no kNN row — the kNN router reads dense vectors).
  */
 import path from 'node:path';
 import { createRng } from '@openfugu/cmaes';
-import { createDefaultConcatBackbone, trainKnnRouter, trainValueHead } from '@openfugu/trinity';
+import {
+  createDefaultConcatBackbone,
+  createWideConcatBackbone,
+  trainKnnRouter,
+  trainValueHead,
+} from '@openfugu/trinity';
 import { dropIncomplete, loadOutcomes, seededRandom, selectPrompts, splitByPrompt } from '../src/index.js';
 
 const data = process.env.OPENFUGU_DATA_DIR ?? path.resolve(import.meta.dirname, '../../../../shared/data');
@@ -32,13 +39,27 @@ const loop = time(() => {
   for (let i = 0; i < 1e8; i++) s = (s + i * 7) | 0;
   return s;
 });
-const backbone = createDefaultConcatBackbone(process.argv.includes('--wide') ? { wordDimension: 1024 } : {});
-const embed = time(() => train.prompts.map((p) => backbone.embedSync(p.text)));
-const outcomes = train.prompts.map((_, p) => Array.from(train.outcomes.subarray(p * k, p * k + k)));
-const ridge = time(() => trainValueHead({ features: embed.value, outcomes, random: createRng(1) }));
-const knn = time(() =>
-  trainKnnRouter({ features: embed.value, outcomes, agents: train.models, random: createRng(2) }),
+const sparse = process.argv.includes('--sparse');
+const name = sparse ? 'concat-sparse' : process.argv.includes('--wide') ? 'concat-wide' : 'concat';
+const backbone = sparse
+  ? createWideConcatBackbone()
+  : createDefaultConcatBackbone(name === 'concat-wide' ? { wordDimension: 1024 } : {});
+const embed = time(() =>
+  train.prompts.map((p) => (sparse ? backbone.embedSparseSync(p.text) : backbone.embedSync(p.text))),
 );
+const outcomes = train.prompts.map((_, p) => Array.from(train.outcomes.subarray(p * k, p * k + k)));
+const ridge = time(() =>
+  trainValueHead({
+    features: embed.value,
+    outcomes,
+    random: createRng(1),
+    ...(sparse ? { criterion: 'deferral' as const } : {}),
+  }),
+);
+const dense = embed.value.filter((x): x is Float32Array => x instanceof Float32Array);
+const knn = sparse
+  ? undefined
+  : time(() => trainKnnRouter({ features: dense, outcomes, agents: train.models, random: createRng(2) }));
 console.log(
   `Node ${process.version}; MMLU train split: ${train.prompts.length} prompts × ${backbone.dimension} features\n`,
 );
@@ -47,12 +68,16 @@ console.log('|---|---|---|---|');
 console.log(
   `| baseline: 1e8-iteration integer loop | ${loop.wall.toFixed(2)} | ${loop.cpu.toFixed(2)} | — |`,
 );
+console.log(`| embed (${name}) | ${embed.wall.toFixed(2)} | ${embed.cpu.toFixed(2)} | — |`);
+const solver =
+  ridge.value.solver === 'cg'
+    ? `conjugate gradients, ${ridge.value.cv.length} λ, ${ridge.value.iterations} iterations`
+    : `Cholesky, ${ridge.value.cv.length} λ`;
 console.log(
-  `| embed (${process.argv.includes('--wide') ? 'concat-wide' : 'concat'}) | ${embed.wall.toFixed(2)} | ${embed.cpu.toFixed(2)} | — |`,
+  `| trainValueHead ridge (5-fold CV + refit; ${solver}; λ = ${ridge.value.lambda.toPrecision(3)}) | ${ridge.wall.toFixed(2)} | ${ridge.cpu.toFixed(2)} | < 60 |`,
 );
-console.log(
-  `| trainValueHead ridge (5-fold CV × 6 λ + refit; λ = ${ridge.value.lambda.toPrecision(3)}) | ${ridge.wall.toFixed(2)} | ${ridge.cpu.toFixed(2)} | < 60 |`,
-);
-console.log(
-  `| trainKnnRouter (k by LOO on 1,000 queries; k = ${knn.value.index.k}) | ${knn.wall.toFixed(2)} | ${knn.cpu.toFixed(2)} | — |`,
-);
+if (knn) {
+  console.log(
+    `| trainKnnRouter (k by LOO on 1,000 queries; k = ${knn.value.index.k}) | ${knn.wall.toFixed(2)} | ${knn.cpu.toFixed(2)} | — |`,
+  );
+}

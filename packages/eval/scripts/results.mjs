@@ -8,7 +8,8 @@
 //
 // --section supervised (issue 16) runs the supervised trainers (ridge, knn, ridge+cmaes, ridge+cmaes-head,
 // and `ridge+meta` = ridge with the subset as request metadata, MMLU only) on the composed `concat` backbone,
-// and ridge on `concat-glove`, seeds 1–3 on every dataset, and writes its own generated block. A trainer
+// ridge on `concat-glove`, and ridge / ridge+meta on the wide sparse `concat-sparse`, seeds 1–3 on every dataset,
+// and writes its own generated block. A trainer
 // entry `name@backbone` runs only with that backbone. --reuse takes a run's JSON from
 // $TMPDIR/openfugu-results when it exists and was written by the same command (so interrupted or parallel
 // regenerations can be assembled); the table says which runs were reused. --reuse-only runs nothing and lists
@@ -37,10 +38,11 @@ const { values } = parseArgs({
 });
 const supervised = values.section === 'supervised';
 if (supervised) {
-  if (values.backbones === 'hashing,glove') values.backbones = 'concat,concat-glove';
+  if (values.backbones === 'hashing,glove') values.backbones = 'concat,concat-glove,concat-sparse';
   if (values.trainers === 'cmaes,grpo') {
     values.trainers =
-      'ridge@concat,ridge+meta@concat,knn@concat,ridge+cmaes@concat,ridge+cmaes-head@concat,ridge@concat-glove';
+      'ridge@concat,ridge+meta@concat,knn@concat,ridge+cmaes@concat,ridge+cmaes-head@concat,ridge@concat-glove,' +
+      'ridge@concat-sparse,ridge+meta@concat-sparse';
   }
 }
 

@@ -4,7 +4,9 @@
  * for a 2 KB prompt — against hashing-v2 1024 with a 10-row head (`createRouter`), measured in the same run.
  *
  *   pnpm --filter @openfugu/trinity bench:latency   (runs bench/latency.ts, then this file)
- *   pnpm --filter @openfugu/trinity bench:concat [--wide]   (this file; `--wide`: hashed-word block 1024)
+ *   pnpm --filter @openfugu/trinity bench:concat [--wide | --sparse]   (this file; `--wide`: hashed-word block
+ *   1024; `--sparse`: the wide composition `createWideConcatBackbone`, 98,324-d, routed through its sparse
+ *   embedding — `embedSparseSync` and a head that reads only the non-zeros)
  *
  * Target: ≤ 200 µs per routeSync for the 2 KB prompt. Medians of 9 rounds; CPU time is the less noisy column on
  * a shared machine.
@@ -16,6 +18,7 @@ import {
   createRouter,
   createRouterHead,
   createValueRouter,
+  createWideConcatBackbone,
   trainValueHead,
 } from '../src/index.js';
 import { prompt2k, timeIt } from './timing.js';
@@ -29,11 +32,14 @@ const baseline = createRouter({
   head: createRouterHead({ agentCount: 7, dimension: 1024, random: createRng(1) }),
   agents: ['a', 'b', 'c', 'd', 'e', 'f', 'g'],
 });
-const concat = createDefaultConcatBackbone(process.argv.includes('--wide') ? { wordDimension: 1024 } : {});
+const sparse = process.argv.includes('--sparse');
+const concat = sparse
+  ? createWideConcatBackbone()
+  : createDefaultConcatBackbone(process.argv.includes('--wide') ? { wordDimension: 1024 } : {});
 const random = createRng(2);
 const texts = Array.from({ length: 200 }, (_, i) => `${SENTENCES[i % SENTENCES.length]} ${i} ${random()}`);
 const { head } = trainValueHead({
-  features: texts.map((t) => concat.embedSync(t)),
+  features: texts.map((t) => (sparse ? concat.embedSparseSync(t) : concat.embedSync(t))),
   outcomes: texts.map(() => [random() < 0.8 ? 1 : 0, random() < 0.6 ? 1 : 0]),
   agents: ['strong', 'weak'],
   backboneId: concat.id,
@@ -43,7 +49,8 @@ const { head } = trainValueHead({
 const router = createValueRouter({ head, prices: [10, 0.6] });
 const rows = [
   ['baseline: hashing-v2 1024 routeSync (7 agents, createRouter)', () => baseline.routeSync(prompt)],
-  [`concat embedSync (${concat.dimension}-d)`, () => concat.embedSync(prompt)],
+  [`concat embedSync (${concat.dimension}-d, dense)`, () => concat.embedSync(prompt)],
+  [`concat embedSparseSync (${concat.dimension}-d, non-zeros)`, () => concat.embedSparseSync(prompt)],
   ['concat value router routeSync (2 agents, argmax)', () => router.routeSync(prompt)],
   ['concat value router routeSync (λ·price knob)', () => router.routeSync(prompt, { lambda: 0.01 })],
 ] as const;

@@ -160,7 +160,7 @@ describe('value router on the wide backbone', () => {
     const predicted = router.predict(text, 'astronomy');
     for (let a = 0; a < 2; a++) expect(predicted[a]).toBeCloseTo(expected[a]!, 9);
     const sparse = withCategoryFeatures(toSparse(backbone.embedSync(text)), 'astronomy', categories);
-    expect(plain(sparse as SparseVector)).toEqual(plain(toSparse(dense)));
+    expect(plain(sparse as SparseVector)).toEqual(plain(toSparse(dense as Float32Array)));
   });
 });
 
