@@ -424,37 +424,46 @@ function createCgRidgeFitter(
         for (let i = 0; i < d; i++) mx[i]! /= m;
         for (let a = 0; a < k; a++) my[a]! /= m;
       }
-      const t = new Float64Array(m * k);
-      const meanDot = new Float64Array(k);
+      const t = new Float64Array(m);
       // out = (X̃ᵀX̃ + λI) v for the d × k block v (row-major, like the fit's weights).
+      // The fit's rows as one compressed block (typed, contiguous: the two passes below are the solver's cost).
+      const rowAt = new Int32Array(m + 1);
+      for (let r = 0; r < m; r++) rowAt[r + 1] = rowAt[r]! + rowStart[rows[r]! + 1]! - rowStart[rows[r]!]!;
+      const fitCols = new Int32Array(rowAt[m]!);
+      const fitVals = new Float64Array(rowAt[m]!);
+      for (let r = 0; r < m; r++) {
+        fitCols.set(cols.subarray(rowStart[rows[r]!]!, rowStart[rows[r]! + 1]!), rowAt[r]!);
+        fitVals.set(vals.subarray(rowStart[rows[r]!]!, rowStart[rows[r]! + 1]!), rowAt[r]!);
+      }
+      const column = new Float64Array(d);
+      const scattered = new Float64Array(d);
+      // out = (X̃ᵀX̃ + λI) v for the d × k block v (row-major, like the fit's weights), one agent (column) at a
+      // time so that each pass is a tight gather / scatter over the non-zeros.
       const apply = (v: Float64Array, out: Float64Array): void => {
-        meanDot.fill(0);
-        if (bias)
-          for (let i = 0; i < d; i++) for (let a = 0; a < k; a++) meanDot[a]! += mx[i]! * v[i * k + a]!;
-        const tSum = new Float64Array(k);
-        for (let r = 0; r < m; r++) {
-          const p = rows[r]!;
-          const row = r * k;
-          for (let a = 0; a < k; a++) t[row + a] = -meanDot[a]!;
-          // One pass over the row's non-zeros serves every agent (v's k values of a feature are adjacent).
-          for (let j = rowStart[p]!, end = rowStart[p + 1]!; j < end; j++) {
-            const value = vals[j]!;
-            const base = cols[j]! * k;
-            for (let a = 0; a < k; a++) t[row + a]! += value * v[base + a]!;
+        for (let a = 0; a < k; a++) {
+          let meanDot = 0;
+          for (let i = 0; i < d; i++) {
+            column[i] = v[i * k + a]!;
+            if (bias) meanDot += mx[i]! * column[i]!;
           }
-          for (let a = 0; a < k; a++) tSum[a]! += t[row + a]!;
-        }
-        for (let i = 0; i < d * k; i++) out[i] = lambda * v[i]!;
-        for (let r = 0; r < m; r++) {
-          const p = rows[r]!;
-          for (let j = rowStart[p]!; j < rowStart[p + 1]!; j++) {
-            const base = cols[j]! * k;
-            const value = vals[j]!;
-            for (let a = 0; a < k; a++) out[base + a]! += value * t[r * k + a]!;
+          let tSum = 0;
+          for (let r = 0; r < m; r++) {
+            let sum = -meanDot;
+            for (let j = rowAt[r]!, end = rowAt[r + 1]!; j < end; j++)
+              sum += fitVals[j]! * column[fitCols[j]!]!;
+            t[r] = sum;
+            tSum += sum;
+          }
+          scattered.fill(0);
+          for (let r = 0; r < m; r++) {
+            const tr = t[r]!;
+            for (let j = rowAt[r]!, end = rowAt[r + 1]!; j < end; j++)
+              scattered[fitCols[j]!]! += fitVals[j]! * tr;
+          }
+          for (let i = 0; i < d; i++) {
+            out[i * k + a] = lambda * column[i]! + scattered[i]! - (bias ? mx[i]! * tSum : 0);
           }
         }
-        if (bias)
-          for (let i = 0; i < d; i++) for (let a = 0; a < k; a++) out[i * k + a]! -= mx[i]! * tSum[a]!;
       };
       // Right-hand side X̃ᵀỸ (Σ over rows of x (y − ȳ), minus x̄ Σ (y − ȳ) = 0 when centred).
       const rhs = new Float64Array(d * k);
