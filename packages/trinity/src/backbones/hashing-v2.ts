@@ -139,16 +139,21 @@ function countWordEnd(
   saltBigram: number,
   shift: number,
   dimension: number,
+  touched: Uint32Array,
 ): void {
   if ((flags & 1) !== 0) {
     const x = h ^ saltWord;
     const k = Math.imul(x ^ (x >>> 15), MIX);
-    wordCounts[bucketOf(k, shift, dimension)]! += ((k << 24) >> 31) | 1;
+    const b = bucketOf(k, shift, dimension);
+    wordCounts[b]! += ((k << 24) >> 31) | 1;
+    touched[b >>> 5]! |= 1 << (b & 31);
   }
   if ((flags & 2) !== 0 && hasPrevious) {
     const x = Math.imul(previous, 0x9e3779b1) ^ h ^ saltBigram;
     const k = Math.imul(x ^ (x >>> 15), MIX);
-    bigramCounts[bucketOf(k, shift, dimension)]! += ((k << 24) >> 31) | 1;
+    const b = bucketOf(k, shift, dimension);
+    bigramCounts[b]! += ((k << 24) >> 31) | 1;
+    touched[b >>> 5]! |= 1 << (b & 31);
   }
 }
 
@@ -168,6 +173,7 @@ function prepareAsciiCountWords(
   saltBigram: number,
   shift: number,
   dimension: number,
+  touched: Uint32Array,
 ): number {
   let length = 1;
   buffer[0] = SPACE;
@@ -200,6 +206,7 @@ function prepareAsciiCountWords(
         saltBigram,
         shift,
         dimension,
+        touched,
       );
       previous = h;
       hasPrevious = true;
@@ -226,6 +233,7 @@ function countWords(
   saltBigram: number,
   shift: number,
   dimension: number,
+  touched: Uint32Array,
 ): void {
   let inWord = false;
   let h = 0;
@@ -252,6 +260,7 @@ function countWords(
         saltBigram,
         shift,
         dimension,
+        touched,
       );
       previous = h;
       hasPrevious = true;
@@ -283,12 +292,15 @@ function countCharNgrams(
   shift: number,
   dimension: number,
   seed: number,
+  touched: Uint32Array,
 ): void {
   for (let end = fromEnd; end < toEnd; end++) {
     for (let n = minN; n <= maxN && n <= end + 1; n++) {
       const h = ngramHash(buffer, end, n, seed);
       const k = Math.imul(h ^ (h >>> 15), MIX);
-      counts[bucketOf(k, shift, dimension)]! += ((k << 24) >> 31) | 1;
+      const b = bucketOf(k, shift, dimension);
+      counts[b]! += ((k << 24) >> 31) | 1;
+      touched[b >>> 5]! |= 1 << (b & 31);
     }
   }
 }
@@ -304,6 +316,7 @@ function countCharNgrams35(
   counts: Float64Array,
   shift: number,
   seed: number,
+  touched: Uint32Array,
 ): void {
   if (length < 5) return;
   const seedTimesPoly = Math.imul(seed, POLY);
@@ -323,9 +336,15 @@ function countCharNgrams35(
     const k3 = Math.imul(h3 ^ (h3 >>> 15), MIX);
     const k4 = Math.imul(h4 ^ (h4 >>> 15), MIX);
     const k5 = Math.imul(h5 ^ (h5 >>> 15), MIX);
-    counts[k3 >>> shift]! += ((k3 << 24) >> 31) | 1;
-    counts[k4 >>> shift]! += ((k4 << 24) >> 31) | 1;
-    counts[k5 >>> shift]! += ((k5 << 24) >> 31) | 1;
+    const b3 = k3 >>> shift;
+    const b4 = k4 >>> shift;
+    const b5 = k5 >>> shift;
+    counts[b3]! += ((k3 << 24) >> 31) | 1;
+    counts[b4]! += ((k4 << 24) >> 31) | 1;
+    counts[b5]! += ((k5 << 24) >> 31) | 1;
+    touched[b3 >>> 5]! |= 1 << (b3 & 31);
+    touched[b4 >>> 5]! |= 1 << (b4 & 31);
+    touched[b5 >>> 5]! |= 1 << (b5 & 31);
   }
 }
 
@@ -368,6 +387,9 @@ export function createHashingV2Embed(
   const first = groupCounts[0]!;
   const firstWeight = groupWeights[0]!;
   const scratch = createCodeBuffer();
+  // One bit per bucket, set by the counting loops: the buckets a text touched, in order, without a scan of the
+  // counts (what the sparse embedding finishes). Cleared by every embedding.
+  const touched = new Uint32Array(Math.ceil(dimension / 32));
 
   /** Counts the text's features into the group arrays; false when there is nothing to count. */
   function count(text: string): boolean {
@@ -387,6 +409,7 @@ export function createHashingV2Embed(
         saltBigram,
         shift,
         dimension,
+        touched,
       );
       length = padEnd(scratch.codes, length);
     } else {
@@ -402,6 +425,7 @@ export function createHashingV2Embed(
           saltBigram,
           shift,
           dimension,
+          touched,
         );
       }
     }
@@ -410,10 +434,21 @@ export function createHashingV2Embed(
 
     if (maxN > 0) {
       if (fastPaths && minN === 3 && maxN === 5 && shift >= 0 && length >= 5) {
-        countCharNgrams(buffer, 2, 4, 3, 5, charCounts, shift, dimension, saltChar);
-        countCharNgrams35(buffer, length, charCounts, shift, saltChar);
+        countCharNgrams(buffer, 2, 4, 3, 5, charCounts, shift, dimension, saltChar, touched);
+        countCharNgrams35(buffer, length, charCounts, shift, saltChar, touched);
       } else {
-        countCharNgrams(buffer, minN - 1, length, minN, maxN, charCounts, shift, dimension, saltChar);
+        countCharNgrams(
+          buffer,
+          minN - 1,
+          length,
+          minN,
+          maxN,
+          charCounts,
+          shift,
+          dimension,
+          saltChar,
+          touched,
+        );
       }
     }
 
@@ -454,31 +489,37 @@ export function createHashingV2Embed(
     } else {
       first.fill(0);
     }
+    touched.fill(0);
     return out;
   }
 
-  // The buckets a text touched, found by one scan of the counts (the counting loops stay as they are).
-  const touched = new Int32Array(dimension);
+  const nonZero = new Int32Array(dimension);
   const empty = (): SparseVector => ({ dimension, indices: new Int32Array(0), values: new Float32Array(0) });
 
   /** The non-zeros of `embedSync(text)`, bit for bit, without a dense pass over the finished vector. */
   function embedSparseSync(text: string): SparseVector {
     if (!count(text)) return empty();
+    // The touched buckets in increasing order, from the bitmap (a bucket whose signed count came back to 0 in
+    // every group is dropped here, as the dense path's zero).
     let nnz = 0;
-    if (groupCounts.length === 1) {
-      for (let b = 0; b < dimension; b++) if (first[b] !== 0) touched[nnz++] = b;
-    } else {
-      for (let b = 0; b < dimension; b++) {
+    for (let word = 0; word < touched.length; word++) {
+      let bits = touched[word]!;
+      if (bits === 0) continue;
+      touched[word] = 0;
+      while (bits !== 0) {
+        const low = bits & -bits;
+        const b = word * 32 + (31 - Math.clz32(low));
+        bits ^= low;
         let any = first[b] !== 0;
         for (let g = 1; g < groupCounts.length && !any; g++) any = groupCounts[g]![b] !== 0;
-        if (any) touched[nnz++] = b;
+        if (any) nonZero[nnz++] = b;
       }
     }
     // The dense path's arithmetic, in the same (ascending) order, on the touched buckets only.
     const sums = new Float64Array(nnz);
     let sumSquares = 0;
     for (let t = 0; t < nnz; t++) {
-      const b = touched[t]!;
+      const b = nonZero[t]!;
       let v = firstWeight * sublinearFast(first[b]!);
       for (let g = 1; g < groupCounts.length; g++) {
         const counts = groupCounts[g]!;
@@ -497,7 +538,7 @@ export function createHashingV2Embed(
     for (let t = 0; t < nnz; t++) {
       const value = Math.fround(sums[t]! * inv);
       if (value === 0) continue;
-      indices[kept] = touched[t]!;
+      indices[kept] = nonZero[t]!;
       values[kept++] = value;
     }
     return kept === nnz
