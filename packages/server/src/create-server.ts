@@ -2,10 +2,11 @@
  * Builds a whole server from a configuration: upstream workers (or the embedded simulated pool), modes,
  * and the gateway. The app (`apps/server`) only parses flags, loads the file and calls this.
  */
-import { InvalidArgumentError, type Worker } from '@openfugu/schema';
+import { type Backbone, InvalidArgumentError, type Worker } from '@openfugu/schema';
 import {
+  createBackboneFromId,
   createHashingBackbone,
-  createHashingBackboneFromId,
+  isSelfDescribingBackboneId,
   loadHeadFile,
   parseCategoryId,
   parseHashingBackboneId,
@@ -159,24 +160,40 @@ export async function createServerFromConfig(
     );
     if (config.router?.headPath) {
       const head = await loadHeadFile(config.router.headPath);
-      // A head that records its hashing backbone (id `hashing-v1:…` / `hashing-v2:…`, optionally followed by a
-      // request-category block `&category-v1:d<n>`) gets exactly that backbone back; one that does not gets the
-      // default hashing backbone of its dimension.
+      // A head that records its backbone (a self-describing id: `hashing-v1:…` / `hashing-v2:…`, `prompt-stats-v1`
+      // or `concat(…)` of these and GloVe — e.g. a head trained by `openfugu-train head --trainer ridge --backbone
+      // concat-sparse` — optionally followed by a request-category block `&category-v1:d<n>`) gets exactly that
+      // backbone back; one that does not gets the default hashing backbone of its dimension.
       const { backboneId: textId, categoryDimension } = parseCategoryId(head.backboneId ?? '');
-      const recorded = textId.startsWith('hashing-') ? textId : undefined;
+      const recorded = textId !== '' && isSelfDescribingBackboneId(textId) ? textId : undefined;
       const seed = config.router.hashingSeed;
-      if (recorded !== undefined && seed !== undefined && parseHashingBackboneId(recorded)?.seed !== seed) {
-        throw new ConfigError({
-          message: `router.hashingSeed: ${seed} differs from the backbone the head records (${recorded})`,
-        });
+      if (seed !== undefined && recorded !== undefined) {
+        const recordedSeed = recorded.startsWith('hashing-')
+          ? parseHashingBackboneId(recorded)?.seed
+          : undefined;
+        if (recordedSeed !== seed) {
+          throw new ConfigError({
+            message: `router.hashingSeed: ${seed} differs from the backbone the head records (${recorded})`,
+          });
+        }
       }
-      const backbone =
-        recorded !== undefined
-          ? createHashingBackboneFromId(recorded)
-          : createHashingBackbone({
-              dimension: head.dimension - categoryDimension,
-              ...(seed === undefined ? {} : { seed }),
-            });
+      let backbone: Backbone;
+      if (recorded === undefined) {
+        backbone = createHashingBackbone({
+          dimension: head.dimension - categoryDimension,
+          ...(seed === undefined ? {} : { seed }),
+        });
+      } else {
+        try {
+          backbone = createBackboneFromId(recorded);
+        } catch (error) {
+          throw new ConfigError({
+            message: `router.headPath: ${error instanceof Error ? error.message : String(error)}`,
+          });
+        }
+        // GloVe parts load their vectors on the first embed; do it now, not on the first request.
+        if (recorded.includes('glove-')) await backbone.embed(['']);
+      }
       // The knob's value router checks that head, backbone and workers fit (`checkRouterFit`).
       const knob = createKnobRouter({
         head,

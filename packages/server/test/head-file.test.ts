@@ -6,8 +6,8 @@ import {
   createHashingBackbone,
   createRouter,
   createRouterHead,
+  createWideConcatBackbone,
   saveHeadFile,
-  withCategoryId,
 } from '@openfugu/trinity';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -36,6 +36,18 @@ const head = createRouterHead({
 });
 const prompts = Array.from({ length: 24 }, (_, i) => `question ${i}: what is ${i * 7} plus ${i}? say why`);
 const messagesOf = (content: string) => [{ role: 'user' as const, content }];
+const topics = [
+  'a sonnet about rain',
+  'the derivative of x^3',
+  'a SQL join',
+  'why the sky is blue',
+  'Rust lifetimes',
+];
+const varied = Array.from(
+  { length: 25 },
+  (_, i) =>
+    `${['Write', 'Explain', 'Fix', 'Summarise', 'Compare'][i % 5]} ${topics[Math.floor(i / 5)]}${'!?.'.repeat(i % 4)}`,
+);
 
 beforeAll(async () => {
   upstream = await createSimulatedUpstream({
@@ -76,24 +88,7 @@ describe('router.headPath', () => {
     const server = await createServerFromConfig(config({}));
     try {
       const url = await server.gateway.listen({ port: 0 });
-      const got: string[] = [];
-      for (const p of prompts) {
-        // with tools, fugu routes once and passes the request through: the trace's only turn is the router's pick
-        const response = await fetch(`${url}/v1/chat/completions`, {
-          method: 'POST',
-          headers: { 'content-type': 'application/json', 'x-openfugu-debug': '1' },
-          body: JSON.stringify({
-            model: 'fugu',
-            messages: messagesOf(p),
-            tools: [{ type: 'function', function: { name: 'noop', parameters: { type: 'object' } } }],
-          }),
-        });
-        expect(response.status).toBe(200);
-        const body = (await response.json()) as {
-          openfugu_trace: { modeTrace: { turns: { agent: string }[] } };
-        };
-        got.push(body.openfugu_trace.modeTrace.turns[0]!.agent);
-      }
+      const got = await routedAgents(url, prompts);
       expect(got).toEqual(want);
     } finally {
       await server.close();
@@ -105,21 +100,72 @@ describe('router.headPath', () => {
     await expect(createServerFromConfig(config({ hashingSeed: 5 }))).rejects.toThrow(/hashingSeed/);
   });
 
-  it('refuses a head whose recorded backbone is not the one it would be served with, category heads too', async () => {
-    // A head trained on the composed backbone: the server would read it with a hashing backbone of the same
-    // dimension (unrelated features). Refused for plain heads and for heads with a request-category block.
-    const concat = createDefaultConcatBackbone();
-    for (const [file, backboneId, dimension] of [
-      ['concat.json', concat.id, concat.dimension],
-      ['concat-category.json', withCategoryId(concat.id, 16), concat.dimension + 16],
+  it('serves a head recorded on a composed backbone (the default and the wide sparse one) with that backbone', async () => {
+    // A head trained by `openfugu-train head --trainer ridge --backbone concat|concat-sparse` records the concat id;
+    // the server rebuilds it (createBackboneFromId) and routes exactly as the same head does locally.
+    for (const [file, backbone] of [
+      ['concat.safetensors', createDefaultConcatBackbone()],
+      ['wide.safetensors', createWideConcatBackbone()],
     ] as const) {
-      await saveHeadFile(
-        path.join(dir, file),
-        createRouterHead({ agentCount: ids.length, dimension, roles: false, agents: ids, backboneId }),
-      );
-      await expect(createServerFromConfig(config({ headPath: path.join(dir, file) }))).rejects.toThrow(
-        /trained on backbone concat\(/,
-      );
+      const d = backbone.dimension;
+      const composed = createRouterHead({
+        agentCount: ids.length,
+        dimension: d,
+        roles: false,
+        weights: Float32Array.from({ length: ids.length * d }, (_, i) => Math.sin(i * 12.9898) * 10),
+        agents: ids,
+        backboneId: backbone.id,
+      });
+      await saveHeadFile(path.join(dir, file), composed);
+      const local = createRouter({ backbone, head: composed, agents: ids });
+      const want = varied.map((p) => local.routeSync(messagesOf(p)).agent);
+      expect(new Set(want).size).toBeGreaterThan(1); // the prompts do not all go to one worker
+      const server = await createServerFromConfig(config({ headPath: path.join(dir, file) }));
+      try {
+        const url = await server.gateway.listen({ port: 0 });
+        expect(await routedAgents(url, varied)).toEqual(want);
+      } finally {
+        await server.close();
+      }
     }
   });
+
+  it('refuses a recorded backbone id it cannot rebuild, and a hashingSeed on a composed head', async () => {
+    await saveHeadFile(
+      path.join(dir, 'unknown.json'),
+      createRouterHead({
+        agentCount: ids.length,
+        dimension: 8,
+        roles: false,
+        agents: ids,
+        backboneId: 'concat(1*mystery-v9:d8)',
+      }),
+    );
+    await expect(
+      createServerFromConfig(config({ headPath: path.join(dir, 'unknown.json') })),
+    ).rejects.toThrow(/cannot rebuild a backbone/);
+    await expect(
+      createServerFromConfig(config({ headPath: path.join(dir, 'concat.safetensors'), hashingSeed: 5 })),
+    ).rejects.toThrow(ConfigError);
+  });
 });
+
+/** The worker `fugu` routes each prompt to (with tools it routes once and passes through; the trace says whom). */
+async function routedAgents(url: string, list: readonly string[]): Promise<string[]> {
+  const got: string[] = [];
+  for (const p of list) {
+    const response = await fetch(`${url}/v1/chat/completions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-openfugu-debug': '1' },
+      body: JSON.stringify({
+        model: 'fugu',
+        messages: messagesOf(p),
+        tools: [{ type: 'function', function: { name: 'noop', parameters: { type: 'object' } } }],
+      }),
+    });
+    expect(response.status).toBe(200);
+    const body = (await response.json()) as { openfugu_trace: { modeTrace: { turns: { agent: string }[] } } };
+    got.push(body.openfugu_trace.modeTrace.turns[0]!.agent);
+  }
+  return got;
+}
