@@ -36,8 +36,8 @@ import {
 
 /** What a router trainer receives: training features and outcomes (prompts × models, row-major). */
 /**
- * One prompt's features: dense, or the non-zeros of a wide backbone (`concat-sparse`), which only the
- * ridge value heads take (`checkDense` names the trainer that does not).
+ * One prompt's features: dense, or the non-zeros of a wide backbone (`concat-sparse`), which the ridge value
+ * heads and kNN take (`checkDense` names a trainer that does not).
  */
 export type Features = Float32Array | SparseVector;
 
@@ -116,8 +116,7 @@ export interface RoutingReport {
   best_single: ScoredMean & { model: string; best_on_train: string };
   oracle: ScoredMean;
   random: ScoredMean;
-  /** null for sparse features (the kNN baseline reads dense vectors). */
-  knn: (ScoredMean & { k: number }) | null;
+  knn: ScoredMean & { k: number };
   per_model: Record<string, number>;
   router_minus_best_single: ScoredMean;
   strong_model: string;
@@ -126,7 +125,7 @@ export interface RoutingReport {
   strong_mean: number;
   /** null in the JSON when undefined (the test set reverses strong and weak). */
   apgr: number;
-  knn_apgr: number | null;
+  knn_apgr: number;
   cpt50: number | null;
   cpt80: number | null;
   cpt95: number | null;
@@ -225,10 +224,8 @@ export async function evaluateRouting(
   const choices = argmaxChoices(utilities, k);
   const routerValues = routedValues(test, choices);
   const knnK = options.knnK ?? 20;
-  const denseTrain = denseOrUndefined(trainFeatures);
-  const denseTest = denseOrUndefined(testFeatures);
-  const knn = denseTrain && denseTest ? knnUtilities(train, denseTrain, denseTest, knnK) : undefined;
-  const knnValues = knn ? routedValues(test, argmaxChoices(knn, k)) : undefined;
+  const knn = knnUtilities(train, trainFeatures, testFeatures, knnK);
+  const knnValues = routedValues(test, argmaxChoices(knn, k));
   const testMeans = modelMeans(test);
   const best = bestSingle(test);
   const bestOnTrain = bestSingle(train);
@@ -247,7 +244,7 @@ export async function evaluateRouting(
   const costOf = costFunction(test);
   const curveOptions = costOf ? { costs: costOf } : {};
   const curve = k > 1 ? strongShareCurve(test, utilities, strong, curveOptions) : [];
-  const knnCurve = k > 1 && knn ? strongShareCurve(test, knn, strong) : [];
+  const knnCurve = k > 1 ? strongShareCurve(test, knn, strong) : [];
   const weakMean = k > 1 ? testMeans[weak]! : testMeans[0]!;
   const strongMean = testMeans[strong]!;
   const finiteOrNull = (x: number): number | null => (Number.isFinite(x) ? x : null);
@@ -294,7 +291,7 @@ export async function evaluateRouting(
     best_single: { ...bootstrap(bestValues), model: best.model, best_on_train: bestOnTrain.model },
     oracle: bootstrap(oracleValues(test)),
     random: bootstrap(randomValues(test)),
-    knn: knnValues ? { ...bootstrap(knnValues), k: knnK } : null,
+    knn: { ...bootstrap(knnValues), k: knnK },
     per_model: perModel,
     router_minus_best_single: bootstrap(routerValues.map((v, p) => v - bestValues[p]!)),
     strong_model: models[strong]!,
@@ -302,7 +299,7 @@ export async function evaluateRouting(
     weak_mean: weakMean,
     strong_mean: strongMean,
     apgr: apgr(curve, weakMean, strongMean),
-    knn_apgr: knn ? apgr(knnCurve, weakMean, strongMean) : null,
+    knn_apgr: apgr(knnCurve, weakMean, strongMean),
     cpt50: finiteOrNull(callsToPerformance(curve, weakMean, strongMean, 0.5)),
     cpt80: finiteOrNull(callsToPerformance(curve, weakMean, strongMean, 0.8)),
     cpt95: finiteOrNull(callsToPerformance(curve, weakMean, strongMean, 0.95)),

@@ -4,7 +4,7 @@
  * prompts. It is `@openfugu/trinity`'s kNN index (`createKnnIndex`, with its sparse fast path) at a fixed k;
  * the `knn` trainer is the same index with k chosen by cross-validation (`trainKnnRouter`).
  */
-import { createKnnIndex } from '@openfugu/trinity';
+import { createKnnIndex, type SparseVector } from '@openfugu/trinity';
 import type { OutcomeTable } from './table.js';
 
 /**
@@ -18,8 +18,8 @@ import type { OutcomeTable } from './table.js';
  */
 export function knnUtilities(
   train: OutcomeTable,
-  trainFeatures: readonly Float32Array[],
-  queries: readonly Float32Array[],
+  trainFeatures: readonly (Float32Array | SparseVector)[],
+  queries: readonly (Float32Array | SparseVector)[],
   k = 20,
 ): Float64Array {
   const models = train.models.length;

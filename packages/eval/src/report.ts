@@ -17,7 +17,7 @@ export function renderMarkdownReport(report: RoutingReport): string {
     '|---|---|',
     `| **TRINITY head (${report.trainer})** | **${ci(report.router)}** |`,
     `| best single (${report.best_single.model}) | ${ci(report.best_single)} |`,
-    ...(report.knn ? [`| kNN (k=${report.knn.k}) | ${ci(report.knn)} |`] : []),
+    `| kNN (k=${report.knn.k}) | ${ci(report.knn)} |`,
     `| random | ${ci(report.random)} |`,
     `| oracle | ${ci(report.oracle)} |`,
     `| router − best single (paired) | ${ci(report.router_minus_best_single)} |`,
@@ -84,7 +84,7 @@ export function renderCurveSvg(report: RoutingReport): string {
             markers: true,
           },
         ]),
-    ...(useCost || !report.knn
+    ...(useCost
       ? []
       : [
           {

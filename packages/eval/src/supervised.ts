@@ -136,7 +136,7 @@ export function createSupervisedTrainer(
       }
       if (name === 'knn') {
         const { index, cv } = trinity.trainKnnRouter({
-          features: checkDense(input.features, name),
+          features: input.features,
           outcomes: outcomeRows(input),
           agents: input.models,
           random: createRng(input.seed * 7919 + 2),
@@ -150,7 +150,7 @@ export function createSupervisedTrainer(
           },
           utilities(features) {
             const out = new Float64Array(features.length * k);
-            for (const [q, x] of checkDense(features, name).entries()) out.set(index.predict(x), q * k);
+            for (const [q, x] of features.entries()) out.set(index.predict(x), q * k);
             return out;
           },
         };

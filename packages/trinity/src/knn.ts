@@ -6,10 +6,12 @@
  * queries, neighbours drawn from all other training prompts). Pure: the subset comes from an injected
  * `random`.
  *
- * Cosine similarity is `x·y / (‖x‖ ‖y‖)` on the stored vectors (a zero vector has similarity 0 to all). When a
- * query has non-zeros in at most half its dimensions (short prompts on hashing backbones), the dot products
- * run over those non-zeros only — the same sums, term for term, as the dense loop. This is also the kNN
- * baseline of `@openfugu/eval`'s routing reports (`knnUtilities`).
+ * Cosine similarity is `x·y / (‖x‖ ‖y‖)` on the stored vectors (a zero vector has similarity 0 to all). The
+ * training vectors are stored as their non-zeros (compressed rows) and a query is spread into a dense
+ * scratch, so each dot product runs over a training row's non-zeros only — the same non-zero terms, in the
+ * same order, as the dense loop — and dense and sparse vectors (`SparseVector`, e.g. the wide backbone's
+ * `embedSparseSync`) are both accepted. This is also the kNN baseline of `@openfugu/eval`'s routing reports
+ * (`knnUtilities`).
  */
 import {
   type Backbone,
@@ -23,6 +25,7 @@ import {
 import { isSyncBackbone } from './backbones/types.js';
 import { renderMessages } from './render.js';
 import { type AgentMask, maskedSoftmax, resolveMask } from './router.js';
+import { type FeatureVector, featureLength, isSparseVector } from './sparse.js';
 import { checkTrainingTable } from './training-table.js';
 
 /** A fitted kNN index: unit-normalised training vectors and their outcomes. */
@@ -33,13 +36,13 @@ export interface KnnIndex {
   readonly weighting: 'uniform' | 'similarity';
   /** Number of training prompts. */
   readonly size: number;
-  /** Predicted quality of every agent for one feature vector. */
-  predict(features: ArrayLike<number>): Float64Array;
+  /** Predicted quality of every agent for one feature vector (dense or sparse). */
+  predict(features: FeatureVector): Float64Array;
 }
 
 /** Settings of {@link trainKnnRouter}. */
 export interface TrainKnnSettings {
-  features: readonly ArrayLike<number>[];
+  features: readonly FeatureVector[];
   /** `outcomes[prompt][agent]` (finite). */
   outcomes: readonly (readonly number[])[];
   agents: readonly string[];
@@ -75,7 +78,7 @@ export interface TrainKnnResult {
  * ```
  */
 export function createKnnIndex(settings: {
-  features: readonly ArrayLike<number>[];
+  features: readonly FeatureVector[];
   outcomes: readonly (readonly number[])[];
   agents: readonly string[];
   k: number;
@@ -104,11 +107,12 @@ function indexOver(
     weighting,
     size: data.n,
     predict(features) {
-      if (features.length !== data.d) {
+      const length = featureLength(features);
+      if (length !== data.d) {
         throw new ShapeMismatchError({
-          message: `feature vector has ${features.length} values, the index ${data.d}`,
+          message: `feature vector has ${length} values, the index ${data.d}`,
           expected: `${data.d}`,
-          actual: `${features.length}`,
+          actual: `${length}`,
         });
       }
       similarities(data, features, scores, -1);
@@ -158,7 +162,7 @@ export function trainKnnRouter(settings: TrainKnnSettings): TrainKnnResult {
   const m = data.agentCount;
   for (let q = 0; q < queryCount; q++) {
     const p = order[q]!;
-    similarities(data, data.vectors.subarray(p * data.d, (p + 1) * data.d), scores, p);
+    similarities(data, trainingRow(data, p), scores, p);
     const filled = topKIndices(scores, kMax, top);
     ks.forEach((k, ki) => {
       neighbourMeans(data, top, Math.min(k, filled), scores, weighting, prediction);
@@ -186,7 +190,7 @@ export interface KnnRouter {
   readonly agents: readonly string[];
   route(messages: readonly ChatMessage[] | string, options?: { mask?: AgentMask }): Promise<RoutingDecision>;
   routeSync(messages: readonly ChatMessage[] | string, options?: { mask?: AgentMask }): RoutingDecision;
-  routeFeatures(features: ArrayLike<number>, options?: { mask?: AgentMask }): RoutingDecision;
+  routeFeatures(features: FeatureVector, options?: { mask?: AgentMask }): RoutingDecision;
 }
 
 /**
@@ -202,7 +206,7 @@ export function createKnnRouter(settings: { backbone: Backbone; index: KnnIndex 
       actual: `${backbone.dimension}`,
     });
   }
-  const routeFeatures = (features: ArrayLike<number>, options: { mask?: AgentMask } = {}) =>
+  const routeFeatures = (features: FeatureVector, options: { mask?: AgentMask } = {}) =>
     decisionFromScores(index.agents, index.predict(features), options.mask);
   return {
     backbone,
@@ -219,7 +223,11 @@ export function createKnnRouter(settings: { backbone: Backbone; index: KnnIndex 
           message: `backbone ${backbone.id} has no embedSync`,
         });
       }
-      return routeFeatures(backbone.embedSync(renderMessages(messages)), options);
+      const text = renderMessages(messages);
+      return routeFeatures(
+        backbone.embedSparseSync ? backbone.embedSparseSync(text) : backbone.embedSync(text),
+        options,
+      );
     },
     routeFeatures,
   };
@@ -264,63 +272,105 @@ interface KnnData {
   n: number;
   d: number;
   agentCount: number;
-  /** n × d training vectors as given (Float32 when every vector is a Float32Array: the same values, half the memory). */
-  vectors: Float32Array | Float64Array;
+  /** Training vectors as their non-zeros: row `p` is `cols` / `vals` over `[start[p], start[p + 1])`, in order. */
+  start: Int32Array;
+  cols: Int32Array;
+  /** Float32 when every vector is a Float32Array or sparse (the same values, half the memory). */
+  vals: Float32Array | Float64Array;
   /** Euclidean norm of each training vector (1 for a zero vector). */
   norms: Float64Array;
   /** n × agents outcomes (NaN: not recorded). */
   outcomes: Float64Array;
-  /** Scratch: indices of a query's non-zeros. */
-  nonzero: Int32Array;
+  /** Scratch: the query spread out densely (all zeros between queries). */
+  query: Float64Array;
 }
 
 function prepare(
-  features: readonly ArrayLike<number>[],
+  features: readonly FeatureVector[],
   outcomes: readonly (readonly number[])[],
   agents: readonly string[],
   missing: boolean,
 ): KnnData {
   const { n, d, k: m, flat } = checkTrainingTable(features, outcomes, { agentCount: agents.length, missing });
-  const vectors = features.every((f) => f instanceof Float32Array)
-    ? new Float32Array(n * d)
-    : new Float64Array(n * d);
+  const start = new Int32Array(n + 1);
+  for (let p = 0; p < n; p++) {
+    const row = features[p]!;
+    let nnz = 0;
+    if (isSparseVector(row)) nnz = row.indices.length;
+    else for (let i = 0; i < d; i++) if (row[i] !== 0) nnz++;
+    start[p + 1] = start[p]! + nnz;
+  }
+  const cols = new Int32Array(start[n]!);
+  const vals = features.every((f) => f instanceof Float32Array || isSparseVector(f))
+    ? new Float32Array(start[n]!)
+    : new Float64Array(start[n]!);
   const norms = new Float64Array(n);
   for (let p = 0; p < n; p++) {
     const row = features[p]!;
-    for (let i = 0; i < d; i++) vectors[p * d + i] = row[i]!;
-    norms[p] = norm(vectors.subarray(p * d, (p + 1) * d));
+    let j = start[p]!;
+    if (isSparseVector(row)) {
+      cols.set(row.indices, j);
+      vals.set(row.values, j);
+    } else {
+      for (let i = 0; i < d; i++) {
+        if (row[i] === 0) continue;
+        cols[j] = i;
+        vals[j++] = row[i]!;
+      }
+    }
+    let sum = 0;
+    for (let t = start[p]!; t < start[p + 1]!; t++) sum += vals[t]! * vals[t]!;
+    norms[p] = Math.sqrt(sum) || 1;
   }
-  return { n, d, agentCount: m, vectors, norms, outcomes: flat, nonzero: new Int32Array(d) };
+  return { n, d, agentCount: m, start, cols, vals, norms, outcomes: flat, query: new Float64Array(d) };
 }
 
-/** Euclidean norm, 1 for a zero vector (its cosine to anything is then 0). */
-function norm(x: ArrayLike<number>): number {
-  let s = 0;
-  for (let i = 0; i < x.length; i++) s += x[i]! * x[i]!;
-  return Math.sqrt(s) || 1;
+/** Training row `p` as a query (its non-zeros). */
+function trainingRow(data: KnnData, p: number): { indices: Int32Array; values: ArrayLike<number> } {
+  return {
+    indices: data.cols.subarray(data.start[p]!, data.start[p + 1]!),
+    values: data.vals.subarray(data.start[p]!, data.start[p + 1]!),
+  };
 }
 
 /**
- * Cosine similarities of `query` to every training vector; `exclude` gets −∞ (leave-one-out). A query with
- * non-zeros in at most half its dimensions is summed over those only (the skipped terms are zeros).
+ * Cosine similarities of `query` (dense, or its non-zeros) to every training vector; `exclude` gets −∞
+ * (leave-one-out). The query is spread into the dense scratch, each dot product runs over a training row's
+ * non-zeros (the skipped terms are zeros), and the scratch is emptied again.
  */
-function similarities(data: KnnData, query: ArrayLike<number>, out: Float64Array, exclude: number): void {
-  const { n, d, vectors, norms, nonzero } = data;
-  const queryNorm = norm(query);
-  let nnz = 0;
-  for (let i = 0; i < d; i++) if (query[i] !== 0) nonzero[nnz++] = i;
-  const sparse = nnz * 2 <= d;
+function similarities(
+  data: KnnData,
+  query: ArrayLike<number> | { indices: Int32Array; values: ArrayLike<number> },
+  out: Float64Array,
+  exclude: number,
+): void {
+  const { n, start, cols, vals, norms } = data;
+  const q = data.query;
+  let sum = 0;
+  const sparse = !('length' in query) || isSparseVector(query);
+  if (sparse) {
+    const { indices, values } = query as { indices: Int32Array; values: ArrayLike<number> };
+    for (let t = 0; t < indices.length; t++) {
+      q[indices[t]!] = values[t]!;
+      sum += values[t]! * values[t]!;
+    }
+  } else {
+    const dense = query as ArrayLike<number>;
+    for (let i = 0; i < dense.length; i++) {
+      q[i] = dense[i]!;
+      sum += dense[i]! * dense[i]!;
+    }
+  }
+  const queryNorm = Math.sqrt(sum) || 1;
   for (let p = 0; p < n; p++) {
-    const o = p * d;
     let s = 0;
-    if (sparse) {
-      for (let t = 0; t < nnz; t++) {
-        const i = nonzero[t]!;
-        s += query[i]! * vectors[o + i]!;
-      }
-    } else for (let i = 0; i < d; i++) s += query[i]! * vectors[o + i]!;
+    for (let j = start[p]!, end = start[p + 1]!; j < end; j++) s += q[cols[j]!]! * vals[j]!;
     out[p] = s / (queryNorm * norms[p]!);
   }
+  if (sparse) {
+    const { indices } = query as { indices: Int32Array };
+    for (let t = 0; t < indices.length; t++) q[indices[t]!] = 0;
+  } else q.fill(0);
   if (exclude >= 0) out[exclude] = Number.NEGATIVE_INFINITY;
 }
 
