@@ -8,7 +8,7 @@
 //
 // --section supervised (issue 16) runs the supervised trainers (ridge, knn, ridge+cmaes, ridge+cmaes-head,
 // and `ridge+meta` = ridge with the subset as request metadata, MMLU only) on the composed `concat` backbone,
-// ridge on `concat-glove`, and ridge / ridge+meta on the wide sparse `concat-sparse`, seeds 1–3 on every dataset,
+// ridge on `concat-glove`, and ridge / ridge+meta / knn on the wide sparse `concat-sparse`, seeds 1–3 on every dataset,
 // and writes its own generated block. A trainer
 // entry `name@backbone` runs only with that backbone. --reuse takes a run's JSON from
 // $TMPDIR/openfugu-results when it exists and was written by the same command (so interrupted or parallel
@@ -42,7 +42,7 @@ if (supervised) {
   if (values.trainers === 'cmaes,grpo') {
     values.trainers =
       'ridge@concat,ridge+meta@concat,knn@concat,ridge+cmaes@concat,ridge+cmaes-head@concat,ridge@concat-glove,' +
-      'ridge@concat-sparse,ridge+meta@concat-sparse';
+      'ridge@concat-sparse,ridge+meta@concat-sparse,knn@concat-sparse';
   }
 }
 

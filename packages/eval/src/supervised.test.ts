@@ -1,10 +1,13 @@
+import { OpenFuguError } from '@openfugu/schema';
+import { toSparse } from '@openfugu/trinity';
 import { describe, expect, it } from 'vitest';
-import { evaluateRouting } from './evaluate.js';
+import { evaluateRouting, type RouterTrainer } from './evaluate.js';
 import { modelMeans } from './metrics.js';
 import { operatingPoints } from './operating-points.js';
 import { createSupervisedTrainer, SUPERVISED_TRAINERS } from './supervised.js';
 import type { OutcomeTable } from './table.js';
 import { syntheticTable, testRandom } from './test-random.js';
+import { createRouterTrainer } from './wiring.js';
 
 // Features: "mentions math" plus seeded noise, so the supervised heads have something to fit and to ignore.
 function noisyEmbed(seed: number) {
@@ -67,6 +70,33 @@ describe('supervised trainers in evaluateRouting', () => {
     }
     expect(idf.algorithm).toMatch(/IDF-scaled/);
     expect(plain.algorithm).not.toMatch(/IDF/);
+  });
+
+  it('sparse features (concat-sparse): ridge by conjugate gradients and kNN route, dense-only trainers refuse', async () => {
+    // The same noisy features as sparse vectors (the shape concat-sparse hands over).
+    const sparseEmbed = async (texts: readonly string[]) =>
+      (await noisyEmbed(3)(texts)).map((x) => toSparse(x));
+    const run = (trainer: RouterTrainer) =>
+      evaluateRouting({
+        train: syntheticTable(400, 2),
+        split: 0.7,
+        embed: sparseEmbed,
+        trainer,
+        seed: 1,
+        random: testRandom(1),
+        resamples: 50,
+      });
+    const ridge = await run(createSupervisedTrainer('ridge'));
+    expect(ridge.training).toMatchObject({ algorithm: expect.stringMatching(/conjugate gradients/) });
+    expect(ridge.router_minus_best_single.ci95[0]).toBeGreaterThan(0);
+    expect(ridge.knn.mean).toBeGreaterThan(ridge.best_single.mean); // the kNN baseline reads sparse vectors too
+    const knn = await run(createSupervisedTrainer('knn'));
+    expect(knn.apgr).toBeGreaterThan(0.9);
+    await expect(run(createRouterTrainer('cmaes', { generations: 2 }))).rejects.toThrow(
+      /needs dense features/,
+    );
+    await expect(run(createSupervisedTrainer('ridge+cmaes-head'))).rejects.toThrow(/needs dense features/);
+    await expect(run(createSupervisedTrainer('logistic'))).rejects.toThrow(OpenFuguError);
   });
 
   it('ridge+cmaes never lowers the out-of-fold argmax reward it starts from', async () => {
