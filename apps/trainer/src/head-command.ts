@@ -155,13 +155,7 @@ export async function runHeadCommand(
     ),
   );
   const results = {
-    command: 'head',
-    dataset: data.name,
-    data: options.data,
-    models: data.models,
-    backbone: data.backboneId,
-    trainer: options.trainer,
-    seed: options.seed,
+    ...resultsHeader(options, data),
     generations: options.generations,
     resumed_from_generation: resume ? startGeneration : null,
     prompts: {
@@ -175,11 +169,7 @@ export async function runHeadCommand(
     evaluations_per_generation: result.evaluationsPerGeneration,
     selected_generation: result.selectedGeneration,
     selected: result.curve.find((c) => c.generation === result.selectedGeneration) ?? null,
-    train_reference: {
-      best_single: data.models[trainRefs.bestModel],
-      best_single_mean: trainRefs.bestSingle,
-      oracle: trainRefs.oracle,
-    },
+    train_reference: trainReference(data.models, trainRefs),
     test,
     head: headSummary(options.out, data.models, result.head),
     curve: result.curve,
@@ -248,6 +238,23 @@ function heldOut<F extends Features>(
   };
 }
 
+/** The first fields of every `head` results JSON. */
+function resultsHeader(options: HeadCommandOptions, data: RoutingData<Features>) {
+  return {
+    command: 'head',
+    dataset: data.name,
+    data: options.data,
+    models: data.models,
+    backbone: data.backboneId,
+    trainer: options.trainer,
+    seed: options.seed,
+  };
+}
+
+function trainReference(models: readonly string[], refs: ReturnType<typeof referencePoints>) {
+  return { best_single: models[refs.bestModel], best_single_mean: refs.bestSingle, oracle: refs.oracle };
+}
+
 function headSummary(file: string, models: readonly string[], head: RouterHead) {
   return {
     file,
@@ -283,13 +290,7 @@ async function runRidgeHeadCommand(
   const trainRefs = referencePoints(data.train);
   const test = heldOut(data, (set) => valueRoutedReward(result.head, set.features, set.outcomes));
   const results = {
-    command: 'head',
-    dataset: data.name,
-    data: options.data,
-    models: data.models,
-    backbone: data.backboneId,
-    trainer: 'ridge',
-    seed: options.seed,
+    ...resultsHeader(options, data),
     prompts: {
       train: data.train.features.length,
       test: data.test?.features.length ?? 0,
@@ -299,11 +300,7 @@ async function runRidgeHeadCommand(
     lambda: result.lambda,
     criterion: result.criterion,
     cv: result.cv,
-    train_reference: {
-      best_single: data.models[trainRefs.bestModel],
-      best_single_mean: trainRefs.bestSingle,
-      oracle: trainRefs.oracle,
-    },
+    train_reference: trainReference(data.models, trainRefs),
     train_router: valueRoutedReward(result.head, data.train.features, data.train.outcomes),
     test,
     head: headSummary(options.out, data.models, result.head),
