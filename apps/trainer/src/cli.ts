@@ -6,6 +6,7 @@ import { createWriteStream, writeFileSync } from 'node:fs';
 import { OpenFuguError } from '@openfugu/schema';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { runCompareCommand } from './compare.js';
+import { HEAD_BACKBONES } from './data.js';
 import { runHeadCommand } from './head-command.js';
 import { createProgress, type ProgressSink } from './progress.js';
 import { createRewardServer } from './reward-server.js';
@@ -51,6 +52,18 @@ const list = (value: string): string[] =>
 
 class UsageError extends Error {}
 
+/** `head` options (commander key, flag) that `--trainer ridge` refuses: it has no generations. */
+const RIDGE_REFUSED: readonly (readonly [string, string])[] = [
+  ['generations', '--generations'],
+  ['validation', '--validation'],
+  ['checkpoint', '--checkpoint'],
+  ['checkpointEvery', '--checkpoint-every'],
+  ['resume', '--resume'],
+  ['groupSize', '--group-size'],
+  ['batchSize', '--batch-size'],
+  ['learningRate', '--learning-rate'],
+];
+
 /** Runs the CLI with `argv` (without `node` and the script); resolves with the exit code. */
 export async function runCli(argv: readonly string[], io: CliIo): Promise<number> {
   let exitCode = 0;
@@ -65,15 +78,24 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
 
   program
     .command('head')
-    .description('train a router head (sep-CMA-ES or GRPO) on recorded outcomes')
+    .description(
+      'train a router head on recorded outcomes: sep-CMA-ES, GRPO, or the supervised ridge value head',
+    )
     .requiredOption('--data <dir>', 'AlpacaEval dir, RouteLLM dir/table, or generic outcome CSV')
     .option('--models <a,b,...>', 'pool (default: every model of the data)', list)
     .addOption(
-      new Option('--backbone <name>', 'text → vector backbone')
-        .choices(['hashing', 'glove'])
+      new Option(
+        '--backbone <name>',
+        'text → vector backbone (concat: composed default; concat-sparse: wide sparse, ridge only)',
+      )
+        .choices(HEAD_BACKBONES)
         .default('hashing'),
     )
-    .addOption(new Option('--trainer <name>', 'optimiser').choices(['cmaes', 'grpo']).default('cmaes'))
+    .addOption(
+      new Option('--trainer <name>', 'cmaes, grpo, or ridge (supervised value head, λ by 5-fold CV)')
+        .choices(['cmaes', 'grpo', 'ridge'])
+        .default('cmaes'),
+    )
     .option('--seed <n>', 'seed of splits, CMA-ES and sampling', integer('--seed'), 0)
     .option(
       '--generations <n>',
@@ -106,7 +128,19 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
       '--no-roles',
       'write agent rows only (default: agent rows + 3 zero role rows, the TRINITY layout)',
     )
-    .action(async (opts) => {
+    .action(async (opts, command: Command) => {
+      if (opts.trainer === 'ridge') {
+        // One supervised fit: nothing iterates, so the iteration flags would be silently meaningless.
+        const given = RIDGE_REFUSED.filter(([key]) => command.getOptionValueSource(key) === 'cli');
+        if (given.length > 0)
+          throw new UsageError(
+            `--trainer ridge fits once (λ by 5-fold CV on the training prompts): ${given.map(([, flag]) => flag).join(', ')} ${given.length === 1 ? 'does' : 'do'} not apply`,
+          );
+      } else if (opts.backbone === 'concat-sparse') {
+        throw new UsageError(
+          `--backbone concat-sparse yields sparse vectors, which only --trainer ridge fits (--trainer ${opts.trainer} needs hashing, glove or concat)`,
+        );
+      }
       await runHeadCommand(
         {
           data: opts.data,

@@ -9,7 +9,7 @@
  */
 import { writeFileSync } from 'node:fs';
 import { renderLineChartSvg, seededRandom, selectPrompts, splitByPrompt } from '@openfugu/eval';
-import { loadRoutingData, type RoutingData, referencePoints } from './data.js';
+import { denseRoutingData, loadRoutingData, type RoutingData, referencePoints } from './data.js';
 import { routedReward, trainHead } from './head.js';
 import type { ProgressSink } from './progress.js';
 
@@ -79,12 +79,15 @@ export async function runCompareCommand(
   let label = options.name ?? options.data;
   let models: string[] = [];
   // Load and embed once; the subsample (if any) is fixed, the test split changes with the seed.
-  let data = await loadRoutingData({
-    data: options.data,
-    ...(options.models ? { models: options.models } : {}),
-    backbone: 'hashing',
-    holdout: 0,
-  });
+  let data = denseRoutingData(
+    await loadRoutingData({
+      data: options.data,
+      ...(options.models ? { models: options.models } : {}),
+      backbone: 'hashing',
+      holdout: 0,
+    }),
+    'compare',
+  );
   if (options.maxPrompts !== undefined) data = subsample(data, options.maxPrompts, 0);
   for (const seed of options.seeds) {
     const table = data.train.table;

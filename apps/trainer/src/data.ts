@@ -6,6 +6,7 @@ import {
   checkDense,
   createBackboneEmbedder,
   dropIncomplete,
+  type Features,
   loadOutcomes,
   type OutcomeTable,
   outcomeAt,
@@ -15,24 +16,33 @@ import {
   splitByPrompt,
 } from '@openfugu/eval';
 
+/**
+ * The backbones `openfugu-train head` offers (@openfugu/eval's `createBackboneEmbedder` builds them):
+ * `concat` is the composed default of issue 16 (hashed words + characters + prompt statistics, dense),
+ * `concat-sparse` the wide composition (`createWideConcatBackbone`) as sparse vectors — ridge only.
+ */
+export const HEAD_BACKBONES = ['hashing', 'glove', 'concat', 'concat-sparse'] as const;
+export type HeadBackbone = (typeof HEAD_BACKBONES)[number];
+
 /** Features and a prompts × models reward table for one side of a split. */
-export interface RoutingSet {
+export interface RoutingSet<F extends Features = Float32Array> {
   table: OutcomeTable;
-  features: Float32Array[];
+  /** Dense vectors, or sparse ones (`concat-sparse`) where the type says so. */
+  features: F[];
   /** `outcomes[prompt][model]`. */
   outcomes: number[][];
 }
 
 /** Everything a head trainer needs. */
-export interface RoutingData {
+export interface RoutingData<F extends Features = Float32Array> {
   name: string;
   models: string[];
   backboneId: string;
   /** Prompts dropped because a model of the pool had no outcome. */
   dropped: number;
-  train: RoutingSet;
+  train: RoutingSet<F>;
   /** Held-out prompts (never seen by the trainer); absent when `holdout` is 0. */
-  test?: RoutingSet;
+  test?: RoutingSet<F>;
 }
 
 /** Options of {@link loadRoutingData}. */
@@ -41,7 +51,7 @@ export interface LoadRoutingDataOptions {
   data: string;
   /** Pool (default: every model of the table). */
   models?: readonly string[];
-  backbone?: 'hashing' | 'glove';
+  backbone?: HeadBackbone;
   /** Fraction of prompt groups held out as a test set (0 = none). Default 0. */
   holdout?: number;
   /** Seed of the held-out split. */
@@ -52,17 +62,20 @@ function rowsOf(table: OutcomeTable): number[][] {
   return table.prompts.map((_, p) => table.models.map((_, m) => outcomeAt(table, p, m)));
 }
 
-/** Loads, restricts, splits and embeds recorded outcomes. */
-export async function loadRoutingData(options: LoadRoutingDataOptions): Promise<RoutingData> {
+/**
+ * Loads, restricts, splits and embeds recorded outcomes. The features are dense except on `concat-sparse`
+ * ({@link denseRoutingData} checks that for the trainers that need dense vectors).
+ */
+export async function loadRoutingData(options: LoadRoutingDataOptions): Promise<RoutingData<Features>> {
   let table = loadOutcomes(options.data);
   if (options.models !== undefined && options.models.length > 0) table = selectModels(table, options.models);
   const complete = dropIncomplete(table);
   table = complete.table;
   const embedder = await createBackboneEmbedder(options.backbone ?? 'hashing');
   const holdout = options.holdout ?? 0;
-  const make = async (part: OutcomeTable): Promise<RoutingSet> => ({
+  const make = async (part: OutcomeTable): Promise<RoutingSet<Features>> => ({
     table: part,
-    features: [...checkDense(await embedder.embed(part.prompts.map((p) => p.text)), 'openfugu-train')],
+    features: await embedder.embed(part.prompts.map((p) => p.text)),
     outcomes: rowsOf(part),
   });
   const base = {
@@ -82,8 +95,22 @@ export async function loadRoutingData(options: LoadRoutingDataOptions): Promise<
   return { ...base, train: await make(table) };
 }
 
+/** The same data with dense features; throws (naming `who`) on sparse ones. */
+export function denseRoutingData(data: RoutingData<Features>, who: string): RoutingData {
+  const dense = (set: RoutingSet<Features>): RoutingSet => ({
+    ...set,
+    features: [...checkDense(set.features, who)],
+  });
+  const { test, ...rest } = data;
+  return { ...rest, train: dense(data.train), ...(test ? { test: dense(test) } : {}) };
+}
+
 /** Mean of each model's outcome, the best single model and the oracle on a set. */
-export function referencePoints(set: RoutingSet): { bestSingle: number; bestModel: number; oracle: number } {
+export function referencePoints(set: RoutingSet<Features>): {
+  bestSingle: number;
+  bestModel: number;
+  oracle: number;
+} {
   const k = set.outcomes[0]?.length ?? 0;
   const sums = new Float64Array(k);
   let oracle = 0;

@@ -1,6 +1,6 @@
 import { createRng } from '@openfugu/cmaes';
 import { describe, expect, it } from 'vitest';
-import { type HeadCheckpoint, trainHead } from './head.js';
+import { type HeadCheckpoint, trainHead, trainRidgeHead, valueRoutedReward } from './head.js';
 
 /** 120 prompts, 12-d unit features, 3 models; the rewarded model is the argmax of a hidden linear map. */
 function synthetic(): { features: Float32Array[]; outcomes: number[][] } {
@@ -101,5 +101,26 @@ describe('trainHead budget', () => {
     expect(g.evaluationsPerGeneration).toBe(Math.round(1344 / 128) * 128);
     expect(c.curve.map((p) => p.evaluations)).toEqual([0, 1344, 2688]);
     expect(g.curve.map((p) => p.evaluations)).toEqual([0, 1408, 2816]);
+  });
+});
+
+describe('trainRidgeHead', () => {
+  it('fits the synthetic routing task in one pass; more than two models choose λ by held-out loss', () => {
+    const { features, outcomes } = synthetic();
+    const train = { features: features.slice(0, 90), outcomes: outcomes.slice(0, 90) };
+    const result = trainRidgeHead({ ...train, models, backboneId: 'test-backbone', seed: 1 });
+    expect(result.criterion).toBe('loss');
+    expect(result.solver).toBe('cholesky');
+    expect(result.cv.map((c) => c.lambda)).toContain(result.lambda);
+    expect(result.head.backboneId).toBe('test-backbone');
+    expect(result.head.agents).toEqual(models);
+    expect(result.head.agentBias).toHaveLength(3);
+    // Held-out prompts: well above the uniform 1/3 of a router that ignores the prompt.
+    expect(valueRoutedReward(result.head, features.slice(90), outcomes.slice(90))).toBeGreaterThan(0.6);
+    const again = trainRidgeHead({ ...train, models, backboneId: 'test-backbone', seed: 1 });
+    expect(Array.from(again.head.weights)).toEqual(Array.from(result.head.weights));
+    expect(() =>
+      trainRidgeHead({ ...train, outcomes: train.outcomes.map((r) => [r[0]!]), models: ['a'], seed: 1 }),
+    ).toThrow(/at least 2 models/);
   });
 });

@@ -6,21 +6,28 @@
  * - `grpo`: @openfugu/trinity `trainRouterHeadGrpo` (@openfugu/grpo's softmax-linear trainer, G samples per
  *   prompt, Adam) with a fixed number of full-batch steps per generation; its checkpoint is embedded too.
  *
- * Both hold out the same fraction of the training prompts for model selection and return the weights
+ * - `ridge` ({@link trainRidgeHead}): @openfugu/trinity `trainValueHead`, the supervised value head of
+ *   issue 16 — one closed-form (or, on sparse features, conjugate-gradient) fit, no generations.
+ *
+ * The two iterative trainers hold out the same fraction of the training prompts for model selection and return the weights
  * with the best validation reward. A "generation" of GRPO is the number of steps that spends the reward
  * evaluations of one CMA-ES generation (λ candidates × training prompts), so curves share an x-axis.
  */
-import { fromState } from '@openfugu/cmaes';
+import { createRng, fromState } from '@openfugu/cmaes';
 import { InvalidArgumentError } from '@openfugu/schema';
 import {
   createRouterHead,
   evaluateHead,
+  type FeatureVector,
   type GrpoEpoch,
   type GrpoTrainingCheckpoint,
+  headLogits,
   type RouterHead,
   type TrainingCheckpoint,
   trainRouterHead,
   trainRouterHeadGrpo,
+  trainValueHead,
+  type ValueHeadCvPoint,
 } from '@openfugu/trinity';
 
 /** One point of a learning curve. */
@@ -310,4 +317,81 @@ export function trainHead(settings: TrainHeadSettings): TrainHeadResult {
     },
     checkpoint: wrap(result.checkpoint),
   };
+}
+
+/** Settings of {@link trainRidgeHead}. */
+export interface TrainRidgeHeadSettings {
+  /** Dense or sparse (`concat-sparse`) feature vectors, one per training prompt. */
+  features: readonly FeatureVector[];
+  /** `outcomes[prompt][model]`. */
+  outcomes: readonly (readonly number[])[];
+  models: readonly string[];
+  backboneId?: string;
+  /** Seed of the cross-validation folds. */
+  seed: number;
+}
+
+/** Result of {@link trainRidgeHead}. */
+export interface TrainRidgeHeadResult {
+  /** Roles-free value head with a per-model bias (`agentBias`) and the backbone id. */
+  head: RouterHead;
+  lambda: number;
+  cv: ValueHeadCvPoint[];
+  criterion: 'deferral' | 'loss';
+  solver: 'cholesky' | 'cg';
+  hyperparameters: Record<string, unknown>;
+}
+
+/**
+ * Fits the supervised value head (ridge, λ by 5-fold CV on the training prompts, per-model bias) the way
+ * @openfugu/eval's `ridge` trainer does: with two models λ is chosen by the out-of-fold deferral area (the
+ * ranking the cost–quality knob uses), otherwise by held-out loss; sparse features are solved by
+ * conjugate gradients. Same seed, same head.
+ */
+export function trainRidgeHead(settings: TrainRidgeHeadSettings): TrainRidgeHeadResult {
+  if (settings.models.length < 2)
+    throw new InvalidArgumentError({ argument: 'models', message: 'routing needs at least 2 models' });
+  const criterion = settings.models.length === 2 ? 'deferral' : 'loss';
+  const result = trainValueHead({
+    features: settings.features,
+    outcomes: settings.outcomes,
+    model: 'ridge',
+    criterion,
+    agents: settings.models,
+    ...(settings.backboneId === undefined ? {} : { backboneId: settings.backboneId }),
+    // The fold generator eval's `ridge` uses for the same seed.
+    random: createRng(settings.seed * 7919 + 1),
+  });
+  return {
+    head: result.head,
+    lambda: result.lambda,
+    cv: result.cv,
+    criterion,
+    solver: result.solver,
+    hyperparameters: {
+      algorithm: `ridge value head (5-fold CV over λ by ${criterion === 'deferral' ? 'out-of-fold deferral area' : 'held-out loss'}, per-model bias${result.solver === 'cg' ? ', conjugate gradients on sparse features' : ''})`,
+      lambda: result.lambda,
+      criterion,
+      solver: result.solver,
+      ...(result.iterations === undefined ? {} : { cg_iterations: result.iterations }),
+      oof_calibration: result.calibration,
+    },
+  };
+}
+
+/** Mean reward of argmax routing by a value head (bias included; dense or sparse features) on a set. */
+export function valueRoutedReward(
+  head: RouterHead,
+  features: readonly FeatureVector[],
+  outcomes: readonly (readonly number[])[],
+): number {
+  if (features.length === 0) return Number.NaN;
+  let sum = 0;
+  features.forEach((x, p) => {
+    const { agentLogits } = headLogits(head, x);
+    let best = 0;
+    for (let a = 1; a < agentLogits.length; a++) if (agentLogits[a]! > agentLogits[best]!) best = a;
+    sum += outcomes[p]![best]!;
+  });
+  return sum / features.length;
 }
