@@ -425,7 +425,6 @@ function createCgRidgeFitter(
         for (let a = 0; a < k; a++) my[a]! /= m;
       }
       const t = new Float64Array(m);
-      // out = (X̃ᵀX̃ + λI) v for the d × k block v (row-major, like the fit's weights).
       // The fit's rows as one compressed block (typed, contiguous: the two passes below are the solver's cost).
       const rowAt = new Int32Array(m + 1);
       for (let r = 0; r < m; r++) rowAt[r + 1] = rowAt[r]! + rowStart[rows[r]! + 1]! - rowStart[rows[r]!]!;
