@@ -124,7 +124,10 @@ for (const name of values.only.split(',')) {
           try {
             const previous = JSON.parse(readFileSync(json, 'utf8'));
             const command = `openfugu-eval routing ${args.slice(1).join(' ')}`;
-            if (previous.command === command) {
+            // The same run whatever relative path reached the data (a run made from a git worktree one level
+            // deeper reads `../../shared/data`).
+            const sameData = (c) => c.replace(/--train \S*?shared\/data\//, '--train DATA/');
+            if (sameData(previous.command) === sameData(command)) {
               runs.push({
                 id,
                 name,
