@@ -13,7 +13,8 @@
  * with the best validation reward. A "generation" of GRPO is the number of steps that spends the reward
  * evaluations of one CMA-ES generation (λ candidates × training prompts), so curves share an x-axis.
  */
-import { createRng, fromState } from '@openfugu/cmaes';
+import { fromState } from '@openfugu/cmaes';
+import { describeValueHead, fitValueHead } from '@openfugu/eval';
 import { InvalidArgumentError } from '@openfugu/schema';
 import {
   createRouterHead,
@@ -26,7 +27,6 @@ import {
   type TrainingCheckpoint,
   trainRouterHead,
   trainRouterHeadGrpo,
-  trainValueHead,
   type ValueHeadCvPoint,
 } from '@openfugu/trinity';
 
@@ -351,31 +351,22 @@ export interface TrainRidgeHeadResult {
 export function trainRidgeHead(settings: TrainRidgeHeadSettings): TrainRidgeHeadResult {
   if (settings.models.length < 2)
     throw new InvalidArgumentError({ argument: 'models', message: 'routing needs at least 2 models' });
-  const criterion = settings.models.length === 2 ? 'deferral' : 'loss';
-  const result = trainValueHead({
+  const result = fitValueHead({
     features: settings.features,
     outcomes: settings.outcomes,
-    model: 'ridge',
-    criterion,
-    agents: settings.models,
+    models: settings.models,
+    seed: settings.seed,
     ...(settings.backboneId === undefined ? {} : { backboneId: settings.backboneId }),
-    // The fold generator eval's `ridge` uses for the same seed.
-    random: createRng(settings.seed * 7919 + 1),
   });
+  // The CV path is reported once, beside the hyperparameters.
+  const { cv: _cv, ...hyperparameters } = describeValueHead(result);
   return {
     head: result.head,
     lambda: result.lambda,
     cv: result.cv,
-    criterion,
+    criterion: result.criterion,
     solver: result.solver,
-    hyperparameters: {
-      algorithm: `ridge value head (5-fold CV over λ by ${criterion === 'deferral' ? 'out-of-fold deferral area' : 'held-out loss'}, per-model bias${result.solver === 'cg' ? ', conjugate gradients on sparse features' : ''})`,
-      lambda: result.lambda,
-      criterion,
-      solver: result.solver,
-      ...(result.iterations === undefined ? {} : { cg_iterations: result.iterations }),
-      oof_calibration: result.calibration,
-    },
+    hyperparameters,
   };
 }
 

@@ -34,13 +34,13 @@ import {
   selectPrompts,
 } from './table.js';
 
-/** What a router trainer receives: training features and outcomes (prompts × models, row-major). */
 /**
  * One prompt's features: dense, or the non-zeros of a wide backbone (`concat-sparse`), which the ridge value
  * heads and kNN take (`checkDense` names a trainer that does not).
  */
 export type Features = Float32Array | SparseVector;
 
+/** What a router trainer receives: training features and outcomes (prompts × models, row-major). */
 export interface RouterTrainingInput {
   features: readonly Features[];
   outcomes: Float64Array;
@@ -322,23 +322,15 @@ export async function evaluateRouting(
   };
 }
 
-/** The features as dense vectors, or undefined when any is sparse. */
-function denseOrUndefined(features: readonly Features[]): Float32Array[] | undefined {
-  return features.every((x): x is Float32Array => !isSparseVector(x))
-    ? (features as Float32Array[])
-    : undefined;
-}
-
 /** The features as dense vectors; a typed error naming `trainer` when any is sparse. */
 export function checkDense(features: readonly Features[], trainer: string): readonly Float32Array[] {
-  const dense = denseOrUndefined(features);
-  if (!dense) {
+  if (features.some(isSparseVector)) {
     throw new InvalidArgumentError({
       argument: 'trainer',
-      message: `trainer ${trainer} needs dense features; sparse backbones (concat-sparse) train the ridge value heads only`,
+      message: `trainer ${trainer} needs dense features; sparse backbones (concat-sparse) train the ridge value heads and kNN only`,
     });
   }
-  return dense;
+  return features as readonly Float32Array[];
 }
 
 function toJsonPoint(point: CurvePoint): { strong_share: number; quality: number; cost?: number } {

@@ -44,6 +44,7 @@ export {
 export { createProgress, type Progress, type ProgressSink, silentProgress } from './progress.js';
 export { renderCurveSvg, renderMarkdownReport } from './report.js';
 export { overlappingRows, promptKey, splitByPrompt } from './split.js';
+export { describeValueHead, fitValueHead } from './supervised.js';
 export { renderLineChartSvg, type SvgChart, type SvgReference, type SvgSeries } from './svg.js';
 export {
   dropIncomplete,

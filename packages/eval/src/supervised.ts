@@ -57,29 +57,59 @@ function headRouter(
 /** The half-decade λ grid of `ridge-fine`: 10^-3, 10^-2.5, …, 10^2 (relative to the mean squared norm). */
 export const FINE_LAMBDA_SCALES: readonly number[] = Array.from({ length: 11 }, (_, i) => 10 ** (i / 2 - 3));
 
+/**
+ * The supervised value head as the eval's trainers (and `openfugu-train head --trainer ridge`) fit it:
+ * `trainValueHead`, 5-fold CV over λ with folds drawn from `createRng(seed · 7919 + 1)`, per-model bias. Ridge
+ * with two models chooses λ by the out-of-fold deferral area (the ranking the deferral curve and the knob use);
+ * otherwise by held-out loss (more models: the argmax routes; logistic: measured only with the loss criterion).
+ */
+export function fitValueHead(settings: {
+  features: readonly trinity.FeatureVector[];
+  outcomes: readonly (readonly number[])[];
+  models: readonly string[];
+  seed: number;
+  model?: 'ridge' | 'logistic';
+  backboneId?: string;
+  variant?: { featureScale?: 'idf'; lambdaScales?: readonly number[] };
+}): trinity.TrainValueHeadResult {
+  const model = settings.model ?? 'ridge';
+  return trinity.trainValueHead({
+    features: settings.features,
+    outcomes: settings.outcomes,
+    model,
+    criterion: model === 'ridge' && settings.models.length === 2 ? 'deferral' : 'loss',
+    ...settings.variant,
+    agents: settings.models,
+    ...(settings.backboneId === undefined ? {} : { backboneId: settings.backboneId }),
+    random: createRng(settings.seed * 7919 + 1),
+  });
+}
+
 function valueHead(
   input: RouterTrainingInput,
   model: 'ridge' | 'logistic',
   rows?: readonly number[],
   variant: { featureScale?: 'idf'; lambdaScales?: readonly number[] } = {},
 ) {
-  const features = rows ? rows.map((p) => input.features[p]!) : input.features;
-  return trinity.trainValueHead({
-    features,
+  return fitValueHead({
+    features: rows ? rows.map((p) => input.features[p]!) : input.features,
     outcomes: outcomeRows(input, rows),
+    models: input.models,
+    seed: input.seed,
     model,
-    // Ridge with two models: λ for the ranking the deferral curve and the knob use; otherwise held-out loss
-    // (more models: the argmax routes; logistic: measured only with the loss criterion).
-    criterion: model === 'ridge' && input.models.length === 2 ? 'deferral' : 'loss',
-    ...variant,
-    agents: input.models,
-    random: createRng(input.seed * 7919 + 1),
+    variant,
   });
 }
 
-function valueHistory(result: trinity.TrainValueHeadResult): Record<string, unknown> {
+/**
+ * How a value head was fitted, for a report: algorithm, criterion, solver (and CG iterations), λ, the CV path,
+ * the out-of-fold calibration.
+ */
+export function describeValueHead(result: trinity.TrainValueHeadResult): Record<string, unknown> {
   return {
-    algorithm: `${result.model} value head (5-fold CV over λ by ${result.cv[0]?.deferral === undefined ? 'held-out loss' : 'out-of-fold deferral area'}, per-model bias${result.featureScales ? ', IDF-scaled features' : ''}${result.solver === 'cg' ? ', conjugate gradients on sparse features' : ''})`,
+    algorithm: `${result.model} value head (5-fold CV over λ by ${result.criterion === 'loss' ? 'held-out loss' : 'out-of-fold deferral area'}, per-model bias${result.featureScales ? ', IDF-scaled features' : ''}${result.solver === 'cg' ? ', conjugate gradients on sparse features' : ''})`,
+    criterion: result.criterion,
+    solver: result.solver,
     ...(result.iterations === undefined ? {} : { cg_iterations: result.iterations }),
     lambda: result.lambda,
     cv: result.cv,
@@ -132,7 +162,7 @@ export function createSupervisedTrainer(
               ? valueHead(input, 'ridge', undefined, { lambdaScales: FINE_LAMBDA_SCALES })
               : valueHead(input, name);
         log(`${name}: λ ${result.lambda.toExponential(2)}, OOF Brier ${result.calibration.brier.toFixed(4)}`);
-        return headRouter(result.head, valueHistory(result), result.oofPredictions);
+        return headRouter(result.head, describeValueHead(result), result.oofPredictions);
       }
       if (name === 'knn') {
         const { index, cv } = trinity.trainKnnRouter({
@@ -189,7 +219,7 @@ export function createSupervisedTrainer(
         return headRouter(
           head,
           {
-            ...valueHistory(result),
+            ...describeValueHead(result),
             refinement: 'CMA-ES over per-model biases on out-of-fold predictions',
             evaluations: es.evaluations,
             oof_reward_start: start,
@@ -227,7 +257,7 @@ export function createSupervisedTrainer(
       const w = trained.head.weights;
       return {
         history: {
-          ...valueHistory(fitted),
+          ...describeValueHead(fitted),
           refinement:
             'sep-CMA-ES over the whole head (σ₀ 0.02) from the ridge head, best validation generation',
           selected_generation: trained.selectedGeneration,

@@ -31,24 +31,13 @@ export async function createBackboneEmbedder(
   name: BackboneName,
 ): Promise<{ id: string; embed: (texts: readonly string[]) => Promise<Features[]> }> {
   let backbone: Backbone;
+  // `concat-sparse` hands over its non-zeros (the wide vectors are never made dense); the rest embed densely.
+  let compute = (texts: readonly string[]): Promise<Features[]> => backbone.embed(texts);
   if (name === 'concat-sparse') {
     const wide = trinity.createWideConcatBackbone();
-    const cache = new Map<string, trinity.SparseVector>();
-    return {
-      id: wide.id,
-      async embed(texts) {
-        return texts.map((t) => {
-          let x = cache.get(t);
-          if (x === undefined) {
-            x = wide.embedSparseSync(trinity.renderPrompt(t));
-            cache.set(t, x);
-          }
-          return x;
-        });
-      },
-    };
-  }
-  if (name === 'hashing') {
+    backbone = wide;
+    compute = async (texts) => texts.map((t) => wide.embedSparseSync(t));
+  } else if (name === 'hashing') {
     backbone = trinity.createHashingBackbone({ dimension: 1024 });
   } else if (name === 'concat') {
     backbone = trinity.createDefaultConcatBackbone();
@@ -63,12 +52,12 @@ export async function createBackboneEmbedder(
     await glove.load();
     backbone = glove;
   }
-  const cache = new Map<string, Float32Array>();
+  const cache = new Map<string, Features>();
   return {
     id: backbone.id,
     async embed(texts) {
       const missing = [...new Set(texts.filter((t) => !cache.has(t)))];
-      const vectors = missing.length > 0 ? await backbone.embed(missing.map(trinity.renderPrompt)) : [];
+      const vectors = missing.length > 0 ? await compute(missing.map(trinity.renderPrompt)) : [];
       for (let i = 0; i < missing.length; i++) cache.set(missing[i]!, vectors[i]!);
       return texts.map((t) => cache.get(t)!);
     },

@@ -22,7 +22,7 @@ import {
   type RoutingDecision,
   ShapeMismatchError,
 } from '@openfugu/schema';
-import { isSyncBackbone } from './backbones/types.js';
+import { embedForHead, isSyncBackbone } from './backbones/types.js';
 import { renderMessages } from './render.js';
 import { type AgentMask, maskedSoftmax, resolveMask } from './router.js';
 import { type FeatureVector, featureLength, isSparseVector } from './sparse.js';
@@ -223,11 +223,7 @@ export function createKnnRouter(settings: { backbone: Backbone; index: KnnIndex 
           message: `backbone ${backbone.id} has no embedSync`,
         });
       }
-      const text = renderMessages(messages);
-      return routeFeatures(
-        backbone.embedSparseSync ? backbone.embedSparseSync(text) : backbone.embedSync(text),
-        options,
-      );
+      return routeFeatures(embedForHead(backbone, renderMessages(messages)), options);
     },
     routeFeatures,
   };

@@ -16,7 +16,7 @@ import {
   ShapeMismatchError,
 } from '@openfugu/schema';
 import { isSelfDescribingBackboneId } from './backbones/concat.js';
-import { isSyncBackbone } from './backbones/types.js';
+import { embedForHead, isSyncBackbone } from './backbones/types.js';
 import { headLogits, type RouterHead } from './head.js';
 import { parseCategoryId } from './metadata.js';
 import { renderMessages } from './render.js';
@@ -254,10 +254,7 @@ export function createRouter(settings: RouterSettings): Router {
           message: `backbone ${backbone.id} has no embedSync; use route()`,
         });
       }
-      const text = renderMessages(messages);
-      // A wide backbone's non-zeros (its sparse embedding) are all the head reads.
-      const features = backbone.embedSparseSync ? backbone.embedSparseSync(text) : backbone.embedSync(text);
-      return routeWithHead(head, ids, features, options);
+      return routeWithHead(head, ids, embedForHead(backbone, renderMessages(messages)), options);
     },
     routeFeatures(features, options = {}) {
       return routeWithHead(head, ids, features, options);

@@ -117,6 +117,8 @@ export interface TrainValueHeadResult {
   calibration: { brier: number; ece: number };
   /** The per-feature scales of `featureScale` (already folded into the head's weights), when one was set. */
   featureScales?: Float64Array;
+  /** The criterion λ was chosen by (`deferral` falls back to `loss` with one agent). */
+  criterion: 'loss' | 'deferral';
   /** The solver used, and for `cg` the iterations run over the whole CV path and the final fit. */
   solver: 'cholesky' | 'cg';
   iterations?: number;
@@ -273,6 +275,7 @@ export function trainValueHead(settings: TrainValueHeadSettings): TrainValueHead
     foldOf,
     calibration: calibrationOf(oofPredictions, y),
     ...(featureScales === undefined ? {} : { featureScales }),
+    criterion: pair ? 'deferral' : 'loss',
     solver,
     ...(fitter.iterations === undefined ? {} : { iterations: fitter.iterations }),
   };
@@ -389,19 +392,14 @@ function createCgRidgeFitter(
   tolerance: number,
 ): Fitter {
   const n = features.length;
+  const sparse = features.map((x) => (isSparseVector(x) ? x : toSparse(x)));
   const rowStart = new Int32Array(n + 1);
-  for (let p = 0; p < n; p++) {
-    const x = features[p]!;
-    const nnz = isSparseVector(x) ? x.indices.length : toSparse(x).indices.length;
-    rowStart[p + 1] = rowStart[p]! + nnz;
-  }
+  for (let p = 0; p < n; p++) rowStart[p + 1] = rowStart[p]! + sparse[p]!.indices.length;
   const cols = new Int32Array(rowStart[n]!);
   const vals = new Float64Array(rowStart[n]!);
   for (let p = 0; p < n; p++) {
-    const x0 = features[p]!;
-    const x = isSparseVector(x0) ? x0 : toSparse(x0);
-    cols.set(x.indices, rowStart[p]!);
-    vals.set(x.values, rowStart[p]!);
+    cols.set(sparse[p]!.indices, rowStart[p]!);
+    vals.set(sparse[p]!.values, rowStart[p]!);
   }
   const maxIterations = Math.max(100, Math.ceil(10 * Math.sqrt(d)));
   const previous = new Map<number, Float64Array>();

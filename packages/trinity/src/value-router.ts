@@ -21,7 +21,7 @@ import {
   type RoutingDecision,
 } from '@openfugu/schema';
 import { createBackboneFromId } from './backbones/concat.js';
-import { isSyncBackbone } from './backbones/types.js';
+import { embedForHead, isSyncBackbone } from './backbones/types.js';
 import {
   calibrateStrongShare,
   checkPriceKnob,
@@ -191,7 +191,7 @@ export function createValueRouter(
         message: `backbone ${source.id} has no embedSync`,
       });
     }
-    return source.embedSparseSync ? source.embedSparseSync(text) : source.embedSync(text);
+    return embedForHead(source, text);
   };
   const predict = (text: string, category?: string | readonly string[]): Float64Array =>
     qualities(embedSync(text), category);

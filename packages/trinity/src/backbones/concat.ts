@@ -82,28 +82,12 @@ export function createConcatBackbone(parts: readonly ConcatPart[]): ConcatBackbo
     dimension,
     parts: resolved,
     embedSync(text) {
-      return assemble(
-        resolved.map((p) => {
-          if (!isSyncBackbone(p.backbone)) {
-            throw new InvalidArgumentError({
-              argument: 'backbone',
-              message: `part ${p.backbone.id} has no embedSync; use embed()`,
-            });
-          }
-          return p.backbone.embedSync(text);
-        }),
-      );
+      return assemble(resolved.map((p) => syncPart(p.backbone).embedSync(text)));
     },
     embedSparseSync(text) {
       return concatSparse(
         resolved.map((p) => {
-          const part = p.backbone;
-          if (!isSyncBackbone(part)) {
-            throw new InvalidArgumentError({
-              argument: 'backbone',
-              message: `part ${part.id} has no embedSync; use embed()`,
-            });
-          }
+          const part = syncPart(p.backbone);
           if (!part.embedSparseSync) return toSparse(part.embedSync(text), p.weight);
           const sparse = part.embedSparseSync(text);
           return p.weight === 1 ? sparse : { ...sparse, values: sparse.values.map((v) => v * p.weight) };
@@ -173,6 +157,17 @@ export function createWideConcatBackbone(options: { glove?: GloveBackbone } = {}
     wordDimension: WIDE_WORD_DIMENSION,
     charDimension: WIDE_CHAR_DIMENSION,
   });
+}
+
+/** A part as a synchronous backbone; a typed error for one without `embedSync` (GloVe before `load()`). */
+function syncPart(backbone: Backbone): SyncBackbone {
+  if (!isSyncBackbone(backbone)) {
+    throw new InvalidArgumentError({
+      argument: 'backbone',
+      message: `part ${backbone.id} has no embedSync; use embed()`,
+    });
+  }
+  return backbone;
 }
 
 /** Splits a concat id's body on top-level `+` (nested `concat(…)` parts keep theirs). */

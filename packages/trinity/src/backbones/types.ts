@@ -14,6 +14,14 @@ export interface SyncBackbone extends Backbone {
 }
 
 /** True when `backbone` offers `embedSync`. */
+/**
+ * The vector a head reads for `text`: the backbone's non-zeros when it offers them (`embedSparseSync`, the
+ * hashing and concat backbones), its dense embedding otherwise — the same logits either way.
+ */
+export function embedForHead(backbone: SyncBackbone, text: string): Float32Array | SparseVector {
+  return backbone.embedSparseSync ? backbone.embedSparseSync(text) : backbone.embedSync(text);
+}
+
 export function isSyncBackbone(backbone: Backbone): backbone is SyncBackbone {
   return typeof (backbone as Partial<SyncBackbone>).embedSync === 'function';
 }
