@@ -72,7 +72,7 @@ describe('supervised trainers in evaluateRouting', () => {
     expect(plain.algorithm).not.toMatch(/IDF/);
   });
 
-  it('sparse features (concat-sparse): ridge by conjugate gradients and kNN route, dense-only trainers refuse', async () => {
+  it('sparse features (concat-sparse): ridge (IDF or not, by CV) by conjugate gradients and kNN route, dense-only trainers refuse', async () => {
     // The same noisy features as sparse vectors (the shape concat-sparse hands over).
     const sparseEmbed = async (texts: readonly string[]) =>
       (await noisyEmbed(3)(texts)).map((x) => toSparse(x));
@@ -88,6 +88,12 @@ describe('supervised trainers in evaluateRouting', () => {
       });
     const ridge = await run(createSupervisedTrainer('ridge'));
     expect(ridge.training).toMatchObject({ algorithm: expect.stringMatching(/conjugate gradients/) });
+    // On sparse features ridge cross-validates the unscaled and the IDF-scaled features and reports which it kept.
+    const cv = (ridge.training as { cv: { featureScale?: string }[] }).cv;
+    expect(new Set(cv.map((c) => c.featureScale))).toEqual(new Set(['none', 'idf']));
+    expect((ridge.training as { feature_scale: string }).feature_scale).toMatch(/^(none|idf)$/);
+    const idf = await run(createSupervisedTrainer('ridge-idf'));
+    expect(idf.training).toMatchObject({ feature_scale: 'idf', solver: 'cg' });
     expect(ridge.router_minus_best_single.ci95[0]).toBeGreaterThan(0);
     expect(ridge.knn.mean).toBeGreaterThan(ridge.best_single.mean); // the kNN baseline reads sparse vectors too
     const knn = await run(createSupervisedTrainer('knn'));

@@ -3,7 +3,8 @@
  *
  * - `ridge` / `logistic`: `trainValueHead` — per-model predicted quality, λ by 5-fold CV on the training
  *   prompts (ridge with two models by the out-of-fold deferral area — the ranking APGR/CPT and the knob use —,
- *   otherwise by held-out loss), per-model bias; on a sparse backbone (`concat-sparse`) ridge by conjugate gradients. Out-of-fold predictions on the training prompts are returned as
+ *   otherwise by held-out loss), per-model bias; on a sparse backbone (`concat-sparse`) ridge by conjugate
+ *   gradients, with or without IDF feature scaling as CV prefers. Out-of-fold predictions on the training prompts are returned as
  *   `trainUtilities` (the eval calibrates operating points on them).
  * - `ridge-idf`: `ridge` with each feature scaled by its smooth IDF on the training prompts (TF-IDF-style
  *   weighting of the hashed n-gram buckets; `featureScale: 'idf'`), folded into the head's weights.
@@ -62,6 +63,8 @@ export const FINE_LAMBDA_SCALES: readonly number[] = Array.from({ length: 11 }, 
  * `trainValueHead`, 5-fold CV over λ with folds drawn from `createRng(seed · 7919 + 1)`, per-model bias. Ridge
  * with two models chooses λ by the out-of-fold deferral area (the ranking the deferral curve and the knob use);
  * otherwise by held-out loss (more models: the argmax routes; logistic: measured only with the loss criterion).
+ * Ridge on sparse features (`concat-sparse`) also cross-validates the IDF scaling (`featureScale: 'cv'`: kept
+ * when its held-out loss is lower — on RouteLLM MMLU, not on GSM8K).
  */
 export function fitValueHead(settings: {
   features: readonly trinity.FeatureVector[];
@@ -73,11 +76,13 @@ export function fitValueHead(settings: {
   variant?: { featureScale?: 'idf'; lambdaScales?: readonly number[] };
 }): trinity.TrainValueHeadResult {
   const model = settings.model ?? 'ridge';
+  const sparse = settings.features.some(trinity.isSparseVector);
   return trinity.trainValueHead({
     features: settings.features,
     outcomes: settings.outcomes,
     model,
     criterion: model === 'ridge' && settings.models.length === 2 ? 'deferral' : 'loss',
+    ...(sparse && model === 'ridge' ? { featureScale: 'cv' as const } : {}),
     ...settings.variant,
     agents: settings.models,
     ...(settings.backboneId === undefined ? {} : { backboneId: settings.backboneId }),
@@ -107,7 +112,8 @@ function valueHead(
  */
 export function describeValueHead(result: trinity.TrainValueHeadResult): Record<string, unknown> {
   return {
-    algorithm: `${result.model} value head (5-fold CV over λ by ${result.criterion === 'loss' ? 'held-out loss' : 'out-of-fold deferral area'}, per-model bias${result.featureScales ? ', IDF-scaled features' : ''}${result.solver === 'cg' ? ', conjugate gradients on sparse features' : ''})`,
+    algorithm: `${result.model} value head (5-fold CV over λ by ${result.criterion === 'loss' ? 'held-out loss' : 'out-of-fold deferral area'}, per-model bias${result.featureScales ? ', IDF-scaled features' : ''}${result.cv.some((c) => c.featureScale !== undefined) ? ` (scaling chosen by held-out loss: ${result.featureScales ? 'IDF' : 'none'})` : ''}${result.solver === 'cg' ? ', conjugate gradients on sparse features' : ''})`,
+    feature_scale: result.featureScales ? 'idf' : 'none',
     criterion: result.criterion,
     solver: result.solver,
     ...(result.iterations === undefined ? {} : { cg_iterations: result.iterations }),

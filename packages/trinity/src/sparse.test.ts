@@ -16,7 +16,7 @@ import {
   toDense,
   toSparse,
 } from './sparse.js';
-import { deferralArea, trainValueHead } from './value-head.js';
+import { deferralArea, idfScales, trainValueHead } from './value-head.js';
 import { createValueRouter } from './value-router.js';
 
 const plain = (x: SparseVector) => ({
@@ -188,7 +188,7 @@ describe('trainValueHead — conjugate gradients on sparse features', () => {
     expect(exact.solver).toBe('cholesky');
     expect(cg.solver).toBe('cg');
     expect(cg.iterations).toBeGreaterThan(0);
-    expect(cg.lambda).toBe(exact.lambda);
+    expect(cg.lambda).toBeCloseTo(exact.lambda, 6); // the sparse values are float32
     for (const [i, point] of cg.cv.entries()) expect(point.loss).toBeCloseTo(exact.cv[i]!.loss, 9);
     for (let i = 0; i < exact.head.weights.length; i++) {
       expect(cg.head.weights[i]).toBeCloseTo(exact.head.weights[i]!, 6);
@@ -212,6 +212,80 @@ describe('trainValueHead — conjugate gradients on sparse features', () => {
     expect(loose.iterations!).toBeLessThan(fromDense.iterations!);
   });
 
+  it("featureScale 'idf' on sparse features: the same IDF scales and, to the solver's tolerance, the Cholesky head", () => {
+    const { features, outcomes } = problem(240, 30, 8);
+    const sparse = features.map((x) => toSparse(x));
+    const lambdaScales = [0.1, 1];
+    const exact = trainValueHead({
+      features,
+      outcomes,
+      lambdaScales,
+      featureScale: 'idf',
+      random: createRng(3),
+    });
+    const cg = trainValueHead({
+      features: sparse,
+      outcomes,
+      lambdaScales,
+      featureScale: 'idf',
+      tolerance: 1e-8,
+      random: createRng(3),
+    });
+    expect(cg.solver).toBe('cg');
+    expect(Array.from(cg.featureScales!)).toEqual(Array.from(idfScales(features, 30)));
+    expect(cg.lambda).toBeCloseTo(exact.lambda, 6); // the sparse values are float32
+    for (let i = 0; i < exact.head.weights.length; i++) {
+      expect(cg.head.weights[i]).toBeCloseTo(exact.head.weights[i]!, 6);
+    }
+    // The scales are folded into the head: it reads raw (unscaled) sparse vectors.
+    const x = sparse[11]!;
+    const logits = headLogits(cg.head, x).agentLogits;
+    const expected = headLogits(exact.head, features[11]!).agentLogits;
+    for (let a = 0; a < 3; a++) expect(logits[a]).toBeCloseTo(expected[a]!, 6);
+  });
+
+  it("featureScale 'cv' reports both λ paths and keeps the scaling whose path reaches the lower held-out loss", () => {
+    // Two features that occur on every prompt (IDF 1) and 40 rare ones (IDF ≈ 4). When only the common
+    // ones carry the signal, IDF lightens the penalty on noise and the unscaled fit should win; when only the
+    // rare ones do, IDF should.
+    const random = createRng(9);
+    const make = (rareSignal: boolean) => {
+      const features = Array.from({ length: 150 }, () => {
+        const x = new Float32Array(42);
+        x[0] = random() * 2 - 1;
+        x[1] = random() * 2 - 1;
+        for (let i = 2; i < 42; i++) if (random() < 0.05) x[i] = 1;
+        return x;
+      });
+      const outcomes = features.map((x) => {
+        let signal = x[0]! + x[1]!;
+        if (rareSignal) {
+          signal = 0;
+          for (let i = 2; i < 42; i++) signal += (i % 2 === 0 ? 1 : -1) * x[i]!;
+        }
+        return [signal + 2 * (random() - 0.5), random() - 0.5];
+      });
+      return { features: features.map((x) => toSparse(x)), outcomes };
+    };
+    for (const rareSignal of [false, true]) {
+      const data = make(rareSignal);
+      const settings = { ...data, lambdaScales: [0.03, 0.3, 3], tolerance: 1e-8 };
+      const both = trainValueHead({ ...settings, featureScale: 'cv', random: createRng(4) });
+      const none = trainValueHead({ ...settings, random: createRng(4) });
+      const idf = trainValueHead({ ...settings, featureScale: 'idf', random: createRng(4) });
+      const lowest = (r: typeof none) => Math.min(...r.cv.map((c) => c.loss));
+      expect(both.cv.map((c) => c.featureScale)).toEqual(['none', 'none', 'none', 'idf', 'idf', 'idf']);
+      expect(both.cv.slice(0, 3).map((c) => c.loss)).toEqual(none.cv.map((c) => c.loss));
+      expect(both.cv.slice(3).map((c) => c.loss)).toEqual(idf.cv.map((c) => c.loss));
+      const winner = lowest(idf) < lowest(none) ? idf : none;
+      expect(winner === idf).toBe(rareSignal);
+      expect(Array.from(both.head.weights)).toEqual(Array.from(winner.head.weights));
+      expect(both.lambda).toBe(winner.lambda);
+      expect(both.featureScales === undefined).toBe(winner === none);
+      expect(Array.from(both.oofPredictions)).toEqual(Array.from(winner.oofPredictions));
+    }
+  });
+
   it('refuses what the cg solver does not fit, with typed errors', () => {
     const { features, outcomes } = problem(40, 5, 7);
     const sparse = features.map((x) => toSparse(x));
@@ -219,7 +293,6 @@ describe('trainValueHead — conjugate gradients on sparse features', () => {
     expect(() => trainValueHead({ features: sparse, outcomes: binary, model: 'logistic' })).toThrow(
       OpenFuguError,
     );
-    expect(() => trainValueHead({ features: sparse, outcomes, featureScale: 'idf' })).toThrow(/cg/);
     expect(() => trainValueHead({ features, outcomes, solver: 'lu' as 'cg' })).toThrow(/solver/);
     // The Cholesky solver takes sparse vectors by densifying them.
     const viaCholesky = trainValueHead({

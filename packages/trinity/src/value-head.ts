@@ -78,9 +78,13 @@ export interface TrainValueHeadSettings {
    * IDF), before fitting — TF-IDF-style weighting of hashed n-gram buckets (dense features, non-zero on every
    * prompt, keep scale 1). The scales are folded into the head's weights, so the head reads raw backbone
    * vectors and serves unchanged. It is equivalent to a per-feature penalty `λ / scale_i²`. Label-free and fitted
-   * on the training prompts only (the same scales in every CV fold). Default: none.
+   * on the training prompts only (the same scales in every CV fold). Dense or sparse features.
+   * `cv`: cross-validate both — unscaled and IDF-scaled, each over the λ grid on the same folds — and keep the
+   * one whose path reaches the lower held-out loss (twice the fitting time). On RouteLLM with the wide sparse
+   * backbone it keeps IDF on MMLU (~10k training prompts) and the unscaled features on GSM8K (~900), the
+   * choice that is better on their held-out prompts (docs/results.md). Default: none.
    */
-  featureScale?: 'idf';
+  featureScale?: 'idf' | 'cv';
   /**
    * How cross-validation picks λ. `loss` (default): the lowest mean held-out loss (MSE for ridge, log loss
    * for logistic). `deferral`: the largest area under the out-of-fold deferral curve between the two agents
@@ -99,6 +103,8 @@ export interface ValueHeadCvPoint {
   loss: number;
   /** Area under the out-of-fold deferral curve (criterion `deferral` only; higher is better). */
   deferral?: number;
+  /** The feature scaling of this point (`featureScale: 'cv'` only, which reports both paths). */
+  featureScale?: 'none' | 'idf';
 }
 
 /** Result of {@link trainValueHead}. */
@@ -115,7 +121,10 @@ export interface TrainValueHeadResult {
   foldOf: Int32Array;
   /** Calibration of the out-of-fold predictions against the outcomes (all agents pooled). */
   calibration: { brier: number; ece: number };
-  /** The per-feature scales of `featureScale` (already folded into the head's weights), when one was set. */
+  /**
+   * The per-feature scales of `featureScale` (already folded into the head's weights), when IDF was set or
+   * chosen by `cv`.
+   */
   featureScales?: Float64Array;
   /** The criterion λ was chosen by (`deferral` falls back to `loss` with one agent). */
   criterion: 'loss' | 'deferral';
@@ -170,63 +179,21 @@ export function trainValueHead(settings: TrainValueHeadSettings): TrainValueHead
       message: `solver must be 'cholesky' or 'cg', got ${JSON.stringify(solver)}`,
     });
   }
-  if (solver === 'cg' && (model !== 'ridge' || settings.featureScale !== undefined)) {
+  if (solver === 'cg' && model !== 'ridge') {
     throw new InvalidArgumentError({
       argument: 'solver',
-      message: "the 'cg' solver (sparse features) fits ridge without featureScale only",
+      message: "the 'cg' solver (sparse features) fits ridge only",
     });
   }
   if (solver === 'cholesky' && features.some(isSparseVector)) {
     features = features.map((x) => (isSparseVector(x) ? toDense(x) : x));
   }
-  let featureScales: Float64Array | undefined;
-  if (settings.featureScale !== undefined) {
-    if (settings.featureScale !== 'idf') {
-      throw new InvalidArgumentError({
-        argument: 'featureScale',
-        message: `featureScale must be 'idf', got ${JSON.stringify(settings.featureScale)}`,
-      });
-    }
-    const dense = features as readonly ArrayLike<number>[];
-    const scales = idfScales(dense, d);
-    featureScales = scales;
-    features = dense.map((x) => {
-      const out = new Float64Array(d);
-      for (let i = 0; i < d; i++) out[i] = x[i]! * scales[i]!;
-      return out;
-    });
-  }
-  let meanSquaredNorm = 0;
-  for (const x of features) meanSquaredNorm += squaredNorm(x);
-  meanSquaredNorm = meanSquaredNorm / n || 1;
-  const scales = settings.lambdaScales ?? (solver === 'cg' ? CG_LAMBDA_SCALES : DEFAULT_LAMBDA_SCALES);
-  const lambdas = settings.lambdas ?? scales.map((s) => s * meanSquaredNorm);
-  if (lambdas.length === 0 || lambdas.some((l) => !(l > 0 && Number.isFinite(l)))) {
+  const featureScale = settings.featureScale;
+  if (featureScale !== undefined && featureScale !== 'idf' && featureScale !== 'cv') {
     throw new InvalidArgumentError({
-      argument: 'lambdas',
-      message: 'lambdas must be positive finite numbers',
+      argument: 'featureScale',
+      message: `featureScale must be 'idf' or 'cv', got ${JSON.stringify(featureScale)}`,
     });
-  }
-  const foldOf = assignFolds(n, folds, settings.random ?? createRng(settings.seed ?? 0));
-
-  const dense = features as readonly ArrayLike<number>[];
-  const fitter =
-    solver === 'cg'
-      ? createCgRidgeFitter(features, y, d, k, bias, settings.tolerance ?? 1e-2)
-      : model === 'ridge'
-        ? createRidgeFitter(dense, y, d, k, foldOf, folds, bias)
-        : createLogisticFitter(dense, y, d, k, bias, settings.maxIterations ?? 25);
-  // Cross-validation: held-out predictions of every λ, then the λ with the lowest mean loss.
-  const oofByLambda = lambdas.map(() => new Float64Array(n * k));
-  for (let f = 0; f < folds; f++) {
-    const trainRows: number[] = [];
-    const testRows: number[] = [];
-    for (let p = 0; p < n; p++) (foldOf[p] === f ? testRows : trainRows).push(p);
-    // Largest λ first: each conjugate-gradient solve starts from the previous (better-conditioned) one.
-    for (const l of lambdaOrder(lambdas)) {
-      const fit = fitter.fit(lambdas[l]!, trainRows, f);
-      for (const p of testRows) predictInto(fit, features[p]!, d, k, model, oofByLambda[l]!, p * k);
-    }
   }
   const criterion = settings.criterion ?? 'loss';
   if (criterion !== 'loss' && criterion !== 'deferral') {
@@ -235,20 +202,72 @@ export function trainValueHead(settings: TrainValueHeadSettings): TrainValueHead
       message: `criterion must be 'loss' or 'deferral', got ${JSON.stringify(criterion)}`,
     });
   }
+  const foldOf = assignFolds(n, folds, settings.random ?? createRng(settings.seed ?? 0));
   const pair = criterion === 'deferral' && k > 1 ? strongWeakPair(y, k) : undefined;
-  const cv: ValueHeadCvPoint[] = lambdas.map((lambda, l) => ({
-    lambda,
-    loss: meanLoss(oofByLambda[l]!, y, model),
-    ...(pair ? { deferral: deferralArea(oofByLambda[l]!, y, k, pair) } : {}),
-  }));
-  let best = 0;
-  for (let l = 1; l < cv.length; l++) {
-    // Deferral: the larger area, ties (e.g. prompts ranked perfectly at several λ) to the lower loss.
-    const area = pair ? cv[l]!.deferral! - cv[best]!.deferral! : 0;
-    const better = area > 0 || (area === 0 && cv[l]!.loss < cv[best]!.loss);
-    if (better) best = l;
+
+  // One cross-validated fit per candidate feature scaling (unscaled, IDF-scaled, or both for `cv`) on the
+  // same folds; `cv` keeps the one whose λ path reaches the lower held-out loss (a proper score of the
+  // predicted qualities; on RouteLLM the out-of-fold deferral areas of the two differ by less than their noise).
+  const idf = featureScale === undefined ? undefined : idfScales(features, d);
+  const candidates = featureScale === 'cv' ? [undefined, idf] : [idf];
+  const runs = candidates.map((scales) =>
+    crossValidate(scales === undefined ? features : scaleFeatures(features, scales), scales),
+  );
+  const lowestLoss = (r: (typeof runs)[number]) => Math.min(...r.cv.map((c) => c.loss));
+  let chosen = runs[0]!;
+  for (const r of runs) if (lowestLoss(r) < lowestLoss(chosen)) chosen = r;
+  const { fitter, best, oofByLambda, featureScales } = chosen;
+
+  function crossValidate(scaled: readonly FeatureVector[], featureScales: Float64Array | undefined) {
+    let meanSquaredNorm = 0;
+    for (const x of scaled) meanSquaredNorm += squaredNorm(x);
+    meanSquaredNorm = meanSquaredNorm / n || 1;
+    const scales = settings.lambdaScales ?? (solver === 'cg' ? CG_LAMBDA_SCALES : DEFAULT_LAMBDA_SCALES);
+    const lambdas = settings.lambdas ?? scales.map((s) => s * meanSquaredNorm);
+    if (lambdas.length === 0 || lambdas.some((l) => !(l > 0 && Number.isFinite(l)))) {
+      throw new InvalidArgumentError({
+        argument: 'lambdas',
+        message: 'lambdas must be positive finite numbers',
+      });
+    }
+    const dense = scaled as readonly ArrayLike<number>[];
+    const fitter =
+      solver === 'cg'
+        ? createCgRidgeFitter(scaled, y, d, k, bias, settings.tolerance ?? 1e-2)
+        : model === 'ridge'
+          ? createRidgeFitter(dense, y, d, k, foldOf, folds, bias)
+          : createLogisticFitter(dense, y, d, k, bias, settings.maxIterations ?? 25);
+    // Cross-validation: held-out predictions of every λ, then the λ the criterion prefers.
+    const oofByLambda = lambdas.map(() => new Float64Array(n * k));
+    for (let f = 0; f < folds; f++) {
+      const trainRows: number[] = [];
+      const testRows: number[] = [];
+      for (let p = 0; p < n; p++) (foldOf[p] === f ? testRows : trainRows).push(p);
+      // Largest λ first: each conjugate-gradient solve starts from the previous (better-conditioned) one.
+      for (const l of lambdaOrder(lambdas)) {
+        const fit = fitter.fit(lambdas[l]!, trainRows, f);
+        for (const p of testRows) predictInto(fit, scaled[p]!, d, k, model, oofByLambda[l]!, p * k);
+      }
+    }
+    const cv: ValueHeadCvPoint[] = lambdas.map((lambda, l) => ({
+      lambda,
+      loss: meanLoss(oofByLambda[l]!, y, model),
+      ...(pair ? { deferral: deferralArea(oofByLambda[l]!, y, k, pair) } : {}),
+      ...(featureScale === 'cv'
+        ? { featureScale: featureScales ? ('idf' as const) : ('none' as const) }
+        : {}),
+    }));
+    let best = 0;
+    for (let l = 1; l < cv.length; l++) {
+      // Deferral: the larger area, ties (e.g. prompts ranked perfectly at several λ) to the lower loss.
+      const area = pair ? cv[l]!.deferral! - cv[best]!.deferral! : 0;
+      const better = area > 0 || (area === 0 && cv[l]!.loss < cv[best]!.loss);
+      if (better) best = l;
+    }
+    return { fitter, cv, best, lambdas, oofByLambda, featureScales };
   }
-  const lambda = lambdas[best]!;
+
+  const lambda = chosen.lambdas[best]!;
   const all = Array.from({ length: n }, (_, p) => p);
   const fit = fitter.fit(lambda, all, -1);
   const weights = new Float64Array(k * d);
@@ -270,7 +289,7 @@ export function trainValueHead(settings: TrainValueHeadSettings): TrainValueHead
     head,
     model,
     lambda,
-    cv,
+    cv: runs.flatMap((r) => r.cv),
     oofPredictions,
     foldOf,
     calibration: calibrationOf(oofPredictions, y),
@@ -290,11 +309,24 @@ export function trainValueHead(settings: TrainValueHeadSettings): TrainValueHead
  * idfScales([[1, 0], [1, 2]], 2); // [1, 1 + ln(3 / 2)]
  * ```
  */
-export function idfScales(features: readonly ArrayLike<number>[], d: number): Float64Array {
+export function idfScales(features: readonly FeatureVector[], d: number): Float64Array {
   const df = new Float64Array(d);
-  for (const x of features) for (let i = 0; i < d; i++) if (x[i] !== 0) df[i] = df[i]! + 1;
+  for (const x of features) {
+    if (isSparseVector(x)) {
+      for (let j = 0; j < x.indices.length; j++) if (x.values[j] !== 0) df[x.indices[j]!]! += 1;
+    } else for (let i = 0; i < d; i++) if (x[i] !== 0) df[i] = df[i]! + 1;
+  }
   const n = features.length;
   return df.map((c) => 1 + Math.log((1 + n) / (1 + c)));
+}
+
+/** `x_i · scales_i` for every feature vector (sparse stay sparse, with the same non-zero pattern). */
+function scaleFeatures(features: readonly FeatureVector[], scales: Float64Array): FeatureVector[] {
+  return features.map((x) =>
+    isSparseVector(x)
+      ? { ...x, values: Float32Array.from(x.values, (v, j) => v * scales[x.indices[j]!]!) }
+      : Float64Array.from(x as ArrayLike<number>, (v, i) => v * scales[i]!),
+  );
 }
 
 /**
