@@ -8,7 +8,8 @@
 //
 // --section supervised (issue 16) runs the supervised trainers (ridge, knn, ridge+cmaes, ridge+cmaes-head,
 // and `ridge+meta` = ridge with the subset as request metadata, MMLU only) on the composed `concat` backbone,
-// ridge on `concat-glove`, and ridge / ridge+meta / knn on the wide sparse `concat-sparse`, seeds 1–3 on every dataset,
+// ridge on `concat-glove`, and ridge / ridge-idf / ridge+meta / knn on the wide sparse `concat-sparse` (ridge there
+// cross-validates the IDF scaling; ridge-idf always applies it), seeds 1–3 on every dataset,
 // and writes its own generated block. A trainer
 // entry `name@backbone` runs only with that backbone. --reuse takes a run's JSON from
 // $TMPDIR/openfugu-results when it exists and was written by the same command (so interrupted or parallel
@@ -42,7 +43,7 @@ if (supervised) {
   if (values.trainers === 'cmaes,grpo') {
     values.trainers =
       'ridge@concat,ridge+meta@concat,knn@concat,ridge+cmaes@concat,ridge+cmaes-head@concat,ridge@concat-glove,' +
-      'ridge@concat-sparse,ridge+meta@concat-sparse,knn@concat-sparse';
+      'ridge@concat-sparse,ridge-idf@concat-sparse,ridge+meta@concat-sparse,knn@concat-sparse';
   }
 }
 
@@ -282,6 +283,8 @@ function supervisedSection(runs) {
     'and rough). Backbone `concat` = hashed words (512) + hashed character 3–5-grams (512) + 20 prompt',
     'statistics. Same splits and metrics as the black-box table below (70/30 by prompt, seeded; 95% bootstrap',
     'intervals, 1,000 resamples). `ridge+meta` adds the MMLU subject as request metadata (hashed, 256 features).',
+    'On `concat-sparse`, `ridge` cross-validates the IDF feature scaling (kept when its held-out loss is lower) and',
+    '`ridge-idf` always applies it.',
     'Operating point "CPT(80%) on train → test": the strong-call share at which the *out-of-fold* training curve',
     'recovers 80% of the gap, turned into a margin threshold on the training prompts and applied to the test',
     'prompts (target: test share within ±0.05 of the train share, test PGR near 0.80).',
