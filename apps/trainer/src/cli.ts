@@ -96,6 +96,12 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
         .choices(['cmaes', 'grpo', 'ridge'])
         .default('cmaes'),
     )
+    .addOption(
+      new Option(
+        '--metadata <column>',
+        "ridge: the prompts' subset label (MMLU subject, AlpacaEval source, a CSV's subset column) as request-category features",
+      ).choices(['subset']),
+    )
     .option('--seed <n>', 'seed of splits, CMA-ES and sampling', integer('--seed'), 0)
     .option(
       '--generations <n>',
@@ -136,6 +142,8 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
           throw new UsageError(
             `--trainer ridge fits once (λ by 5-fold CV on the training prompts): ${given.map(([, flag]) => flag).join(', ')} ${given.length === 1 ? 'does' : 'do'} not apply`,
           );
+      } else if (opts.metadata !== undefined) {
+        throw new UsageError(`--metadata applies to --trainer ridge, not --trainer ${opts.trainer}`);
       } else if (opts.backbone === 'concat-sparse') {
         throw new UsageError(
           `--backbone concat-sparse yields sparse vectors, which only --trainer ridge fits (--trainer ${opts.trainer} needs hashing, glove or concat)`,
@@ -161,6 +169,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
           ...(opts.batchSize === undefined ? {} : { batchSize: opts.batchSize }),
           ...(opts.learningRate === undefined ? {} : { learningRate: opts.learningRate }),
           roles: opts.roles !== false,
+          ...(opts.metadata ? { metadata: opts.metadata } : {}),
         },
         io.stderr,
       );

@@ -15,6 +15,7 @@ import {
   selectPrompts,
   splitByPrompt,
 } from '@openfugu/eval';
+import { withCategoryFeatures, withCategoryId } from '@openfugu/trinity';
 
 /**
  * The backbones `openfugu-train head` offers (@openfugu/eval's `createBackboneEmbedder` builds them):
@@ -56,7 +57,17 @@ export interface LoadRoutingDataOptions {
   holdout?: number;
   /** Seed of the held-out split. */
   seed?: number;
+  /**
+   * `subset`: each prompt's subset label (MMLU subject, AlpacaEval source, a generic CSV's `subset` column) as
+   * request metadata — hashed into {@link METADATA_FEATURES} features appended to the text features
+   * (trinity `withCategoryFeatures`), and the backbone id gains `&category-v1:d256`, so a server serving the
+   * head reads the request's category (body `openfugu.category` / header `x-openfugu-category`) the same way.
+   */
+  metadata?: 'subset';
 }
+
+/** Size of the hashed request-category block `--metadata subset` appends (the eval CLI's, too). */
+export const METADATA_FEATURES = 256;
 
 function rowsOf(table: OutcomeTable): number[][] {
   return table.prompts.map((_, p) => table.models.map((_, m) => outcomeAt(table, p, m)));
@@ -73,15 +84,21 @@ export async function loadRoutingData(options: LoadRoutingDataOptions): Promise<
   table = complete.table;
   const embedder = await createBackboneEmbedder(options.backbone ?? 'hashing');
   const holdout = options.holdout ?? 0;
-  const make = async (part: OutcomeTable): Promise<RoutingSet<Features>> => ({
-    table: part,
-    features: await embedder.embed(part.prompts.map((p) => p.text)),
-    outcomes: rowsOf(part),
-  });
+  const metadata = options.metadata === 'subset';
+  const make = async (part: OutcomeTable): Promise<RoutingSet<Features>> => {
+    const text = await embedder.embed(part.prompts.map((p) => p.text));
+    return {
+      table: part,
+      features: metadata
+        ? text.map((x, i) => withCategoryFeatures(x, part.prompts[i]!.subset, METADATA_FEATURES))
+        : text,
+      outcomes: rowsOf(part),
+    };
+  };
   const base = {
     name: table.name,
     models: [...table.models],
-    backboneId: embedder.id,
+    backboneId: metadata ? withCategoryId(embedder.id, METADATA_FEATURES) : embedder.id,
     dropped: complete.dropped,
   };
   if (holdout > 0) {

@@ -47,6 +47,8 @@ export interface HeadCommandOptions {
   learningRate?: number;
   /** Write the three (zero) role rows. Default true. */
   roles?: boolean;
+  /** `subset`: the prompts' subset label as request-category features (ridge only; see `loadRoutingData`). */
+  metadata?: 'subset';
 }
 
 /** Writes a file atomically (write to a temporary name, then rename), creating its directory. */
@@ -95,6 +97,11 @@ export async function runHeadCommand(
     throw new InvalidArgumentError({
       argument: 'backbone',
       message: `--backbone concat-sparse yields sparse vectors, which only --trainer ridge fits (--trainer ${options.trainer} needs a dense backbone: hashing, glove or concat)`,
+    });
+  if (options.metadata !== undefined && options.trainer !== 'ridge')
+    throw new InvalidArgumentError({
+      argument: 'metadata',
+      message: `--metadata applies to --trainer ridge (the value head the server routes with a request category), not ${options.trainer}`,
     });
   if (options.trainer === 'ridge') return runRidgeHeadCommand(options, stderr, started);
   let resume: HeadCheckpoint | undefined;
@@ -209,10 +216,11 @@ async function loadData(options: HeadCommandOptions, stderr: ProgressSink) {
     backbone: options.backbone,
     holdout: options.holdout,
     seed: options.seed,
+    ...(options.metadata ? { metadata: options.metadata } : {}),
   });
   stderr.write(
     `openfugu-train head: ${data.name}, ${data.models.length} models, ${data.train.features.length} training prompts` +
-      `${data.test ? `, ${data.test.features.length} held out` : ''}${data.dropped > 0 ? `, ${data.dropped} incomplete dropped` : ''}; trainer ${options.trainer}, backbone ${options.backbone}, seed ${options.seed}\n`,
+      `${data.test ? `, ${data.test.features.length} held out` : ''}${data.dropped > 0 ? `, ${data.dropped} incomplete dropped` : ''}; trainer ${options.trainer}, backbone ${options.backbone}${options.metadata ? ` + ${options.metadata} as request category` : ''}, seed ${options.seed}\n`,
   );
   return data;
 }

@@ -8,6 +8,7 @@ import {
   createValueRouter,
   createWideConcatBackbone,
   loadHeadFile,
+  withCategoryId,
 } from '@openfugu/trinity';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { type CliIo, runCli } from './cli.js';
@@ -103,6 +104,59 @@ describe('openfugu-train head --trainer ridge', () => {
     // ~10 s on a quiet machine and 117 s was seen at load ≈ 10 on 2 cores.
     600_000,
   );
+
+  it('--metadata subset: the subset label becomes request-category features the head records and routes by', async () => {
+    // The prompt texts carry no signal (one template); only the subset says which model is right.
+    const rows = ['id,prompt,subset,strong,weak'];
+    for (let i = 0; i < 160; i++) {
+      const alpha = i % 2 === 0;
+      rows.push(
+        `${i},"Item ${i}: choose the best option.",${alpha ? 'alpha' : 'beta'},${alpha || i % 8 === 1 ? 1 : 0},${alpha ? 0 : 1}`,
+      );
+    }
+    const table = path.join(dir, 'subsets.csv');
+    writeFileSync(table, `${rows.join('\n')}\n`);
+    const out = path.join(dir, 'meta.json');
+    const json = path.join(dir, 'meta.results.json');
+    const run = io();
+    const args = [
+      'head',
+      '--data',
+      table,
+      '--trainer',
+      'ridge',
+      '--backbone',
+      'concat-sparse',
+      '--metadata',
+      'subset',
+    ];
+    expect(
+      await runCli([...args, '--seed', '1', '--holdout', '0.25', '--out', out, '--json', json], run),
+      run.err.join(''),
+    ).toBe(0);
+    const head = await loadHeadFile(out);
+    expect(head.backboneId).toBe(withCategoryId(createWideConcatBackbone().id, 256));
+    const router = createValueRouter({ head, backbone: createWideConcatBackbone() });
+    const text = 'user: Item 999: choose the best option.';
+    const pick = (category?: string) => {
+      const q = router.predict(text, category);
+      return q[0]! > q[1]! ? 'strong' : 'weak';
+    };
+    expect(pick('alpha')).toBe('strong');
+    expect(pick('beta')).toBe('weak');
+    const results = JSON.parse(readFileSync(json, 'utf8'));
+    expect(results.backbone).toBe(head.backboneId);
+    expect(results.test.router).toBeGreaterThan(results.test.best_single.mean + 0.2);
+    // Only ridge takes it.
+    const refused = io();
+    expect(
+      await runCli(
+        ['head', '--data', table, '--trainer', 'cmaes', '--metadata', 'subset', '--out', out],
+        refused,
+      ),
+    ).toBe(2);
+    expect(refused.err.join('')).toMatch(/--metadata applies to --trainer ridge/);
+  }, 600_000);
 
   it('refuses the iteration flags, a .npy head, and concat-sparse with cmaes or grpo (exit 2)', async () => {
     const base = ['head', '--data', data, '--out', path.join(dir, 'refused.json')];
