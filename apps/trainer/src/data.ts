@@ -10,6 +10,7 @@ import {
   loadOutcomes,
   type OutcomeTable,
   outcomeAt,
+  SUBSET_FEATURES,
   seededRandom,
   selectModels,
   selectPrompts,
@@ -59,15 +60,12 @@ export interface LoadRoutingDataOptions {
   seed?: number;
   /**
    * `subset`: each prompt's subset label (MMLU subject, AlpacaEval source, a generic CSV's `subset` column) as
-   * request metadata — hashed into {@link METADATA_FEATURES} features appended to the text features
+   * request metadata — hashed into `SUBSET_FEATURES` (256, @openfugu/eval's) features appended to the text features
    * (trinity `withCategoryFeatures`), and the backbone id gains `&category-v1:d256`, so a server serving the
    * head reads the request's category (body `openfugu.category` / header `x-openfugu-category`) the same way.
    */
   metadata?: 'subset';
 }
-
-/** Size of the hashed request-category block `--metadata subset` appends (the eval CLI's, too). */
-export const METADATA_FEATURES = 256;
 
 function rowsOf(table: OutcomeTable): number[][] {
   return table.prompts.map((_, p) => table.models.map((_, m) => outcomeAt(table, p, m)));
@@ -90,7 +88,7 @@ export async function loadRoutingData(options: LoadRoutingDataOptions): Promise<
     return {
       table: part,
       features: metadata
-        ? text.map((x, i) => withCategoryFeatures(x, part.prompts[i]!.subset, METADATA_FEATURES))
+        ? text.map((x, i) => withCategoryFeatures(x, part.prompts[i]!.subset, SUBSET_FEATURES))
         : text,
       outcomes: rowsOf(part),
     };
@@ -98,7 +96,7 @@ export async function loadRoutingData(options: LoadRoutingDataOptions): Promise<
   const base = {
     name: table.name,
     models: [...table.models],
-    backboneId: metadata ? withCategoryId(embedder.id, METADATA_FEATURES) : embedder.id,
+    backboneId: metadata ? withCategoryId(embedder.id, SUBSET_FEATURES) : embedder.id,
     dropped: complete.dropped,
   };
   if (holdout > 0) {

@@ -64,12 +64,12 @@ const ridge = time(() =>
 );
 const idfOnly = sparse
   ? time(() =>
-      trainValueHead({
+      fitValueHead({
         features: embed.value,
         outcomes,
-        random: createRng(1 * 7919 + 1),
-        criterion: 'deferral',
-        featureScale: 'idf',
+        models: train.models,
+        seed: 1,
+        variant: { featureScale: 'idf' },
       }),
     )
   : undefined;
@@ -96,7 +96,7 @@ console.log(
 );
 if (idfOnly) {
   console.log(
-    `| trainValueHead ridge, IDF-scaled only (${solver(idfOnly.value)}; λ = ${idfOnly.value.lambda.toPrecision(3)}) | ${idfOnly.wall.toFixed(2)} | ${idfOnly.cpu.toFixed(2)} | < 60 |`,
+    `| ridge, IDF-scaled only (fitValueHead with featureScale idf; ${solver(idfOnly.value)}; λ = ${idfOnly.value.lambda.toPrecision(3)}) | ${idfOnly.wall.toFixed(2)} | ${idfOnly.cpu.toFixed(2)} | < 60 |`,
   );
 }
 if (knn) {

@@ -13,10 +13,14 @@ import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { OpenFuguError } from '@openfugu/schema';
-import { BACKBONE_NAMES, type BackboneName, TRAINER_NAMES, type TrainerName } from './names.js';
+import {
+  BACKBONE_NAMES,
+  type BackboneName,
+  SUBSET_FEATURES,
+  TRAINER_NAMES,
+  type TrainerName,
+} from './names.js';
 import { createProgress, silentProgress } from './progress.js';
-
-const SUBSET_FEATURES = 256;
 
 const usage = `Usage:
   openfugu-eval routing --train DIR [--test DIR | --split 0.7] [--models a,b,c]

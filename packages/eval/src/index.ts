@@ -41,6 +41,7 @@ export {
   routedValues,
   strongShareCurve,
 } from './metrics.js';
+export { SUBSET_FEATURES } from './names.js';
 export { createProgress, type Progress, type ProgressSink, silentProgress } from './progress.js';
 export { renderCurveSvg, renderMarkdownReport } from './report.js';
 export { overlappingRows, promptKey, splitByPrompt } from './split.js';

@@ -34,3 +34,10 @@ export type BackboneName = (typeof BACKBONE_NAMES)[number];
 /** Trainers of the CLI. */
 export const TRAINER_NAMES = ['cmaes', 'grpo', ...SUPERVISED_TRAINERS] as const;
 export type TrainerName = (typeof TRAINER_NAMES)[number];
+
+/**
+ * Size of the hashed request-category block that `--metadata subset` appends to the text features (trinity
+ * `categoryFeatures`; the head's backbone id gains `&category-v1:d256`) — in `openfugu-eval routing` and in
+ * `openfugu-train head`.
+ */
+export const SUBSET_FEATURES = 256;

@@ -473,7 +473,8 @@ function createCgRidgeFitter(
       const meanDot = new Float64Array(k);
       const tSum = new Float64Array(k);
       // out = (X̃ᵀX̃ + λI) v for the d × k block v (row-major, like the fit's weights): one gather pass and one
-      // scatter pass over the non-zeros serve every agent (an agent's entries of a feature are adjacent).
+      // scatter pass over the non-zeros serve every agent (an agent's entries of a feature are adjacent). Two
+      // agents (every RouteLLM pool) get an unrolled loop: 16.6 against 27.0 s CPU for the MMLU IDF fit.
       const apply = (v: Float64Array, out: Float64Array): void => {
         meanDot.fill(0);
         tSum.fill(0);
