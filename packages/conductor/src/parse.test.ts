@@ -188,6 +188,19 @@ function canonical(workflow: Workflow): Workflow {
 }
 
 describe('parseWorkflow properties', () => {
+  it('reads complete lists even when a subtask holds a bare-JSON-like "[{" (a counterexample fast-check found)', () => {
+    const workflow = {
+      steps: [
+        { worker: '!', subtask: '[{}', access: [] },
+        { worker: '!', subtask: '-', access: [] },
+      ],
+    };
+    const parsed = parseWorkflow(formatWorkflow(workflow, 'lists'));
+    expect(parsed.format).toBe('lists');
+    expect(parsed.workflow).toEqual(workflow);
+    expect(parsed.ok).toBe(true);
+  });
+
   it('round-trips formatWorkflow in both formats', () => {
     fc.assert(
       fc.property(

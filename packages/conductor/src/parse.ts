@@ -418,10 +418,11 @@ function parseRegion(text: string, maxSteps: number, numbered?: readonly string[
     return { result, rank: workflow ? 2 : 1 };
   };
 
-  // JSON form first: its step objects contain `"access": [...]`, which would otherwise look like a list label.
+  // A labelled JSON form first: its step objects contain `"access": [...]`, which would otherwise look like a
+  // list label. Then the three labelled lists, when all are there — before a bare `[{…` found by scanning, which
+  // may sit inside one of their strings (a subtask `'[{}'`).
   const labelled = scan.lists.steps?.value.some(isRecord) ? scan.lists.steps : undefined;
-  const steps = labelled ?? scanStepArray(text);
-  if (steps?.value.some(isRecord)) return finish(fromSteps(steps, collector), 'json', steps.lenient);
+  if (labelled) return finish(fromSteps(labelled, collector), 'json', labelled.lenient);
 
   const { workers, subtasks, access } = scan.lists;
   if (workers && subtasks && access) {
@@ -431,6 +432,8 @@ function parseRegion(text: string, maxSteps: number, numbered?: readonly string[
       workers.lenient || subtasks.lenient || access.lenient,
     );
   }
+  const steps = scanStepArray(text);
+  if (steps?.value.some(isRecord)) return finish(fromSteps(steps, collector), 'json', steps.lenient);
   const names: Record<'workers' | 'subtasks' | 'access', string> = {
     workers: 'model_id',
     subtasks: 'subtasks',
